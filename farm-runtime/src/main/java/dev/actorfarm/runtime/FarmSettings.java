@@ -1,0 +1,85 @@
+package dev.actorfarm.runtime;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The farm's configuration, read once from the {@code actorfarm} namespace of the HOCON config.
+ * Defaults live in cluster-config's {@code reference.conf}, never here.
+ */
+public record FarmSettings(
+    Path dataDir,
+    String nodeName,
+    String kafkaBootstrap,
+    int embeddedKafkaPort,
+    int workPartitions,
+    Duration kafkaSessionTimeout,
+    Path blobRoot,
+    Path modelPackDir,
+    String executionProvider,
+    int intraOpThreads,
+    Limits limits,
+    int audioParallelism,
+    int motionParallelism,
+    Render render,
+    Muxer muxer) {
+
+  /** Limits applied at submission. */
+  public record Limits(double maxAudioSeconds, int minImageSide, int maxImageSide) {}
+
+  /** Render node settings. */
+  public record Render(
+      int workers,
+      int batchSize,
+      String videoCodec,
+      long bitsPerMegapixel,
+      int sourceCacheSize) {}
+
+  /** Muxer settings. */
+  public record Muxer(int audioBitrate, int audioSampleRate) {}
+
+  /** Reads the settings from {@code config} (the whole application config). */
+  public static FarmSettings create(Config config) {
+    Config c = config.getConfig("actorfarm");
+    Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath();
+    String blobRoot = c.getString("blob-store.root");
+    String packDir = c.getString("model-pack.dir");
+    return new FarmSettings(
+        dataDir,
+        c.getString("node-name"),
+        c.getString("kafka.bootstrap-servers"),
+        c.getInt("kafka.embedded-port"),
+        c.getInt("kafka.work-partitions"),
+        c.getDuration("kafka.session-timeout"),
+        blobRoot.isEmpty() ? dataDir.resolve("blobs") : Path.of(blobRoot).toAbsolutePath(),
+        packDir.isEmpty()
+            ? dataDir.resolve("packs").resolve("reference")
+            : Path.of(packDir).toAbsolutePath(),
+        c.getString("model-pack.execution-provider"),
+        c.getInt("model-pack.intra-op-threads"),
+        new Limits(
+            c.getDouble("limits.max-audio-seconds"),
+            c.getInt("limits.min-image-side"),
+            c.getInt("limits.max-image-side")),
+        c.getInt("audio.parallelism"),
+        c.getInt("motion.parallelism"),
+        new Render(
+            c.getInt("render.workers"),
+            c.getInt("render.batch-size"),
+            c.getString("render.video-codec"),
+            c.getLong("render.bits-per-megapixel"),
+            c.getInt("render.source-cache-size")),
+        new Muxer(c.getInt("muxer.audio-bitrate"), c.getInt("muxer.audio-sample-rate")));
+  }
+
+  /** True when this node runs the embedded broker rather than joining an external one. */
+  public boolean embeddedKafka() {
+    return kafkaBootstrap.isBlank();
+  }
+
+  /** The source tag of events produced by {@code role} on this node. */
+  public String source(String role) {
+    return role + "@" + nodeName;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.actorfarm.runtime.kafka;
+
+import com.google.protobuf.Message;
+import dev.actorfarm.protocol.DeadLetter;
+import dev.actorfarm.protocol.Headers;
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.protocol.Topic;
+import dev.actorfarm.protocol.Topics;
+import com.google.protobuf.ByteString;
+import dev.actorfarm.runtime.FarmSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The farm's connection to Kafka: one shared idempotent producer, topic creation, and the
+ * dead-letter and job-event helpers every role uses.
+ */
+public final class FarmKafka implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(FarmKafka.class);
+
+  private final String bootstrapServers;
+  private final KafkaProducer<String, byte[]> producer;
+
+  public FarmKafka(String bootstrapServers) {
+    this.bootstrapServers = bootstrapServers;
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    // Feature and motion windows are a few hundred KB; leave headroom for large W or D.
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+    this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** Creates every topic of {@link Topics#ALL} that does not exist yet. */
+  public static void ensureTopics(String bootstrapServers, FarmSettings settings)
+      throws InterruptedException {
+    Map<String, Object> conf = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    try (Admin admin = Admin.create(conf)) {
+      Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+      List<NewTopic> missing = new ArrayList<>();
+      for (Topic<?> topic : Topics.ALL) {
+        if (existing.contains(topic.name())) {
+          continue;
+        }
+        int partitions = topic.partitions() == 1 ? 1 : settings.workPartitions();
+        NewTopic nt = new NewTopic(topic.name(), partitions, (short) 1);
+        nt.configs(
+            Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG,
+                topic.compacted() ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                String.valueOf(16 * 1024 * 1024)));
+        missing.add(nt);
+      }
+      if (!missing.isEmpty()) {
+        admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
+        log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot create the farm's topics on " + bootstrapServers, e);
+    }
+  }
+
+  /** Produces {@code value} to {@code topic}; completes when the broker has acknowledged it. */
+  public <V extends Message> CompletableFuture<RecordMetadata> send(
+      Topic<V> topic, String key, V value) {
+    CompletableFuture<RecordMetadata> done = new CompletableFuture<>();
+    producer.send(
+        new ProducerRecord<>(topic.name(), key, value.toByteArray()),
+        (metadata, error) -> {
+          if (error != null) {
+            done.completeExceptionally(error);
+          } else {
+            done.complete(metadata);
+          }
+        });
+    return done;
+  }
+
+  /** Publishes a job lifecycle event. */
+  public CompletableFuture<RecordMetadata> jobEvent(
+      String jobId, String source, JobEvent.Builder event) {
+    event.setHeader(Headers.create("JobEvent", jobId, source, null));
+    return send(Topics.JOB_EVENTS, Topic.jobKey(jobId), event.build());
+  }
+
+  /** Marks a job failed with {@code reason}. */
+  public CompletableFuture<RecordMetadata> jobFailed(String jobId, String source, String reason) {
+    return jobEvent(jobId, source, JobEvent.newBuilder().setState(JobState.FAILED).setReason(reason));
+  }
+
+  /** Sends a record that cannot be processed to the dead-letter topic with the reason. */
+  public CompletableFuture<RecordMetadata> deadLetter(
+      ConsumerRecord<String, byte[]> record, String jobId, String source, String reason) {
+    DeadLetter.Builder dl =
+        DeadLetter.newBuilder()
+            .setHeader(Headers.create("DeadLetter", jobId, source, null))
+            .setTopic(record.topic())
+            .setPartition(record.partition())
+            .setOffset(record.offset())
+            .setReason(reason);
+    if (record.key() != null) {
+      dl.setKey(ByteString.copyFromUtf8(record.key()));
+    }
+    if (record.value() != null) {
+      dl.setValue(ByteString.copyFrom(record.value()));
+    }
+    log.warn(
+        "Dead-lettered {}-{}@{} (job {}): {}",
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        jobId,
+        reason);
+    return send(Topics.DEAD_LETTERS, record.key() == null ? "" : record.key(), dl.build());
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,146 @@
+package dev.actorfarm.pack;
+
+/**
+ * Every constant of the reference pack's parametric models, in one place, with why it has its
+ * value. The graphs in {@link ReferencePack} and the plain-Java reference implementations in the
+ * tests read them from here.
+ */
+public final class ReferenceParameters {
+
+  private ReferenceParameters() {}
+
+  // ---- audio encoder: log-mel features ----
+  /** 16 kHz: the rate of HuBERT/wav2vec2 front ends that learned packs use. */
+  public static final int SAMPLE_RATE = 16_000;
+
+  /** 25 fps output, the frame rate of JoyVASA/LivePortrait motion. */
+  public static final int FPS = 25;
+
+  /** One feature frame per video frame. */
+  public static final int HOP = SAMPLE_RATE / FPS;
+
+  /** 64 ms analysis window: resolves the first two formants of speech. */
+  public static final int N_FFT = 1024;
+
+  /** Frames are centred on their video frame, so each needs half a window of earlier audio. */
+  public static final int LOOK_BEHIND = N_FFT / 2;
+
+  /** With a centred window of 1024 and hop 640 no later audio is needed for W frames. */
+  public static final int LOOK_AHEAD = 0;
+
+  /** 40 mel bands, 60 Hz to 7.6 kHz: the usual speech front end. */
+  public static final int N_MELS = 40;
+
+  public static final double F_MIN = 60;
+  public static final double F_MAX = 7_600;
+
+  /** Floor added before the log: -100 dB, far below any recording's noise floor. */
+  public static final float LOG_FLOOR = 1e-10f;
+
+  // ---- motion generator ----
+  /** 2 s windows (between KDTalker's 64 and JoyVASA's 100 frames). */
+  public static final int WINDOW = 50;
+
+  /** The AR(2) head process and the mouth/blink states need the last two frames. */
+  public static final int CONTEXT = 2;
+
+  public static final String[] CHANNELS = {
+    "head_yaw", "head_pitch", "head_roll", "head_tx", "head_ty",
+    "jaw_open", "lip_spread", "eyelid_close", "blink_phase"
+  };
+
+  public static final int M = CHANNELS.length;
+  public static final int HEAD = 5;
+
+  /** Mel bands (inclusive-exclusive) of voiced speech energy: about 200 Hz to 3 kHz. */
+  public static final int SPEECH_LO = 3;
+
+  public static final int SPEECH_HI = 26;
+
+  /** Bands of the first formant region (~250-900 Hz) and of the second (~1.2-3.2 kHz). */
+  public static final int F1_LO = 4;
+
+  public static final int F1_HI = 12;
+  public static final int F2_LO = 16;
+  public static final int F2_HI = 27;
+
+  /**
+   * Mean log-mel power (natural log) at which the mouth starts to open and at which it is fully
+   * open; measured on speech at typical recording levels (-30 to -12 dBFS).
+   */
+  public static final float ENERGY_CLOSED = -9.0f;
+
+  public static final float ENERGY_OPEN = -1.0f;
+
+  /** F2-F1 log-power difference mapped to lip spread: 0 at -2.5, ±1 at ±3 around it. */
+  public static final float TILT_MID = -2.5f;
+
+  public static final float TILT_SCALE = 1.0f / 3.0f;
+
+  /** Mouth attack and release per frame: opening in ~40 ms, closing in ~100 ms. */
+  public static final float ATTACK = 0.55f;
+
+  public static final float RELEASE = 0.30f;
+
+  /**
+   * Head motion: an AR(2) resonator with pole radius 0.985 and frequency 0.25 Hz, the slow sway of
+   * a speaker; stationary standard deviations below (radians for angles, crop fraction for shift).
+   */
+  public static final double AR_RADIUS = 0.985;
+
+  public static final double AR_FREQ_HZ = 0.25;
+  public static final double[] HEAD_STD = {0.07, 0.045, 0.035, 0.012, 0.008};
+
+  /** Head motion while silent, as a fraction of that while speaking. */
+  public static final float HEAD_IDLE = 0.4f;
+
+  /** Extra pitch (nod) excitation per unit of mouth-opening onset. */
+  public static final float NOD_GAIN = 0.02f;
+
+  /**
+   * Blinks: a blink starts when the noise channel falls below this z-score, p = 0.0113 per frame,
+   * i.e. about 17 blinks a minute at 25 fps (human resting rate 15-20); a blink lasts 7 frames.
+   */
+  public static final float BLINK_Z = -2.28f;
+
+  public static final int BLINK_FRAMES = 7;
+
+  // ---- renderer geometry, in the crop's normalized coordinates (x right, y down, [-1, 1]) ----
+  /** Side of the square crop the renderer works on. */
+  public static final int CROP = 256;
+
+  /** Crop side as a multiple of the face-box width, and its downward shift in box heights. */
+  public static final double CROP_SCALE = 1.9;
+
+  public static final double CROP_SHIFT_Y = 0.08;
+
+  /** Largest batch of frames per renderer call. */
+  public static final int MAX_BATCH = 8;
+
+  public static final float FACE_CX = 0f;
+  public static final float FACE_CY = 0.0f;
+  public static final float HEAD_RX = 0.62f;
+  public static final float HEAD_RY = 0.80f;
+
+  /** Yaw and pitch move the face by this much per radian (a rotating head seen from the front). */
+  public static final float YAW_SHIFT = 0.5f;
+
+  public static final float PITCH_SHIFT = 0.5f;
+
+  public static final float EYE_X = 0.19f;
+  public static final float EYE_Y = -0.16f;
+  public static final float EYE_SU = 0.085f;
+  public static final float EYE_SV = 0.04f;
+  public static final float LID_TRAVEL = 0.06f;
+
+  public static final float MOUTH_Y = 0.27f;
+  public static final float MOUTH_HALF_WIDTH = 0.13f;
+  public static final float JAW_DROP = 0.085f;
+  public static final float LIP_RAISE = 0.012f;
+  public static final float SPREAD_GAIN = 0.10f;
+
+  /** Colour of the inner mouth (linear RGB in [0, 1]) and how strongly it covers. */
+  public static final float[] MOUTH_RGB = {0.20f, 0.07f, 0.08f};
+
+  public static final float MOUTH_OPACITY = 0.85f;
+}

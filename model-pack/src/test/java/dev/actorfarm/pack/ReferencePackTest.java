@@ -1,0 +1,264 @@
+package dev.actorfarm.pack;
+
+import static dev.actorfarm.pack.ReferenceParameters.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.actorfarm.runtime.onnx.OnnxSessions;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pack's ONNX graphs against plain-Java implementations of the same math. */
+class ReferencePackTest {
+
+  @TempDir static Path dir;
+  static ModelPack pack;
+  static OrtEnvironment env;
+
+  @BeforeAll
+  static void generate() throws Exception {
+    pack = ReferencePack.ensure(dir.resolve("pack"));
+    env = OnnxSessions.environment();
+  }
+
+  private static OrtSession session(String file) throws Exception {
+    return OnnxSessions.open(pack.file(file), "cpu", 1);
+  }
+
+  private static OnnxTensor tensor(float[] data, long... shape) throws Exception {
+    return OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
+  }
+
+  private static float[] run(OrtSession s, Map<String, OnnxTensor> in, String out)
+      throws Exception {
+    try (OrtSession.Result r = s.run(in)) {
+      OnnxTensor t = (OnnxTensor) r.get(out).orElseThrow();
+      FloatBuffer b = t.getFloatBuffer();
+      float[] a = new float[b.remaining()];
+      b.get(a);
+      return a;
+    }
+  }
+
+  @Test
+  void manifestRoundTripsAndNamesEveryFile() throws Exception {
+    ModelPack reloaded = ModelPack.load(pack.dir());
+    assertThat(reloaded.manifest()).isEqualTo(ReferencePack.manifest());
+    assertThat(reloaded.id()).isEqualTo("actorfarm-reference@" + ReferencePack.VERSION);
+  }
+
+  @Test
+  void audioEncoderComputesLogMelLikeAPlainDft() throws Exception {
+    // Given a two-tone signal with noise, padded with the pack's look-behind
+    int frames = 12;
+    int n = frames * HOP + LOOK_BEHIND + LOOK_AHEAD;
+    float[] pcm = new float[n];
+    Random rnd = new Random(7);
+    for (int i = 0; i < n; i++) {
+      double t = (double) i / SAMPLE_RATE;
+      pcm[i] =
+          (float) (0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.1 * Math.sin(2 * Math.PI * 1800 * t)
+              + 0.01 * rnd.nextGaussian());
+    }
+    // When the encoder runs
+    float[] feats;
+    try (OrtSession s = session("audio_encoder.onnx");
+        OnnxTensor in = tensor(pcm, 1, n)) {
+      feats = run(s, Map.of("pcm", in), "features");
+    }
+    // Then it yields one frame per video frame, equal to a direct DFT log-mel
+    assertThat(feats).hasSize(frames * N_MELS);
+    float[] hann = ReferencePack.hann(N_FFT);
+    float[] fb = ReferencePack.melFilterBank();
+    int bins = N_FFT / 2 + 1;
+    for (int f = 0; f < frames; f++) {
+      double[] power = new double[bins];
+      for (int k = 0; k < bins; k++) {
+        double re = 0;
+        double im = 0;
+        for (int i = 0; i < N_FFT; i++) {
+          double x = pcm[f * HOP + i] * hann[i];
+          double a = -2 * Math.PI * k * i / N_FFT;
+          re += x * Math.cos(a);
+          im += x * Math.sin(a);
+        }
+        power[k] = re * re + im * im;
+      }
+      for (int m = 0; m < N_MELS; m++) {
+        double mel = 0;
+        for (int k = 0; k < bins; k++) {
+          mel += power[k] * fb[k * N_MELS + m];
+        }
+        double expected = Math.log(mel + LOG_FLOOR);
+        assertThat((double) feats[f * N_MELS + m]).isCloseTo(expected, within(1e-2 + 1e-3 * Math.abs(expected)));
+      }
+    }
+  }
+
+  /** The generator's recurrences written step by step, as the graph's closed forms must equal. */
+  private static float[] plainMotion(float[] feats, float[] ctx, float[] noise, float intensity, float headScale) {
+    double[] ar = ReferencePack.arCoefficients();
+    float[] sigma = ReferencePack.headSigma(ar);
+    float[] out = new float[WINDOW * M];
+    double[] h1 = new double[HEAD];
+    double[] h2 = new double[HEAD];
+    for (int j = 0; j < HEAD; j++) {
+      h1[j] = ctx[M + j];
+      h2[j] = ctx[j];
+    }
+    double[] y = {ctx[M + HEAD], ctx[M + HEAD + 1]};
+    double phase = ctx[M + M - 1];
+    double prevOpen = Double.NaN;
+    for (int t = 0; t < WINDOW; t++) {
+      double e = mean(feats, t, SPEECH_LO, SPEECH_HI);
+      double tilt = mean(feats, t, F2_LO, F2_HI) - mean(feats, t, F1_LO, F1_HI);
+      double open = clamp((e - ENERGY_CLOSED) / (ENERGY_OPEN - ENERGY_CLOSED), 0, 1);
+      double spread = clamp((tilt - TILT_MID) * TILT_SCALE, -1, 1) * clamp(open * 3, 0, 1);
+      double onset = t == 0 ? 0 : Math.max(0, open - prevOpen);
+      prevOpen = open;
+      double gate = open * (1 - HEAD_IDLE) + HEAD_IDLE;
+      for (int j = 0; j < HEAD; j++) {
+        double exc = noise[t * M + j] * sigma[j] * gate + (j == 1 ? NOD_GAIN * onset : 0);
+        double h = ar[0] * h1[j] + ar[1] * h2[j] + exc * headScale;
+        h2[j] = h1[j];
+        h1[j] = h;
+        out[t * M + j] = (float) h;
+      }
+      double[] target = {open * intensity, spread * intensity};
+      for (int c = 0; c < 2; c++) {
+        double d = target[c] - y[c];
+        y[c] += (d > 0 ? ATTACK : RELEASE) * d;
+        out[t * M + HEAD + c] = (float) y[c];
+      }
+      boolean trig = noise[t * M + M - 1] < BLINK_Z;
+      double allowed = phase <= 0 && trig ? 1 : 0;
+      phase = Math.max(allowed, Math.max(0, phase - 1.0 / BLINK_FRAMES));
+      out[t * M + M - 2] = (float) Math.sin(Math.PI * phase);
+      out[t * M + M - 1] = (float) phase;
+    }
+    return out;
+  }
+
+  private static double mean(float[] feats, int t, int lo, int hi) {
+    double s = 0;
+    for (int m = lo; m < hi; m++) {
+      s += feats[t * N_MELS + m];
+    }
+    return s / (hi - lo);
+  }
+
+  private static double clamp(double x, double lo, double hi) {
+    return Math.max(lo, Math.min(hi, x));
+  }
+
+  @Test
+  void motionGeneratorEqualsTheStepByStepRecurrence() throws Exception {
+    // Given speech-like features alternating loud and silent, a non-zero context and noise
+    Random rnd = new Random(11);
+    float[] feats = new float[WINDOW * N_MELS];
+    for (int t = 0; t < WINDOW; t++) {
+      float level = (t / 10) % 2 == 0 ? 1.5f : -14f;
+      for (int m = 0; m < N_MELS; m++) {
+        feats[t * N_MELS + m] = level + (float) rnd.nextGaussian() - m * 0.05f;
+      }
+    }
+    float[] ctx = new float[CONTEXT * M];
+    for (int i = 0; i < ctx.length; i++) {
+      ctx[i] = (float) (0.05 * rnd.nextGaussian());
+    }
+    ctx[M + M - 1] = 0.4f; // mid-blink
+    float[] noise = new float[WINDOW * M];
+    for (int i = 0; i < noise.length; i++) {
+      noise[i] = (float) rnd.nextGaussian();
+    }
+    noise[30 * M + M - 1] = -3f; // a blink trigger
+    float[] controls = {1.2f, 0.8f};
+    // When the graph runs
+    float[] motion;
+    try (OrtSession s = session("motion_generator.onnx");
+        OnnxTensor f = tensor(feats, 1, WINDOW, N_MELS);
+        OnnxTensor c = tensor(ctx, 1, CONTEXT, M);
+        OnnxTensor z = tensor(noise, 1, WINDOW, M);
+        OnnxTensor k = tensor(controls, 1, 2)) {
+      motion =
+          run(s, Map.of("audio_features", f, "context", c, "noise", z, "controls", k), "motion");
+    }
+    // Then it equals the plain recurrence frame by frame
+    float[] expected = plainMotion(feats, ctx, noise, 1.2f, 0.8f);
+    assertThat(motion).hasSize(WINDOW * M);
+    for (int i = 0; i < motion.length; i++) {
+      assertThat(motion[i]).as("frame %d channel %d", i / M, i % M).isCloseTo(expected[i], within(2e-4f));
+    }
+    // and the mouth is open in the loud stretches, shut in the silent ones
+    assertThat(motion[8 * M + HEAD]).isGreaterThan(0.9f);
+    assertThat(motion[19 * M + HEAD]).isLessThan(0.05f);
+    // and a blink happened after the trigger
+    assertThat(motion[33 * M + M - 2]).isGreaterThan(0.5f);
+  }
+
+  @Test
+  void rendererAtRestReproducesTheAppearanceAndWarpsOnlyTheFace() throws Exception {
+    int n = CROP;
+    float[] image = new float[3 * n * n];
+    Random rnd = new Random(3);
+    for (int i = 0; i < image.length; i++) {
+      image[i] = (float) (0.5 + 0.4 * Math.sin(i * 0.01) + 0.05 * rnd.nextGaussian());
+    }
+    float[] motion = new float[2 * M];
+    motion[M + 2] = 0.1f; // second frame: roll 0.1 rad
+    motion[M + 5] = 1.0f; // and an open jaw
+    float[] frames;
+    float[] grid;
+    try (OrtSession s = session("renderer.onnx");
+        OnnxTensor a = tensor(image, 1, 3, n, n);
+        OnnxTensor m = tensor(motion, 2, M);
+        OrtSession.Result r = s.run(Map.of("appearance", a, "motion", m))) {
+      frames = copy((OnnxTensor) r.get("frames").orElseThrow());
+      grid = copy((OnnxTensor) r.get("grid").orElseThrow());
+    }
+    // Rest pose: the grid is the identity and the frame is the appearance (bilinear at centres)
+    float[] u = ReferencePack.baseGrid(n, true);
+    float[] v = ReferencePack.baseGrid(n, false);
+    for (int i = 0; i < n * n; i += 97) {
+      assertThat(grid[2 * i]).isCloseTo(u[i], within(1e-5f));
+      assertThat(grid[2 * i + 1]).isCloseTo(v[i], within(1e-5f));
+    }
+    for (int i = 0; i < 3 * n * n; i += 101) {
+      assertThat(frames[i]).isCloseTo(Math.max(0, Math.min(1, image[i])), within(1e-4f));
+    }
+    // Rolled frame: at the face centre the grid is the inverse rotation of the base grid
+    int off = n * n * 2;
+    int centre = (n / 2) * n + n / 2 + 10;
+    double qu = u[centre] - FACE_CX;
+    double qv = v[centre] - FACE_CY;
+    double su = Math.cos(0.1) * qu + Math.sin(0.1) * qv + FACE_CX;
+    double sv = Math.cos(0.1) * qv - Math.sin(0.1) * qu + FACE_CY;
+    assertThat((double) grid[off + 2 * centre]).isCloseTo(su, within(1e-4));
+    assertThat((double) grid[off + 2 * centre + 1]).isCloseTo(sv, within(1e-4));
+    // and the border stays put
+    int corner = 2;
+    assertThat(grid[off + 2 * corner]).isCloseTo(u[corner], within(1e-6f));
+    // and the open mouth is darker than at rest
+    int mouthPix = (int) ((MOUTH_Y + JAW_DROP * 0.5f + 1) / 2 * n) * n + n / 2;
+    double rest = frames[mouthPix] + frames[n * n + mouthPix] + frames[2 * n * n + mouthPix];
+    int f1 = 3 * n * n;
+    double open = frames[f1 + mouthPix] + frames[f1 + n * n + mouthPix] + frames[f1 + 2 * n * n + mouthPix];
+    assertThat(open).isLessThan(rest * 0.7);
+  }
+
+  private static float[] copy(OnnxTensor t) throws Exception {
+    FloatBuffer b = t.getFloatBuffer();
+    float[] a = new float[b.remaining()];
+    b.get(a);
+    return a;
+  }
+}
