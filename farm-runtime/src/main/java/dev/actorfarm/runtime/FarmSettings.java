@@ -17,6 +17,7 @@ public record FarmSettings(
     Duration kafkaSessionTimeout,
     Path blobRoot,
     Path modelPackDir,
+    boolean referencePack,
     String executionProvider,
     int intraOpThreads,
     Limits limits,
@@ -56,6 +57,7 @@ public record FarmSettings(
         packDir.isEmpty()
             ? dataDir.resolve("packs").resolve("reference")
             : Path.of(packDir).toAbsolutePath(),
+        packDir.isEmpty(),
         c.getString("model-pack.execution-provider"),
         c.getInt("model-pack.intra-op-threads"),
         new Limits(

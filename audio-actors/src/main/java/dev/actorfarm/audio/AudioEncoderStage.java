@@ -1,0 +1,61 @@
+package dev.actorfarm.audio;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.actorfarm.runtime.onnx.OnnxSessions;
+import dev.actorfarm.runtime.pack.ModelPack;
+import dev.actorfarm.runtime.pack.PackManifest;
+import java.nio.FloatBuffer;
+import java.util.Map;
+
+/** The pack's audio encoder: one window's audio chunk → its feature frames {@code [W, D]}. */
+public final class AudioEncoderStage implements AutoCloseable {
+
+  private final OrtSession session;
+  private final PackManifest.AudioEncoder spec;
+  private final String inputName;
+  private final String outputName;
+
+  public AudioEncoderStage(ModelPack pack, String executionProvider, int threads)
+      throws OrtException {
+    this.spec = pack.manifest().audioEncoder();
+    this.session = OnnxSessions.open(pack.file(spec.file()), executionProvider, threads);
+    this.inputName = spec.inputs().get("pcm").name();
+    this.outputName = spec.outputs().get("features").name();
+  }
+
+  public PackManifest.AudioEncoder spec() {
+    return spec;
+  }
+
+  /** Encodes a chunk; returns {@code frames × D} values, checking the frame count. */
+  public float[] encode(float[] chunk, int expectedFrames) throws OrtException {
+    try (OnnxTensor in =
+            OnnxTensor.createTensor(
+                OnnxSessions.environment(), FloatBuffer.wrap(chunk), new long[] {1, chunk.length});
+        OrtSession.Result r = session.run(Map.of(inputName, in))) {
+      OnnxTensor out = (OnnxTensor) r.get(outputName).orElseThrow();
+      long[] shape = out.getInfo().getShape();
+      if (shape.length != 3 || shape[1] != expectedFrames || shape[2] != spec.featureDim()) {
+        throw new OrtException(
+            "audio encoder returned shape "
+                + java.util.Arrays.toString(shape)
+                + ", expected [1, "
+                + expectedFrames
+                + ", "
+                + spec.featureDim()
+                + "]");
+      }
+      FloatBuffer b = out.getFloatBuffer();
+      float[] values = new float[b.remaining()];
+      b.get(values);
+      return values;
+    }
+  }
+
+  @Override
+  public void close() throws OrtException {
+    session.close();
+  }
+}

@@ -1,0 +1,30 @@
+package dev.actorfarm.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code farm} executable. */
+@Command(
+    name = "farm",
+    mixinStandardHelpOptions = true,
+    version = "ActorFarm 0.1.0",
+    description = "A render farm that turns a portrait and a narration into a talking-portrait video.",
+    subcommands = {RenderCommand.class, CommandLine.HelpCommand.class})
+public final class Farm implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the command line; returns the exit code. */
+  public static int execute(String... args) {
+    return new CommandLine(new Farm()).execute(args);
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+}

@@ -1,0 +1,115 @@
+package dev.actorfarm.launcher;
+
+import dev.actorfarm.audio.AudioDecoder;
+import dev.actorfarm.protocol.FaceBox;
+import dev.actorfarm.render.FaceLocator;
+import dev.actorfarm.render.Portraits;
+import dev.actorfarm.runtime.FarmSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/**
+ * Checks a job's inputs at submission, before anything is queued, so that bad input is refused
+ * with one clear line instead of failing deep inside the farm.
+ */
+public final class InputValidator {
+
+  /** A refused input: its message is the one line shown to the user. */
+  public static final class BadInputException extends Exception {
+    public BadInputException(String message) {
+      super(message);
+    }
+  }
+
+  /** What validation learned about the inputs. */
+  public record Validated(FaceBox faceBox, boolean faceGiven, double audioSeconds, int width, int height) {}
+
+  private InputValidator() {}
+
+  public static Validated validate(
+      Path portrait, Path audio, FaceBox faceBox, FarmSettings.Limits limits)
+      throws BadInputException {
+    requireReadableFile(portrait, "portrait");
+    requireReadableFile(audio, "audio");
+    Mat image;
+    try {
+      image = Portraits.read(portrait);
+    } catch (IOException e) {
+      throw new BadInputException(
+          "portrait " + portrait + " is not an image (expected PNG, JPEG, BMP, TIFF or WebP)");
+    }
+    int w = image.cols();
+    int h = image.rows();
+    if (Math.min(w, h) < limits.minImageSide()) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "portrait %s is %dx%d px; its smaller side must be at least %d px",
+              portrait, w, h, limits.minImageSide()));
+    }
+    if (Math.max(w, h) > limits.maxImageSide()) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "portrait %s is %dx%d px; its larger side may be at most %d px"
+                  + " (actorfarm.limits.max-image-side)",
+              portrait, w, h, limits.maxImageSide()));
+    }
+    AudioDecoder.Probe probe;
+    try {
+      probe = AudioDecoder.probe(audio);
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? "" : e.getMessage();
+      if (why.contains("no samples")) {
+        throw new BadInputException("audio " + audio + " has no samples");
+      }
+      throw new BadInputException("audio " + audio + " is not audio or is corrupt (" + why + ")");
+    }
+    if (probe.durationSeconds() > limits.maxAudioSeconds()) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "audio %s is %.1f s long; the limit is %.0f s (actorfarm.limits.max-audio-seconds)",
+              audio, probe.durationSeconds(), limits.maxAudioSeconds()));
+    }
+    FaceBox face = faceBox;
+    if (face == null) {
+      try {
+        face =
+            FaceLocator.detect(image)
+                .orElseThrow(
+                    () ->
+                        new BadInputException(
+                            "no face found in portrait "
+                                + portrait
+                                + "; give the face's box with --face-box x,y,w,h"));
+      } catch (IOException e) {
+        throw new BadInputException("cannot run face detection: " + e.getMessage());
+      }
+    } else if (face.getWidth() <= 0
+        || face.getHeight() <= 0
+        || face.getX() < 0
+        || face.getY() < 0
+        || face.getX() + face.getWidth() > w
+        || face.getY() + face.getHeight() > h) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "--face-box %d,%d,%d,%d lies outside the %dx%d portrait",
+              face.getX(), face.getY(), face.getWidth(), face.getHeight(), w, h));
+    }
+    return new Validated(face, faceBox != null, probe.durationSeconds(), w, h);
+  }
+
+  private static void requireReadableFile(Path file, String what) throws BadInputException {
+    if (!Files.exists(file)) {
+      throw new BadInputException(what + " " + file + " does not exist");
+    }
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new BadInputException(what + " " + file + " is not a readable file");
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.actorfarm.launcher;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.actorfarm.protocol.BlobRef;
+import dev.actorfarm.protocol.FaceBox;
+import dev.actorfarm.protocol.Headers;
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobRequested;
+import dev.actorfarm.protocol.JobSpec;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.protocol.RenderOptions;
+import dev.actorfarm.protocol.Topic;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.kafka.FarmKafka;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Submits jobs to a farm and follows their events: what the CLI and the tests use. */
+public final class JobClient {
+
+  private final FarmKafka kafka;
+  private final BlobStore blobs;
+  private final String source;
+
+  public JobClient(FarmKafka kafka, BlobStore blobs, String source) {
+    this.kafka = kafka;
+    this.blobs = blobs;
+    this.source = source;
+  }
+
+  /** What to render. */
+  public record Request(
+      Path portrait,
+      Path audio,
+      int fps,
+      long seed,
+      FaceBox faceBox,
+      boolean cropOnly,
+      String packId,
+      double audioSecondsHint) {}
+
+  /** The inputs imported into the blob store and the job's id. */
+  public record Prepared(JobSpec spec) {
+    public String jobId() {
+      return spec.getJobId();
+    }
+  }
+
+  /**
+   * Imports the inputs into the blob store and derives the job id from the inputs' content and
+   * the options, so that the same request is the same job.
+   */
+  public Prepared prepare(Request r) throws IOException {
+    BlobRef portrait = blobs.importFile(r.portrait(), "inputs/portraits");
+    BlobRef audio = blobs.importFile(r.audio(), "inputs/audio");
+    RenderOptions.Builder opts =
+        RenderOptions.newBuilder().setFps(r.fps()).setSeed(r.seed()).setCropOnly(r.cropOnly());
+    if (r.faceBox() != null) {
+      opts.setFaceBox(r.faceBox());
+    }
+    RenderOptions options = opts.build();
+    String jobId =
+        "job-"
+            + sha256Hex(portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
+                .substring(0, 16);
+    JobSpec spec =
+        JobSpec.newBuilder()
+            .setJobId(jobId)
+            .setPortrait(portrait)
+            .setAudio(audio)
+            .setOptions(options)
+            .setModelPack(r.packId())
+            .setOutputUri(BlobStore.SCHEME + "jobs/" + jobId + "/output.mp4")
+            .setAudioSecondsHint(r.audioSecondsHint())
+            .build();
+    return new Prepared(spec);
+  }
+
+  /** Queues the job; events from now on are what {@link #follow} reads. */
+  public Follower submit(Prepared job) throws Exception {
+    Follower follower = new Follower(job.jobId());
+    JobRequested request =
+        JobRequested.newBuilder()
+            .setHeader(Headers.create("JobRequested", job.jobId(), source, null))
+            .setSpec(job.spec())
+            .build();
+    kafka.send(Topics.JOBS, Topic.jobKey(job.jobId()), request).get();
+    kafka.jobEvent(job.jobId(), source, JobEvent.newBuilder().setState(JobState.SUBMITTED)).get();
+    return follower;
+  }
+
+  /** Reads one job's events from the partition its key lives in, from the submission on. */
+  public final class Follower implements AutoCloseable {
+    private final String jobId;
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    private Follower(String jobId) {
+      this.jobId = jobId;
+      this.consumer =
+          new KafkaConsumer<>(
+              Map.of(
+                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                  ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+              new StringDeserializer(),
+              new ByteArrayDeserializer());
+      List<PartitionInfo> partitions = consumer.partitionsFor(Topics.JOB_EVENTS.name());
+      int p =
+          org.apache.kafka.common.utils.Utils.toPositive(
+                  org.apache.kafka.common.utils.Utils.murmur2(jobId.getBytes(StandardCharsets.UTF_8)))
+              % partitions.size();
+      TopicPartition tp = new TopicPartition(Topics.JOB_EVENTS.name(), p);
+      consumer.assign(List.of(tp));
+      consumer.seekToEnd(List.of(tp));
+      consumer.position(tp);
+    }
+
+    /** Passes each event of the job to {@code onEvent} until it completes, fails or is cancelled. */
+    public JobEvent follow(Consumer<JobEvent> onEvent, Duration timeout)
+        throws TimeoutException, InvalidProtocolBufferException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
+          if (!jobId.equals(rec.key())) {
+            continue;
+          }
+          JobEvent event = Topics.JOB_EVENTS.parse(rec.value());
+          onEvent.accept(event);
+          JobState s = event.getState();
+          if (s == JobState.COMPLETED || s == JobState.FAILED || s == JobState.CANCELLED) {
+            return event;
+          }
+        }
+      }
+      throw new TimeoutException("job " + jobId + " did not finish within " + timeout);
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+
+  private static String sha256Hex(String... parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (String p : parts) {
+        md.update(p.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

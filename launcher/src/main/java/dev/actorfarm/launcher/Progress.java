@@ -1,0 +1,77 @@
+package dev.actorfarm.launcher;
+
+import dev.actorfarm.protocol.JobEvent;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * The render command's progress display: a redrawn bar on a terminal, a line per 10% otherwise
+ * (logs of CI jobs and batch schedulers).
+ */
+final class Progress {
+
+  private static final int WIDTH = 30;
+
+  private final PrintStream out;
+  private final boolean terminal;
+  private final long startNanos = System.nanoTime();
+  private int totalFrames;
+  private int lastDecile = -1;
+  private String lastState = "";
+
+  Progress(PrintStream out, boolean terminal, int estimatedFrames) {
+    this.out = out;
+    this.terminal = terminal;
+    this.totalFrames = estimatedFrames;
+  }
+
+  void onEvent(JobEvent e) {
+    if (e.getTotalFrames() > 0) {
+      totalFrames = e.getTotalFrames();
+    }
+    String state = e.getState().name();
+    int done = e.getFramesDone();
+    double fraction = totalFrames > 0 ? Math.min(1, done / (double) totalFrames) : 0;
+    double elapsed = (System.nanoTime() - startNanos) / 1e9;
+    String eta =
+        done > 0 && fraction < 1 ? clock(elapsed * (1 - fraction) / fraction) : "--:--";
+    if (terminal) {
+      int filled = (int) Math.round(fraction * WIDTH);
+      out.printf(
+          Locale.ROOT,
+          "\r%-10s [%s%s] %d/%d frames %3.0f%%  elapsed %s  ETA %s   ",
+          state,
+          "#".repeat(filled),
+          ".".repeat(WIDTH - filled),
+          done,
+          totalFrames,
+          fraction * 100,
+          clock(elapsed),
+          eta);
+      out.flush();
+    } else {
+      int decile = (int) (fraction * 10);
+      if (decile != lastDecile || !state.equals(lastState)) {
+        out.printf(
+            Locale.ROOT,
+            "%-10s %d/%d frames %3.0f%%  elapsed %s  ETA %s%n",
+            state, done, totalFrames, fraction * 100, clock(elapsed), eta);
+        lastDecile = decile;
+      }
+    }
+    lastState = state;
+  }
+
+  void finish() {
+    if (terminal) {
+      out.println();
+    }
+  }
+
+  static String clock(double seconds) {
+    long s = Math.round(seconds);
+    return s >= 3600
+        ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+        : String.format(Locale.ROOT, "%02d:%02d", s / 60, s % 60);
+  }
+}

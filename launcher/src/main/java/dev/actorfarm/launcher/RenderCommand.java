@@ -1,0 +1,160 @@
+package dev.actorfarm.launcher;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.actorfarm.protocol.FaceBox;
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.blob.BlobStore;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code farm render}: renders one job on the embedded farm and writes the MP4. */
+@Command(
+    name = "render",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Render a portrait speaking a narration into an MP4, on the embedded single-machine farm.",
+      "The first run builds the reference model pack into the data directory."
+    })
+public final class RenderCommand implements Callable<Integer> {
+
+  /** Exit code of refused input. */
+  public static final int EXIT_BAD_INPUT = 2;
+
+  /** Exit code of a job that failed in the farm. */
+  public static final int EXIT_JOB_FAILED = 1;
+
+  @Option(names = "--portrait", required = true, description = "Portrait image (PNG, JPEG, ...).")
+  Path portrait;
+
+  @Option(names = "--audio", required = true, description = "Narration (wav, mp3, flac, ogg, m4a, ...).")
+  Path audio;
+
+  @Option(names = "--out", required = true, description = "Output MP4 file.")
+  Path out;
+
+  @Option(names = "--fps", defaultValue = "25", description = "Frame rate (the pack's: ${DEFAULT-VALUE}).")
+  int fps;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of head motion and blinks (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--data-dir", defaultValue = "farm-data", description = "Broker log, blobs and packs (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--model-pack", description = "Model pack directory (default: the reference pack).")
+  Path modelPack;
+
+  @Option(names = "--face-box", description = "Face box x,y,w,h in portrait pixels (skips face detection).")
+  String faceBox;
+
+  @Option(names = "--crop", description = "Output the animated face crop instead of the whole portrait.")
+  boolean crop;
+
+  @Option(names = "--timeout", defaultValue = "PT6H", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true);
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
+    if (modelPack != null) {
+      overrides.put("actorfarm.model-pack.dir", modelPack.toAbsolutePath().toString());
+    }
+    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load());
+    FarmSettings settings = FarmSettings.create(config);
+    InputValidator.Validated inputs;
+    try {
+      if (fps <= 0) {
+        throw new InputValidator.BadInputException("--fps must be positive");
+      }
+      inputs = InputValidator.validate(portrait, audio, parseFaceBox(faceBox), settings.limits());
+    } catch (InputValidator.BadInputException e) {
+      err.println("farm: error: " + e.getMessage());
+      return EXIT_BAD_INPUT;
+    }
+    System.setProperty("actorfarm.log.dir", settings.dataDir().toString());
+    long started = System.nanoTime();
+    err.println("Starting the embedded farm (data in " + settings.dataDir() + ") ...");
+    try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
+      if (fps != farm.pack().manifest().fps()) {
+        err.println(
+            "farm: error: model pack " + farm.pack().id() + " renders at "
+                + farm.pack().manifest().fps() + " fps; --fps " + fps + " is not supported");
+        return EXIT_BAD_INPUT;
+      }
+      JobClient client = new JobClient(farm.kafka(), farm.blobs(), settings.source("cli"));
+      JobClient.Prepared job =
+          client.prepare(
+              new JobClient.Request(
+                  portrait,
+                  audio,
+                  fps,
+                  seed,
+                  inputs.faceGiven() ? inputs.faceBox() : null,
+                  crop,
+                  farm.pack().id(),
+                  inputs.audioSeconds()));
+      err.println("Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
+      Progress progress =
+          new Progress(err, System.console() != null, (int) Math.round(inputs.audioSeconds() * fps));
+      JobEvent last;
+      try (JobClient.Follower follower = client.submit(job)) {
+        last = follower.follow(progress::onEvent, timeout);
+      }
+      progress.finish();
+      if (last.getState() != JobState.COMPLETED) {
+        err.println("farm: error: job " + job.jobId() + " " + last.getState().name().toLowerCase(Locale.ROOT) + ": " + last.getReason());
+        return EXIT_JOB_FAILED;
+      }
+      Path target = out.toAbsolutePath();
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), ".farm-", ".mp4");
+      Files.copy(farm.blobs().resolve(last.getOutput().getUri()), tmp, StandardCopyOption.REPLACE_EXISTING);
+      BlobStore.moveAtomically(tmp, target);
+      double wall = (System.nanoTime() - started) / 1e9;
+      double videoSeconds = last.getTotalFrames() / (double) fps;
+      err.printf(
+          Locale.ROOT,
+          "Done: %s  %.2f s of video, %d frames, wall %.1f s, realtime factor %.2f"
+              + " (video seconds per wall second)%n",
+          out, videoSeconds, last.getTotalFrames(), wall, videoSeconds / wall);
+      return 0;
+    }
+  }
+
+  private static FaceBox parseFaceBox(String text) throws InputValidator.BadInputException {
+    if (text == null) {
+      return null;
+    }
+    String[] parts = text.split(",");
+    if (parts.length != 4) {
+      throw new InputValidator.BadInputException("--face-box must be x,y,w,h, got '" + text + "'");
+    }
+    try {
+      return FaceBox.newBuilder()
+          .setX(Integer.parseInt(parts[0].trim()))
+          .setY(Integer.parseInt(parts[1].trim()))
+          .setWidth(Integer.parseInt(parts[2].trim()))
+          .setHeight(Integer.parseInt(parts[3].trim()))
+          .build();
+    } catch (NumberFormatException e) {
+      throw new InputValidator.BadInputException("--face-box must be four integers, got '" + text + "'");
+    }
+  }
+}

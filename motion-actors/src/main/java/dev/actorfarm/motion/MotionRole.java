@@ -1,0 +1,86 @@
+package dev.actorfarm.motion;
+
+import dev.actorfarm.protocol.AudioFeatures;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.time.Duration;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.kafka.ConsumerRebalanceEvent;
+import org.apache.pekko.kafka.Subscriptions;
+import org.apache.pekko.kafka.javadsl.Consumer;
+import org.apache.pekko.util.Timeout;
+
+/**
+ * The motion role: Cluster Sharding of {@link MotionSession} with Kafka-partition-aligned shard
+ * allocation, fed by the {@code farm.audio-features} consumer group named after the entity type.
+ */
+public final class MotionRole {
+
+  /** Longest a window may wait for its entity: covers a shard moving after a rebalance. */
+  private static final Duration WINDOW_TIMEOUT = Duration.ofSeconds(60);
+
+  private MotionRole() {}
+
+  /** Initialises sharding on {@code system} and starts the consumer. */
+  public static Consumer.DrainingControl<Done> start(
+      ActorSystem<?> system, FarmKafka kafka, FarmSettings settings, ModelPack pack)
+      throws ai.onnxruntime.OrtException {
+    MotionGeneratorStage generator =
+        new MotionGeneratorStage(pack, settings.executionProvider(), settings.intraOpThreads());
+    String source = settings.source("motion");
+    String typeName = MotionSession.TYPE_KEY.name();
+    ActorRef<ShardingEnvelope<MotionSession.Command>> shards =
+        ClusterSharding.get(system)
+            .init(
+                Entity.of(
+                        MotionSession.TYPE_KEY,
+                        ctx -> MotionSession.create(ctx.getEntityId(), generator, kafka, source))
+                    .withMessageExtractor(
+                        KafkaPartitionShards.<MotionSession.Command>extractor(
+                            settings.workPartitions()))
+                    .withAllocationStrategy(
+                        new ExternalShardAllocationStrategy(
+                            system, typeName, Timeout.create(Duration.ofSeconds(5))))
+                    .withEntityProps(
+                        DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher")));
+    ActorRef<ConsumerRebalanceEvent> listener =
+        system.systemActorOf(
+            KafkaPartitionShards.rebalanceListener(system, typeName),
+            "motion-rebalance-listener",
+            org.apache.pekko.actor.typed.Props.empty());
+    return RoleStream.run(
+        system,
+        RoleStream.consumerSettings(system, kafka, settings, typeName),
+        Subscriptions.topics(Topics.AUDIO_FEATURES.name())
+            .withRebalanceListener(Adapter.toClassic(listener)),
+        kafka,
+        Topics.AUDIO_FEATURES,
+        source,
+        settings.motionParallelism(),
+        (AudioFeatures f) -> f.getSpec().getJobId(),
+        (features, record) -> {
+          String jobId = features.getSpec().getJobId();
+          return org.apache.pekko.actor.typed.javadsl.AskPattern
+              .<ShardingEnvelope<MotionSession.Command>, Done>askWithStatus(
+                  shards,
+                  replyTo ->
+                      new ShardingEnvelope<>(
+                          jobId,
+                          new MotionSession.GenerateWindow(
+                              jobId, features.getWindowIndex(), record.value(), replyTo)),
+                  WINDOW_TIMEOUT,
+                  system.scheduler());
+        });
+  }
+}

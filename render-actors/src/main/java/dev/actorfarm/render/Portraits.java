@@ -1,0 +1,25 @@
+package dev.actorfarm.render;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/** Reading portraits. */
+public final class Portraits {
+
+  private Portraits() {}
+
+  /** Reads an image as 8-bit BGR; a clear error if the file is not an image OpenCV reads. */
+  public static Mat read(Path file) throws IOException {
+    if (!Files.isReadable(file)) {
+      throw new IOException("cannot read portrait " + file);
+    }
+    Mat m = opencv_imgcodecs.imread(file.toString(), opencv_imgcodecs.IMREAD_COLOR);
+    if (m == null || m.empty()) {
+      throw new IOException("portrait " + file.getFileName() + " is not an image (PNG, JPEG, ...)");
+    }
+    return m;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.actorfarm.render;
+
+import dev.actorfarm.protocol.MotionWindow;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.time.Duration;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Routers;
+import org.apache.pekko.kafka.javadsl.Consumer;
+
+/**
+ * The render role: the {@code farm.motion-windows} consumer group feeding a pool of {@link
+ * RenderWorker}s, one per device slot. In-flight windows are bounded by the pool size.
+ */
+public final class RenderRole {
+
+  /** Kafka consumer group of the render workers. */
+  public static final String GROUP = "farm-render";
+
+  /** Longest one window may take to render on a slow CPU node. */
+  private static final Duration WINDOW_TIMEOUT = Duration.ofMinutes(10);
+
+  private RenderRole() {}
+
+  public static Consumer.DrainingControl<Done> start(
+      ActorSystem<?> system,
+      FarmKafka kafka,
+      FarmSettings settings,
+      ModelPack pack,
+      BlobStore blobs) {
+    DispatcherSelector blocking = DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher");
+    SourceCache cache = new SourceCache(settings.render().sourceCacheSize());
+    int workers = settings.render().workers();
+    ActorRef<RenderWorker.Command> pool =
+        system.systemActorOf(
+            Routers.pool(
+                    workers,
+                    Behaviors.supervise(RenderWorker.create(kafka, blobs, pack, settings, cache))
+                        .onFailure(SupervisorStrategy.restart()))
+                .withRoundRobinRouting()
+                .withRouteeProps(blocking),
+            "render-workers",
+            blocking);
+    return RoleStream.run(
+        system,
+        kafka,
+        settings,
+        Topics.MOTION_WINDOWS,
+        GROUP,
+        settings.source("render"),
+        workers,
+        (MotionWindow w) -> w.getSpec().getJobId(),
+        (window, record) ->
+            AskPattern.<RenderWorker.Command, Done>askWithStatus(
+                pool,
+                replyTo -> new RenderWorker.RenderWindow(record.value(), replyTo),
+                WINDOW_TIMEOUT,
+                system.scheduler()));
+  }
+}

@@ -1,0 +1,187 @@
+package dev.actorfarm.render;
+
+import dev.actorfarm.protocol.BlobRef;
+import dev.actorfarm.protocol.Headers;
+import dev.actorfarm.protocol.JobSpec;
+import dev.actorfarm.protocol.MotionWindow;
+import dev.actorfarm.protocol.SegmentRendered;
+import dev.actorfarm.protocol.Topic;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.onnx.OnnxSessions;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.nio.file.Files;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * A render worker: owns one renderer session and one source-encoder session (one device slot).
+ * For a motion window it renders the frames in batches, pastes them back into the portrait,
+ * encodes the window as one segment, renames it into the blob store at the path that is a
+ * function of (job id, window index), and publishes "segment rendered".
+ *
+ * <p>Stateless apart from the node's shared {@link SourceCache}: a restarted worker loses
+ * nothing. A window whose segment already exists (a redelivery) is reported again without being
+ * rendered. Runs on the blocking dispatcher; a failure answers the window with the reason.
+ */
+public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
+
+  /** Messages of the render worker. */
+  public sealed interface Command permits RenderWindow {}
+
+  /** Render one motion window (the serialized {@link MotionWindow} record). */
+  public record RenderWindow(byte[] motionRecord, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  private final FarmKafka kafka;
+  private final BlobStore blobs;
+  private final ModelPack pack;
+  private final FarmSettings settings;
+  private final SourceCache cache;
+  private final FrameRenderer renderer;
+  private final ai.onnxruntime.OrtSession sourceEncoder;
+  private final String source;
+
+  public static Behavior<Command> create(
+      FarmKafka kafka, BlobStore blobs, ModelPack pack, FarmSettings settings, SourceCache cache) {
+    return Behaviors.setup(ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, cache));
+  }
+
+  private RenderWorker(
+      ActorContext<Command> context,
+      FarmKafka kafka,
+      BlobStore blobs,
+      ModelPack pack,
+      FarmSettings settings,
+      SourceCache cache)
+      throws ai.onnxruntime.OrtException {
+    super(context);
+    this.kafka = kafka;
+    this.blobs = blobs;
+    this.pack = pack;
+    this.settings = settings;
+    this.cache = cache;
+    this.renderer =
+        new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
+    this.sourceEncoder =
+        OnnxSessions.open(
+            pack.file(pack.manifest().sourceEncoder().file()),
+            settings.executionProvider(),
+            settings.intraOpThreads());
+    this.source = settings.source("render") + "/" + context.getSelf().path().name();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RenderWindow.class, this::onRenderWindow)
+        .onSignal(PostStop.class, s -> onStop())
+        .build();
+  }
+
+  private Behavior<Command> onRenderWindow(RenderWindow msg) {
+    try {
+      MotionWindow window = MotionWindow.parseFrom(msg.motionRecord());
+      SegmentRendered report = render(window);
+      kafka.send(Topics.SEGMENTS, Topic.jobKey(window.getSpec().getJobId()), report).get();
+      msg.replyTo().tell(StatusReply.ack());
+    } catch (Exception e) {
+      msg.replyTo().tell(StatusReply.error(RoleStream.describe(e)));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onStop() throws ai.onnxruntime.OrtException {
+    renderer.close();
+    sourceEncoder.close();
+    return this;
+  }
+
+  /** The blob path of a job's segment: a pure function of (job id, window index). */
+  public static String segmentPath(String jobId, int windowIndex) {
+    return String.format("jobs/%s/segments/%06d.mp4", jobId, windowIndex);
+  }
+
+  private SegmentRendered render(MotionWindow window) throws Exception {
+    JobSpec spec = window.getSpec();
+    String jobId = spec.getJobId();
+    String path = segmentPath(jobId, window.getWindowIndex());
+    long started = System.nanoTime();
+    BlobRef segment;
+    if (Files.isRegularFile(blobs.resolve(BlobStore.SCHEME + path))) {
+      segment = blobs.ref(path);
+    } else {
+      SourceState state = sourceState(spec);
+      segment = blobs.write(path, tmp -> encode(window, state, tmp));
+    }
+    return SegmentRendered.newBuilder()
+        .setHeader(Headers.create("SegmentRendered", jobId, source, window.getHeader().getEventId()))
+        .setWindowIndex(window.getWindowIndex())
+        .setFirstFrame(window.getFirstFrame())
+        .setFrameCount(window.getFrameCount())
+        .setSegment(segment)
+        .setRenderSeconds((System.nanoTime() - started) / 1e9)
+        .setWorker(source)
+        .build();
+  }
+
+  private SourceState sourceState(JobSpec spec) throws Exception {
+    boolean cropOnly = spec.getOptions().getCropOnly();
+    var box = spec.getOptions().hasFaceBox() ? spec.getOptions().getFaceBox() : null;
+    String key =
+        spec.getPortrait().getSha256()
+            + "|"
+            + (box == null ? "auto" : box.getX() + "," + box.getY() + "," + box.getWidth() + "," + box.getHeight())
+            + "|"
+            + pack.id()
+            + "|"
+            + cropOnly;
+    return cache.get(
+        key,
+        () ->
+            SourceState.build(
+                Portraits.read(blobs.open(spec.getPortrait())),
+                box,
+                pack.manifest().sourceEncoder(),
+                sourceEncoder,
+                cropOnly));
+  }
+
+  private void encode(MotionWindow window, SourceState state, java.nio.file.Path file)
+      throws java.io.IOException {
+    int frames = window.getFrameCount();
+    int m = Tensors.dim(window.getMotion(), 1);
+    float[] motion = Tensors.floats(window.getMotion());
+    int w = state.outputWidth();
+    int h = state.outputHeight();
+    long bitrate = (long) (settings.render().bitsPerMegapixel() * (w * (double) h) / 1e6);
+    int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+    try (SegmentEncoder encoder =
+        new SegmentEncoder(file, w, h, pack.manifest().fps(), frames, settings.render().videoCodec(), bitrate)) {
+      for (int start = 0; start < frames; start += batch) {
+        int b = Math.min(batch, frames - start);
+        float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
+        float[] rendered;
+        try {
+          rendered = renderer.render(state, slice, b, m);
+        } catch (ai.onnxruntime.OrtException e) {
+          throw new java.io.IOException("renderer failed: " + e.getMessage(), e);
+        }
+        for (int i = 0; i < b; i++) {
+          encoder.write(state.composite(rendered, i));
+        }
+      }
+    }
+  }
+}
