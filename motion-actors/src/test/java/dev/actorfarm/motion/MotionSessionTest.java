@@ -1,0 +1,153 @@
+package dev.actorfarm.motion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.actorfarm.pack.ReferencePack;
+import dev.actorfarm.protocol.AudioFeatures;
+import dev.actorfarm.protocol.Headers;
+import dev.actorfarm.protocol.JobSpec;
+import dev.actorfarm.protocol.MotionCheckpoint;
+import dev.actorfarm.protocol.MotionWindow;
+import dev.actorfarm.protocol.RenderOptions;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.TestBroker;
+import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MotionSessionTest {
+
+  @TempDir static Path dir;
+  static TestBroker broker;
+  static ActorTestKit testKit;
+  static MotionGeneratorStage generator;
+  static final int W = 50;
+  static final int D = 40;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    broker = new TestBroker(dir.resolve("farm"));
+    testKit = ActorTestKit.create(broker.config());
+    ModelPack pack = ReferencePack.ensure(dir.resolve("pack"));
+    generator = new MotionGeneratorStage(pack, "cpu", 1);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    testKit.shutdownTestKit();
+    broker.close();
+  }
+
+  /** Loud speech in every window's first half, silence in its second. */
+  private static byte[] features(String jobId, int window, boolean last) {
+    float[] f = new float[W * D];
+    for (int t = 0; t < W; t++) {
+      for (int d = 0; d < D; d++) {
+        f[t * D + d] = t < W / 2 ? 1f : -15f;
+      }
+    }
+    return AudioFeatures.newBuilder()
+        .setHeader(Headers.create("AudioFeatures", jobId, "test", null))
+        .setSpec(
+            JobSpec.newBuilder()
+                .setJobId(jobId)
+                .setOptions(RenderOptions.newBuilder().setFps(25).setSeed(5)))
+        .setWindowIndex(window)
+        .setFirstFrame(window * W)
+        .setFrameCount(last ? 20 : W)
+        .setLast(last)
+        .setFeatures(Tensors.ofFloats(f, 1, W, D))
+        .build()
+        .toByteArray();
+  }
+
+  private static StatusReply<Done> send(
+      ActorRef<MotionSession.Command> entity, String jobId, int window, boolean last) {
+    TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
+    entity.tell(new MotionSession.GenerateWindow(jobId, window, features(jobId, window, last), probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(20));
+  }
+
+  @Test
+  void generatesWindowsInOrderCarryingContextAndDedupes() throws Exception {
+    // Given a fresh entity for a job
+    String jobId = "job-motion-1";
+    ActorRef<MotionSession.Command> entity =
+        testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+    // When windows 0, 1, a duplicate of 0, then the short last window 2 arrive
+    assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+    assertThat(send(entity, jobId, 1, false).isSuccess()).isTrue();
+    assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+    assertThat(send(entity, jobId, 2, true).isSuccess()).isTrue();
+    // Then exactly three motion windows were published, keyed job/window
+    List<Map.Entry<String, MotionWindow>> windows =
+        broker.readAll(Topics.MOTION_WINDOWS).stream()
+            .filter(e -> e.getValue().getSpec().getJobId().equals(jobId))
+            .sorted(Comparator.comparingInt(e -> e.getValue().getWindowIndex()))
+            .toList();
+    assertThat(windows).extracting(Map.Entry::getKey).containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
+    assertThat(windows.get(2).getValue().getMotion().getShapeList()).containsExactly(20L, 9L);
+    // and head motion is continuous across the window boundary (context carried)
+    float[] w0 = Tensors.floats(windows.get(0).getValue().getMotion());
+    float[] w1 = Tensors.floats(windows.get(1).getValue().getMotion());
+    for (int c = 0; c < 5; c++) {
+      float step = Math.abs(w1[c] - w0[(W - 1) * 9 + c]);
+      float typical = Math.abs(w0[(W - 1) * 9 + c] - w0[(W - 2) * 9 + c]);
+      assertThat(step).isLessThan(0.01f + 4 * typical);
+    }
+    // and the mouth is open in speech and closed in silence
+    assertThat(w1[20 * 9 + 5]).isGreaterThan(0.8f);
+    assertThat(w1[49 * 9 + 5]).isLessThan(0.05f);
+    // and the last checkpoint says window 3 is next and the job is complete
+    MotionCheckpoint cp =
+        broker.readAll(Topics.MOTION_CHECKPOINTS).stream()
+            .filter(e -> e.getKey().equals(jobId))
+            .reduce((a, b) -> b)
+            .orElseThrow()
+            .getValue();
+    assertThat(cp.getNextWindow()).isEqualTo(3);
+    assertThat(cp.getCompleted()).isTrue();
+    assertThat(cp.getContext().getShapeList()).containsExactly(2L, 9L);
+  }
+
+  @Test
+  void aWindowAheadOfTheEntitysStateIsRefusedWithTheReason() {
+    String jobId = "job-motion-2";
+    ActorRef<MotionSession.Command> entity =
+        testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+    StatusReply<Done> reply = send(entity, jobId, 3, false);
+    assertThat(reply.isError()).isTrue();
+    assertThat(reply.getError().getMessage()).contains("arrived before window 0");
+  }
+
+  @Test
+  void theSameJobGivesTheSameMotion() throws Exception {
+    for (String jobId : List.of("job-det-a", "job-det-b")) {
+      ActorRef<MotionSession.Command> entity =
+          testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+      assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+    }
+    var all = broker.readAll(Topics.MOTION_WINDOWS);
+    float[] a = motionOf(all, "job-det-a");
+    float[] b = motionOf(all, "job-det-b");
+    assertThat(a).containsExactly(b);
+  }
+
+  private static float[] motionOf(List<Map.Entry<String, MotionWindow>> all, String jobId) {
+    return Tensors.floats(
+        all.stream().filter(e -> e.getKey().equals(jobId + "/0")).findFirst().orElseThrow().getValue().getMotion());
+  }
+}
