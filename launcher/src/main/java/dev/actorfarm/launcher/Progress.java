@@ -1,7 +1,7 @@
 package dev.actorfarm.launcher;
 
 import dev.actorfarm.protocol.JobEvent;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -12,14 +12,14 @@ final class Progress {
 
   private static final int WIDTH = 30;
 
-  private final PrintStream out;
+  private final PrintWriter out;
   private final boolean terminal;
   private final long startNanos = System.nanoTime();
   private int totalFrames;
   private int lastDecile = -1;
   private String lastState = "";
 
-  Progress(PrintStream out, boolean terminal, int estimatedFrames) {
+  Progress(PrintWriter out, boolean terminal, int estimatedFrames) {
     this.out = out;
     this.terminal = terminal;
     this.totalFrames = estimatedFrames;

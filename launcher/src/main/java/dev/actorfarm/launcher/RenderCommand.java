@@ -7,7 +7,7 @@ import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -70,7 +70,7 @@ public final class RenderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true);
+    PrintWriter err = spec.commandLine().getErr();
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
     if (modelPack != null) {
@@ -112,7 +112,7 @@ public final class RenderCommand implements Callable<Integer> {
                   inputs.audioSeconds()));
       err.println("Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
       Progress progress =
-          new Progress(err, System.console() != null, (int) Math.round(inputs.audioSeconds() * fps));
+          new Progress(err, System.console() != null && !"true".equals(System.getenv("CI")), (int) Math.round(inputs.audioSeconds() * fps));
       JobEvent last;
       try (JobClient.Follower follower = client.submit(job)) {
         last = follower.follow(progress::onEvent, timeout);

@@ -1,0 +1,123 @@
+package dev.actorfarm.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Scalar;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Every refused input: one line, a non-zero exit, no stack trace, nothing left behind. */
+class BadInputTest {
+
+  static final Path ASTRONAUT = Path.of("../examples/astronaut.png");
+  static final Path NARRATION = Path.of("../examples/narration.ogg");
+
+  @TempDir Path dir;
+
+  @AfterEach
+  void resetLimits() {
+    System.clearProperty("actorfarm.limits.max-audio-seconds");
+    System.clearProperty("actorfarm.limits.max-image-side");
+    ConfigFactory.invalidateCaches();
+  }
+
+  private String refused(Path portrait, Path audio, String... extra) throws Exception {
+    Path out = dir.resolve("out/result.mp4");
+    Path data = dir.resolve("data");
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Farm());
+    cli.setErr(new PrintWriter(err, true));
+    String[] base = {
+      "render", "--portrait", portrait.toString(), "--audio", audio.toString(),
+      "--out", out.toString(), "--data-dir", data.toString()
+    };
+    String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
+        .toArray(String[]::new);
+    int code = cli.execute(args);
+    String message = err.toString().trim();
+    assertThat(code).as(message).isEqualTo(RenderCommand.EXIT_BAD_INPUT);
+    assertThat(message.lines()).hasSize(1);
+    assertThat(message).startsWith("farm: error: ").doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(Files.exists(out)).isFalse();
+    assertThat(Files.exists(out.getParent())).isFalse();
+    assertThat(Files.exists(data)).as("nothing is started for refused input").isFalse();
+    return message;
+  }
+
+  private Path file(String name, byte[] content) throws Exception {
+    Path p = dir.resolve(name);
+    Files.write(p, content);
+    return p;
+  }
+
+  @Test
+  void missingFiles() throws Exception {
+    assertThat(refused(dir.resolve("nope.png"), NARRATION)).contains("portrait").contains("does not exist");
+    assertThat(refused(ASTRONAUT, dir.resolve("nope.wav"))).contains("audio").contains("does not exist");
+    assertThat(refused(dir, NARRATION)).contains("is not a readable file");
+  }
+
+  @Test
+  void aPortraitThatIsNotAnImage() throws Exception {
+    assertThat(refused(file("face.png", "hello".getBytes()), NARRATION)).contains("is not an image");
+  }
+
+  @Test
+  void audioThatIsNotAudioOrIsCorrupt() throws Exception {
+    assertThat(refused(ASTRONAUT, ASTRONAUT)).contains("is not audio or is corrupt");
+    byte[] noise = new byte[8192];
+    new Random(3).nextBytes(noise);
+    assertThat(refused(ASTRONAUT, file("speech.mp3", noise))).contains("is not audio or is corrupt");
+    byte[] truncated = java.util.Arrays.copyOf(Files.readAllBytes(NARRATION), 60);
+    assertThat(refused(ASTRONAUT, file("cut.ogg", truncated))).contains("audio");
+  }
+
+  @Test
+  void audioWithNoSamples() throws Exception {
+    ByteBuffer b = ByteBuffer.allocate(44).order(ByteOrder.LITTLE_ENDIAN);
+    b.put("RIFF".getBytes()).putInt(36).put("WAVE".getBytes());
+    b.put("fmt ".getBytes()).putInt(16).putShort((short) 1).putShort((short) 1);
+    b.putInt(16000).putInt(32000).putShort((short) 2).putShort((short) 16);
+    b.put("data".getBytes()).putInt(0);
+    assertThat(refused(ASTRONAUT, file("empty.wav", b.array()))).contains("has no samples");
+  }
+
+  @Test
+  void audioLongerThanTheLimit() throws Exception {
+    System.setProperty("actorfarm.limits.max-audio-seconds", "5");
+    ConfigFactory.invalidateCaches();
+    assertThat(refused(ASTRONAUT, NARRATION)).contains("the limit is 5 s");
+  }
+
+  @Test
+  void imagesTooSmallOrTooLarge() throws Exception {
+    Path tiny = dir.resolve("tiny.png");
+    opencv_imgcodecs.imwrite(tiny.toString(), new Mat(40, 50, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0)));
+    assertThat(refused(tiny, NARRATION)).contains("50x40 px").contains("at least 64 px");
+    System.setProperty("actorfarm.limits.max-image-side", "300");
+    ConfigFactory.invalidateCaches();
+    assertThat(refused(ASTRONAUT, NARRATION)).contains("512x512 px").contains("at most 300 px");
+  }
+
+  @Test
+  void noFaceSuggestsFaceBox() throws Exception {
+    Path cat = Path.of(BadInputTest.class.getResource("/chelsea.png").toURI());
+    assertThat(refused(cat, NARRATION)).contains("no face found").contains("--face-box");
+    assertThat(refused(cat, NARRATION, "--face-box", "400,200,100,200")).contains("lies outside");
+    assertThat(refused(cat, NARRATION, "--face-box", "1,2,3")).contains("x,y,w,h");
+  }
+
+}
