@@ -10,8 +10,8 @@ import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
 
 /**
- * Decodes any audio file FFmpeg reads (wav, mp3, flac, ogg/opus, m4a/aac, ...) as a stream of
- * mono float samples at a chosen rate, chunk by chunk: the file is never held in memory whole.
+ * Decodes any audio file FFmpeg reads (wav, mp3, flac, ogg/opus, m4a/aac, ...) as a stream of mono
+ * float samples at a chosen rate, chunk by chunk: the file is never held in memory whole.
  */
 public final class AudioDecoder {
 
@@ -44,7 +44,10 @@ public final class AudioDecoder {
       }
       double duration = grabber.getLengthInTime() / 1e6;
       return new Probe(
-          duration, grabber.getSampleRate(), grabber.getAudioChannels(), grabber.getAudioCodecName());
+          duration,
+          grabber.getSampleRate(),
+          grabber.getAudioChannels(),
+          grabber.getAudioCodecName());
     } catch (FrameGrabber.Exception e) {
       throw new IOException(e.getMessage(), e);
     }

@@ -33,10 +33,10 @@ import org.apache.pekko.pattern.StatusReply;
  * the pack's rate, cuts windows with the encoder's look-behind/look-ahead, runs the audio encoder
  * and publishes each window to {@code farm.audio-features} in order, then the job plan.
  *
- * <p>Owns an ONNX session of the audio encoder and nothing else: it keeps no state between jobs,
- * so a restart loses nothing (the job's record is redelivered and the motion entity drops the
- * windows it already has). Runs on the blocking dispatcher. A job whose audio cannot be decoded
- * or is too long is answered with an error, which fails that job with the reason.
+ * <p>Owns an ONNX session of the audio encoder and nothing else: it keeps no state between jobs, so
+ * a restart loses nothing (the job's record is redelivered and the motion entity drops the windows
+ * it already has). Runs on the blocking dispatcher. A job whose audio cannot be decoded or is too
+ * long is answered with an error, which fails that job with the reason.
  */
 public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
 
@@ -47,8 +47,8 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
   public record Ingest(JobRequested job, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /**
-   * Feature windows produced ahead of the broker's acknowledgements: bounds the memory of a job
-   * of any length while keeping the producer busy.
+   * Feature windows produced ahead of the broker's acknowledgements: bounds the memory of a job of
+   * any length while keeping the producer busy.
    */
   private static final int MAX_IN_FLIGHT = 16;
 
@@ -76,7 +76,8 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     this.blobs = blobs;
     this.pack = pack;
     this.settings = settings;
-    this.encoder = new AudioEncoderStage(pack, settings.executionProvider(), settings.intraOpThreads());
+    this.encoder =
+        new AudioEncoderStage(pack, settings.executionProvider(), settings.intraOpThreads());
     this.source = settings.source("audio");
   }
 
@@ -113,7 +114,10 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     int fps = pack.manifest().fps();
     if (spec.getOptions().getFps() != 0 && spec.getOptions().getFps() != fps) {
       throw new IOException(
-          "the model pack renders at " + fps + " fps; the job asks for " + spec.getOptions().getFps());
+          "the model pack renders at "
+              + fps
+              + " fps; the job asks for "
+              + spec.getOptions().getFps());
     }
     Path audio = blobs.open(spec.getAudio());
     long maxSamples = (long) (settings.limits().maxAudioSeconds() * enc.sampleRate());
@@ -173,8 +177,8 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
   }
 
   /**
-   * Publishes a job's feature windows in order, holding the most recent one back until the next
-   * one (or the end of the audio) shows whether it is the last, which its record must say.
+   * Publishes a job's feature windows in order, holding the most recent one back until the next one
+   * (or the end of the audio) shows whether it is the last, which its record must say.
    */
   private final class WindowPublisher {
     private final JobSpec spec;

@@ -25,8 +25,8 @@ public final class AudioRole {
   public static final String GROUP = "farm-audio";
 
   /**
-   * Longest a single job's analysis may take: decoding and encoding run at hundreds of times
-   * real time, so two hours of narration take minutes; this only catches a stuck decoder.
+   * Longest a single job's analysis may take: decoding and encoding run at hundreds of times real
+   * time, so two hours of narration take minutes; this only catches a stuck decoder.
    */
   private static final Duration ANALYSIS_TIMEOUT = Duration.ofMinutes(30);
 

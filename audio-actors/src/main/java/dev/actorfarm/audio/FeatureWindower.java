@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 
 /**
- * Cuts a stream of samples into the audio chunks of consecutive feature windows. Window {@code
- * k} covers video frames {@code [kW, (k+1)W)}, i.e. samples {@code [kW·hop, (k+1)W·hop)}, plus
- * the encoder's look-behind before and look-ahead after; samples outside the audio are zero. Only
- * the samples still needed by a future window are kept, so memory is bounded by one window.
+ * Cuts a stream of samples into the audio chunks of consecutive feature windows. Window {@code k}
+ * covers video frames {@code [kW, (k+1)W)}, i.e. samples {@code [kW·hop, (k+1)W·hop)}, plus the
+ * encoder's look-behind before and look-ahead after; samples outside the audio are zero. Only the
+ * samples still needed by a future window are kept, so memory is bounded by one window.
  */
 public final class FeatureWindower {
 
@@ -77,7 +77,6 @@ public final class FeatureWindower {
       nextWindow++;
     }
   }
-
 
   private void compact(int offset) {
     if (offset <= 0) {

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class AudioDecoderTest {
 
@@ -19,7 +19,13 @@ class AudioDecoderTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"speech-44k-stereo.wav", "speech.mp3", "speech.flac", "speech.opus.ogg", "speech.m4a"})
+      strings = {
+        "speech-44k-stereo.wav",
+        "speech.mp3",
+        "speech.flac",
+        "speech.opus.ogg",
+        "speech.m4a"
+      })
   void decodesEveryCommonFormatToMono16k(String name) throws Exception {
     // Given the same 1.37 s of speech in five containers, codecs, rates and channel counts
     Path file = fixture(name);

@@ -10,8 +10,8 @@ import dev.actorfarm.protocol.JobRequested;
 import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topics;
-import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
@@ -63,11 +63,12 @@ class AudioIngestTest {
   @Test
   void publishesOrderedFeatureWindowsAndThePlan() throws Exception {
     // Given a job whose narration is 1.37 s of speech (35 frames: one short window)
-    var ingest =
-        testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
+    var ingest = testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     // When it is analysed
-    ingest.tell(new AudioIngest.Ingest(job("job-audio", AudioDecoderTest.fixture("speech.flac")), probe.ref()));
+    ingest.tell(
+        new AudioIngest.Ingest(
+            job("job-audio", AudioDecoderTest.fixture("speech.flac")), probe.ref()));
     // Then it acknowledges, and the features and plan are on Kafka
     assertThat(probe.receiveMessage(java.time.Duration.ofSeconds(30)).isSuccess()).isTrue();
     List<AudioFeatures> features =
@@ -97,8 +98,7 @@ class AudioIngestTest {
   void aCorruptNarrationIsAnsweredWithTheReason() throws Exception {
     Path bad = dir.resolve("bad.ogg");
     Files.write(bad, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-    var ingest =
-        testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
+    var ingest = testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     ingest.tell(new AudioIngest.Ingest(job("job-bad", bad), probe.ref()));
     StatusReply<Done> reply = probe.receiveMessage(java.time.Duration.ofSeconds(30));

@@ -31,11 +31,7 @@ public record FarmSettings(
 
   /** Render node settings. */
   public record Render(
-      int workers,
-      int batchSize,
-      String videoCodec,
-      long bitsPerMegapixel,
-      int sourceCacheSize) {}
+      int workers, int batchSize, String videoCodec, long bitsPerMegapixel, int sourceCacheSize) {}
 
   /** Muxer settings. */
   public record Muxer(int audioBitrate, int audioSampleRate) {}

@@ -36,7 +36,11 @@ public final class Tensors {
     long n = tensor.getShapeList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
     if (n * Float.BYTES != tensor.getData().size()) {
       throw new IllegalArgumentException(
-          "tensor of shape " + tensor.getShapeList() + " has " + tensor.getData().size() + " bytes");
+          "tensor of shape "
+              + tensor.getShapeList()
+              + " has "
+              + tensor.getData().size()
+              + " bytes");
     }
     float[] out = new float[(int) n];
     tensor.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);

@@ -64,7 +64,12 @@ class ProtocolRoundTripTest {
     assertRoundTrip(Topics.JOBS, JobRequested.newBuilder().setHeader(header).setSpec(SPEC).build());
     assertRoundTrip(
         Topics.JOB_PLANS,
-        JobPlan.newBuilder().setHeader(header).setSpec(SPEC).setTotalFrames(99).setTotalWindows(2).build());
+        JobPlan.newBuilder()
+            .setHeader(header)
+            .setSpec(SPEC)
+            .setTotalFrames(99)
+            .setTotalWindows(2)
+            .build());
     assertRoundTrip(
         Topics.AUDIO_FEATURES,
         AudioFeatures.newBuilder()
@@ -76,7 +81,12 @@ class ProtocolRoundTripTest {
             .build());
     assertRoundTrip(
         Topics.MOTION_WINDOWS,
-        MotionWindow.newBuilder().setHeader(header).setSpec(SPEC).setWindowIndex(1).setFrameCount(50).build());
+        MotionWindow.newBuilder()
+            .setHeader(header)
+            .setSpec(SPEC)
+            .setWindowIndex(1)
+            .setFrameCount(50)
+            .build());
     assertRoundTrip(
         Topics.SEGMENTS,
         SegmentRendered.newBuilder().setHeader(header).setWindowIndex(1).setWorker("w").build());
@@ -88,7 +98,11 @@ class ProtocolRoundTripTest {
         MotionCheckpoint.newBuilder().setHeader(header).setNextWindow(4).setRngCounter(4).build());
     assertRoundTrip(
         Topics.DEAD_LETTERS,
-        DeadLetter.newBuilder().setHeader(header).setValue(ByteString.copyFromUtf8("x")).setReason("r").build());
+        DeadLetter.newBuilder()
+            .setHeader(header)
+            .setValue(ByteString.copyFromUtf8("x"))
+            .setReason("r")
+            .build());
   }
 
   @Test
@@ -113,7 +127,8 @@ class ProtocolRoundTripTest {
         .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
   }
 
-  private static <V extends Message> void assertRoundTrip(Topic<V> topic, V value) throws Exception {
+  private static <V extends Message> void assertRoundTrip(Topic<V> topic, V value)
+      throws Exception {
     assertThat(topic.parse(value.toByteArray())).isEqualTo(value);
   }
 }

@@ -61,7 +61,8 @@ public final class TestBroker implements AutoCloseable {
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic.name()).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      c.partitionsFor(topic.name())
+          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);

@@ -83,7 +83,8 @@ public final class EmbeddedFarm implements AutoCloseable {
     EmbeddedKafka broker = null;
     String bootstrap = settings.kafkaBootstrap();
     if (settings.embeddedKafka()) {
-      broker = EmbeddedKafka.start(settings.dataDir().resolve("kafka"), settings.embeddedKafkaPort());
+      broker =
+          EmbeddedKafka.start(settings.dataDir().resolve("kafka"), settings.embeddedKafkaPort());
       bootstrap = broker.bootstrapServers();
     }
     FarmKafka.ensureTopics(bootstrap, settings);
@@ -144,8 +145,7 @@ public final class EmbeddedFarm implements AutoCloseable {
       drained.add(c.drainAndShutdown(system.executionContext()).toCompletableFuture());
     }
     try {
-      CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new))
-          .get(20, TimeUnit.SECONDS);
+      CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("Consumers did not drain in time: {}", e.getMessage());
     }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     name = "farm",
     mixinStandardHelpOptions = true,
     version = "ActorFarm 0.1.0",
-    description = "A render farm that turns a portrait and a narration into a talking-portrait video.",
+    description =
+        "A render farm that turns a portrait and a narration into a talking-portrait video.",
     subcommands = {RenderCommand.class, CommandLine.HelpCommand.class})
 public final class Farm implements Runnable {
 

@@ -12,8 +12,8 @@ import java.util.Locale;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Checks a job's inputs at submission, before anything is queued, so that bad input is refused
- * with one clear line instead of failing deep inside the farm.
+ * Checks a job's inputs at submission, before anything is queued, so that bad input is refused with
+ * one clear line instead of failing deep inside the farm.
  */
 public final class InputValidator {
 
@@ -25,7 +25,8 @@ public final class InputValidator {
   }
 
   /** What validation learned about the inputs. */
-  public record Validated(FaceBox faceBox, boolean faceGiven, double audioSeconds, int width, int height) {}
+  public record Validated(
+      FaceBox faceBox, boolean faceGiven, double audioSeconds, int width, int height) {}
 
   private InputValidator() {}
 
@@ -48,7 +49,10 @@ public final class InputValidator {
           String.format(
               Locale.ROOT,
               "portrait %s is %dx%d px; its smaller side must be at least %d px",
-              portrait, w, h, limits.minImageSide()));
+              portrait,
+              w,
+              h,
+              limits.minImageSide()));
     }
     if (Math.max(w, h) > limits.maxImageSide()) {
       throw new BadInputException(
@@ -56,7 +60,10 @@ public final class InputValidator {
               Locale.ROOT,
               "portrait %s is %dx%d px; its larger side may be at most %d px"
                   + " (actorfarm.limits.max-image-side)",
-              portrait, w, h, limits.maxImageSide()));
+              portrait,
+              w,
+              h,
+              limits.maxImageSide()));
     }
     AudioDecoder.Probe probe;
     try {
@@ -73,7 +80,9 @@ public final class InputValidator {
           String.format(
               Locale.ROOT,
               "audio %s is %.1f s long; the limit is %.0f s (actorfarm.limits.max-audio-seconds)",
-              audio, probe.durationSeconds(), limits.maxAudioSeconds()));
+              audio,
+              probe.durationSeconds(),
+              limits.maxAudioSeconds()));
     }
     FaceBox face = faceBox;
     if (face == null) {
@@ -99,7 +108,12 @@ public final class InputValidator {
           String.format(
               Locale.ROOT,
               "--face-box %d,%d,%d,%d lies outside the %dx%d portrait",
-              face.getX(), face.getY(), face.getWidth(), face.getHeight(), w, h));
+              face.getX(),
+              face.getY(),
+              face.getWidth(),
+              face.getHeight(),
+              w,
+              h));
     }
     return new Validated(face, faceBox != null, probe.durationSeconds(), w, h);
   }

@@ -63,8 +63,8 @@ public final class JobClient {
   }
 
   /**
-   * Imports the inputs into the blob store and derives the job id from the inputs' content and
-   * the options, so that the same request is the same job.
+   * Imports the inputs into the blob store and derives the job id from the inputs' content and the
+   * options, so that the same request is the same job.
    */
   public Prepared prepare(Request r) throws IOException {
     BlobRef portrait = blobs.importFile(r.portrait(), "inputs/portraits");
@@ -115,14 +115,17 @@ public final class JobClient {
       this.consumer =
           new KafkaConsumer<>(
               Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                  ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  kafka.bootstrapServers(),
+                  ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                  false),
               new StringDeserializer(),
               new ByteArrayDeserializer());
       List<PartitionInfo> partitions = consumer.partitionsFor(Topics.JOB_EVENTS.name());
       int p =
           org.apache.kafka.common.utils.Utils.toPositive(
-                  org.apache.kafka.common.utils.Utils.murmur2(jobId.getBytes(StandardCharsets.UTF_8)))
+                  org.apache.kafka.common.utils.Utils.murmur2(
+                      jobId.getBytes(StandardCharsets.UTF_8)))
               % partitions.size();
       TopicPartition tp = new TopicPartition(Topics.JOB_EVENTS.name(), p);
       consumer.assign(List.of(tp));
@@ -130,7 +133,9 @@ public final class JobClient {
       consumer.position(tp);
     }
 
-    /** Passes each event of the job to {@code onEvent} until it completes, fails or is cancelled. */
+    /**
+     * Passes each event of the job to {@code onEvent} until it completes, fails or is cancelled.
+     */
     public JobEvent follow(Consumer<JobEvent> onEvent, Duration timeout)
         throws TimeoutException, InvalidProtocolBufferException {
       long deadline = System.nanoTime() + timeout.toNanos();

@@ -33,8 +33,7 @@ final class Progress {
     int done = e.getFramesDone();
     double fraction = totalFrames > 0 ? Math.min(1, done / (double) totalFrames) : 0;
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
-    String eta =
-        done > 0 && fraction < 1 ? clock(elapsed * (1 - fraction) / fraction) : "--:--";
+    String eta = done > 0 && fraction < 1 ? clock(elapsed * (1 - fraction) / fraction) : "--:--";
     if (terminal) {
       int filled = (int) Math.round(fraction * WIDTH);
       out.printf(
@@ -55,7 +54,12 @@ final class Progress {
         out.printf(
             Locale.ROOT,
             "%-10s %d/%d frames %3.0f%%  elapsed %s  ETA %s%n",
-            state, done, totalFrames, fraction * 100, clock(elapsed), eta);
+            state,
+            done,
+            totalFrames,
+            fraction * 100,
+            clock(elapsed),
+            eta);
         lastDecile = decile;
       }
     }

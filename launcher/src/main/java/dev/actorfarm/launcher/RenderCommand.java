@@ -39,31 +39,52 @@ public final class RenderCommand implements Callable<Integer> {
   @Option(names = "--portrait", required = true, description = "Portrait image (PNG, JPEG, ...).")
   Path portrait;
 
-  @Option(names = "--audio", required = true, description = "Narration (wav, mp3, flac, ogg, m4a, ...).")
+  @Option(
+      names = "--audio",
+      required = true,
+      description = "Narration (wav, mp3, flac, ogg, m4a, ...).")
   Path audio;
 
   @Option(names = "--out", required = true, description = "Output MP4 file.")
   Path out;
 
-  @Option(names = "--fps", defaultValue = "25", description = "Frame rate (the pack's: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--fps",
+      defaultValue = "25",
+      description = "Frame rate (the pack's: ${DEFAULT-VALUE}).")
   int fps;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of head motion and blinks (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of head motion and blinks (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--data-dir", defaultValue = "farm-data", description = "Broker log, blobs and packs (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--data-dir",
+      defaultValue = "farm-data",
+      description = "Broker log, blobs and packs (default ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--model-pack", description = "Model pack directory (default: the reference pack).")
+  @Option(
+      names = "--model-pack",
+      description = "Model pack directory (default: the reference pack).")
   Path modelPack;
 
-  @Option(names = "--face-box", description = "Face box x,y,w,h in portrait pixels (skips face detection).")
+  @Option(
+      names = "--face-box",
+      description = "Face box x,y,w,h in portrait pixels (skips face detection).")
   String faceBox;
 
-  @Option(names = "--crop", description = "Output the animated face crop instead of the whole portrait.")
+  @Option(
+      names = "--crop",
+      description = "Output the animated face crop instead of the whole portrait.")
   boolean crop;
 
-  @Option(names = "--timeout", defaultValue = "PT6H", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT6H",
+      description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -94,8 +115,13 @@ public final class RenderCommand implements Callable<Integer> {
     try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
       if (fps != farm.pack().manifest().fps()) {
         err.println(
-            "farm: error: model pack " + farm.pack().id() + " renders at "
-                + farm.pack().manifest().fps() + " fps; --fps " + fps + " is not supported");
+            "farm: error: model pack "
+                + farm.pack().id()
+                + " renders at "
+                + farm.pack().manifest().fps()
+                + " fps; --fps "
+                + fps
+                + " is not supported");
         return EXIT_BAD_INPUT;
       }
       JobClient client = new JobClient(farm.kafka(), farm.blobs(), settings.source("cli"));
@@ -110,22 +136,35 @@ public final class RenderCommand implements Callable<Integer> {
                   crop,
                   farm.pack().id(),
                   inputs.audioSeconds()));
-      err.println("Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
+      err.println(
+          "Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
       Progress progress =
-          new Progress(err, System.console() != null && !"true".equals(System.getenv("CI")), (int) Math.round(inputs.audioSeconds() * fps));
+          new Progress(
+              err,
+              System.console() != null && !"true".equals(System.getenv("CI")),
+              (int) Math.round(inputs.audioSeconds() * fps));
       JobEvent last;
       try (JobClient.Follower follower = client.submit(job)) {
         last = follower.follow(progress::onEvent, timeout);
       }
       progress.finish();
       if (last.getState() != JobState.COMPLETED) {
-        err.println("farm: error: job " + job.jobId() + " " + last.getState().name().toLowerCase(Locale.ROOT) + ": " + last.getReason());
+        err.println(
+            "farm: error: job "
+                + job.jobId()
+                + " "
+                + last.getState().name().toLowerCase(Locale.ROOT)
+                + ": "
+                + last.getReason());
         return EXIT_JOB_FAILED;
       }
       Path target = out.toAbsolutePath();
       Files.createDirectories(target.getParent());
       Path tmp = Files.createTempFile(target.getParent(), ".farm-", ".mp4");
-      Files.copy(farm.blobs().resolve(last.getOutput().getUri()), tmp, StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          farm.blobs().resolve(last.getOutput().getUri()),
+          tmp,
+          StandardCopyOption.REPLACE_EXISTING);
       BlobStore.moveAtomically(tmp, target);
       double wall = (System.nanoTime() - started) / 1e9;
       double videoSeconds = last.getTotalFrames() / (double) fps;
@@ -133,7 +172,11 @@ public final class RenderCommand implements Callable<Integer> {
           Locale.ROOT,
           "Done: %s  %.2f s of video, %d frames, wall %.1f s, realtime factor %.2f"
               + " (video seconds per wall second)%n",
-          out, videoSeconds, last.getTotalFrames(), wall, videoSeconds / wall);
+          out,
+          videoSeconds,
+          last.getTotalFrames(),
+          wall,
+          videoSeconds / wall);
       return 0;
     }
   }
@@ -154,7 +197,8 @@ public final class RenderCommand implements Callable<Integer> {
           .setHeight(Integer.parseInt(parts[3].trim()))
           .build();
     } catch (NumberFormatException e) {
-      throw new InputValidator.BadInputException("--face-box must be four integers, got '" + text + "'");
+      throw new InputValidator.BadInputException(
+          "--face-box must be four integers, got '" + text + "'");
     }
   }
 }

@@ -41,16 +41,28 @@ class BadInputTest {
     CommandLine cli = new CommandLine(new Farm());
     cli.setErr(new PrintWriter(err, true));
     String[] base = {
-      "render", "--portrait", portrait.toString(), "--audio", audio.toString(),
-      "--out", out.toString(), "--data-dir", data.toString()
+      "render",
+      "--portrait",
+      portrait.toString(),
+      "--audio",
+      audio.toString(),
+      "--out",
+      out.toString(),
+      "--data-dir",
+      data.toString()
     };
-    String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
-        .toArray(String[]::new);
+    String[] args =
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
+            .toArray(String[]::new);
     int code = cli.execute(args);
     String message = err.toString().trim();
     assertThat(code).as(message).isEqualTo(RenderCommand.EXIT_BAD_INPUT);
     assertThat(message.lines()).hasSize(1);
-    assertThat(message).startsWith("farm: error: ").doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(message)
+        .startsWith("farm: error: ")
+        .doesNotContain("Exception")
+        .doesNotContain("\tat ");
     assertThat(Files.exists(out)).isFalse();
     assertThat(Files.exists(out.getParent())).isFalse();
     assertThat(Files.exists(data)).as("nothing is started for refused input").isFalse();
@@ -65,14 +77,19 @@ class BadInputTest {
 
   @Test
   void missingFiles() throws Exception {
-    assertThat(refused(dir.resolve("nope.png"), NARRATION)).contains("portrait").contains("does not exist");
-    assertThat(refused(ASTRONAUT, dir.resolve("nope.wav"))).contains("audio").contains("does not exist");
+    assertThat(refused(dir.resolve("nope.png"), NARRATION))
+        .contains("portrait")
+        .contains("does not exist");
+    assertThat(refused(ASTRONAUT, dir.resolve("nope.wav")))
+        .contains("audio")
+        .contains("does not exist");
     assertThat(refused(dir, NARRATION)).contains("is not a readable file");
   }
 
   @Test
   void aPortraitThatIsNotAnImage() throws Exception {
-    assertThat(refused(file("face.png", "hello".getBytes()), NARRATION)).contains("is not an image");
+    assertThat(refused(file("face.png", "hello".getBytes()), NARRATION))
+        .contains("is not an image");
   }
 
   @Test
@@ -80,7 +97,8 @@ class BadInputTest {
     assertThat(refused(ASTRONAUT, ASTRONAUT)).contains("is not audio or is corrupt");
     byte[] noise = new byte[8192];
     new Random(3).nextBytes(noise);
-    assertThat(refused(ASTRONAUT, file("speech.mp3", noise))).contains("is not audio or is corrupt");
+    assertThat(refused(ASTRONAUT, file("speech.mp3", noise)))
+        .contains("is not audio or is corrupt");
     byte[] truncated = java.util.Arrays.copyOf(Files.readAllBytes(NARRATION), 60);
     assertThat(refused(ASTRONAUT, file("cut.ogg", truncated))).contains("audio");
   }
@@ -105,7 +123,8 @@ class BadInputTest {
   @Test
   void imagesTooSmallOrTooLarge() throws Exception {
     Path tiny = dir.resolve("tiny.png");
-    opencv_imgcodecs.imwrite(tiny.toString(), new Mat(40, 50, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0)));
+    opencv_imgcodecs.imwrite(
+        tiny.toString(), new Mat(40, 50, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0)));
     assertThat(refused(tiny, NARRATION)).contains("50x40 px").contains("at least 64 px");
     System.setProperty("actorfarm.limits.max-image-side", "300");
     ConfigFactory.invalidateCaches();
@@ -119,5 +138,4 @@ class BadInputTest {
     assertThat(refused(cat, NARRATION, "--face-box", "400,200,100,200")).contains("lies outside");
     assertThat(refused(cat, NARRATION, "--face-box", "1,2,3")).contains("x,y,w,h");
   }
-
 }

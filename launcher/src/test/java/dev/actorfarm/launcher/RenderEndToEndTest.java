@@ -47,8 +47,15 @@ class RenderEndToEndTest {
     int code =
         render(
             new String[] {
-              "render", "--portrait", ASTRONAUT.toString(), "--audio", NARRATION.toString(),
-              "--out", out.toString(), "--data-dir", dataDir.toString()
+              "render",
+              "--portrait",
+              ASTRONAUT.toString(),
+              "--audio",
+              NARRATION.toString(),
+              "--out",
+              out.toString(),
+              "--data-dir",
+              dataDir.toString()
             },
             err);
     firstLog = err.toString();
@@ -78,7 +85,8 @@ class RenderEndToEndTest {
     for (int i = 1; i < frames; i++) {
       assertThat(first.timestamps().get(i)).isGreaterThan(first.timestamps().get(i - 1));
     }
-    assertThat(first.timestamps().get(frames - 1) / 1e6).isCloseTo((frames - 1) / (double) FPS, within(0.002));
+    assertThat(first.timestamps().get(frames - 1) / 1e6)
+        .isCloseTo((frames - 1) / (double) FPS, within(0.002));
     assertThat(firstLog).contains("Done:").contains("realtime factor");
   }
 
@@ -178,8 +186,16 @@ class RenderEndToEndTest {
     int code =
         render(
             new String[] {
-              "render", "--portrait", cat.toString(), "--audio", speech.toString(), "--out",
-              out.toString(), "--data-dir", dir.resolve("data-1").toString(), "--face-box",
+              "render",
+              "--portrait",
+              cat.toString(),
+              "--audio",
+              speech.toString(),
+              "--out",
+              out.toString(),
+              "--data-dir",
+              dir.resolve("data-1").toString(),
+              "--face-box",
               "130,40,140,140"
             },
             err);

@@ -54,7 +54,9 @@ final class Graph {
   }
 
   ONNXRef<?> op(OnnxOp op, Map<String, Object> attributes, ONNXRef<?>... in) {
-    ONNXNode node = ctx.operation(op, Arrays.asList(in), op.getOpName().toLowerCase() + "_" + counter++, attributes);
+    ONNXNode node =
+        ctx.operation(
+            op, Arrays.asList(in), op.getOpName().toLowerCase() + "_" + counter++, attributes);
     return node;
   }
 

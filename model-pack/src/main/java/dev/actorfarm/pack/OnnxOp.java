@@ -11,8 +11,8 @@ import org.tribuo.util.onnx.ONNXOperator;
 
 /**
  * The ONNX operators (default domain, opset 17) the reference pack's graphs use, declared for
- * Tribuo's graph builder. Tribuo ships a handful of operators for its own models; the signal
- * (STFT) and image (GridSample) operators are declared here through its operator interface.
+ * Tribuo's graph builder. Tribuo ships a handful of operators for its own models; the signal (STFT)
+ * and image (GridSample) operators are declared here through its operator interface.
  */
 enum OnnxOp implements ONNXOperator {
   ABS("Abs", 1),

@@ -33,7 +33,8 @@ public final class ReferencePack {
     Path manifest = dir.resolve(ModelPack.MANIFEST);
     if (Files.isRegularFile(manifest)) {
       ModelPack existing = ModelPack.load(dir);
-      if (existing.manifest().name().equals(NAME) && existing.manifest().version().equals(VERSION)) {
+      if (existing.manifest().name().equals(NAME)
+          && existing.manifest().version().equals(VERSION)) {
         return existing;
       }
     }
@@ -59,9 +60,11 @@ public final class ReferencePack {
     audioEncoder(m.audioEncoder()).write(dir.resolve(m.audioEncoder().file()), "log-mel encoder");
     motionGenerator(m.motionGenerator())
         .write(dir.resolve(m.motionGenerator().file()), "parametric AR motion generator");
-    sourceEncoder(m.sourceEncoder()).write(dir.resolve(m.sourceEncoder().file()), "crop appearance");
+    sourceEncoder(m.sourceEncoder())
+        .write(dir.resolve(m.sourceEncoder().file()), "crop appearance");
     renderer(m.renderer()).write(dir.resolve(m.renderer().file()), "GridSample warping renderer");
-    try (InputStream readme = ReferencePack.class.getResourceAsStream("/reference-pack/README.md")) {
+    try (InputStream readme =
+        ReferencePack.class.getResourceAsStream("/reference-pack/README.md")) {
       if (readme != null) {
         Files.copy(readme, dir.resolve("README.md"), StandardCopyOption.REPLACE_EXISTING);
       }
@@ -184,7 +187,8 @@ public final class ReferencePack {
         double lo = edges[m];
         double mid = edges[m + 1];
         double hi = edges[m + 2];
-        double w = f <= lo || f >= hi ? 0 : f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid);
+        double w =
+            f <= lo || f >= hi ? 0 : f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid);
         fb[k * N_MELS + m] = (float) w;
       }
     }
@@ -215,19 +219,21 @@ public final class ReferencePack {
     ONNXRef<?> tilt =
         g.sub(bandMean(g, feats, F2_LO, F2_HI), bandMean(g, feats, F1_LO, F1_HI)); // [1, W, 1]
     ONNXRef<?> openTarget =
-        g.clip(
-            g.mul(g.add(energy, -ENERGY_CLOSED), 1f / (ENERGY_OPEN - ENERGY_CLOSED)), 0f, 1f);
+        g.clip(g.mul(g.add(energy, -ENERGY_CLOSED), 1f / (ENERGY_OPEN - ENERGY_CLOSED)), 0f, 1f);
     ONNXRef<?> spreadTarget =
-        g.mul(g.clip(g.mul(g.add(tilt, -TILT_MID), TILT_SCALE), -1f, 1f), g.clip(g.mul(openTarget, 3f), 0f, 1f));
-    ONNXRef<?> mouthTarget =
-        g.mul(g.concat(2, openTarget, spreadTarget), intensity); // [1, W, 2]
+        g.mul(
+            g.clip(g.mul(g.add(tilt, -TILT_MID), TILT_SCALE), -1f, 1f),
+            g.clip(g.mul(openTarget, 3f), 0f, 1f));
+    ONNXRef<?> mouthTarget = g.mul(g.concat(2, openTarget, spreadTarget), intensity); // [1, W, 2]
 
     // Head: h = G e + phi1 h[-1] + phi2 h[-2]  (the AR(2) recursion in closed form).
     double[] ar = arCoefficients();
     ONNXRef<?> onset =
         g.op(
             OnnxOp.RELU,
-            g.sub(openTarget, g.concat(1, g.slice(openTarget, 1, 0, 1), g.slice(openTarget, 1, 0, WINDOW - 1))));
+            g.sub(
+                openTarget,
+                g.concat(1, g.slice(openTarget, 1, 0, 1), g.slice(openTarget, 1, 0, WINDOW - 1))));
     ONNXRef<?> gate = g.add(g.mul(openTarget, 1f - HEAD_IDLE), HEAD_IDLE); // [1, W, 1]
     ONNXRef<?> excitation =
         g.mul(g.mul(g.slice(noise, 2, 0, HEAD), g.tensor(headSigma(ar), 1, 1, HEAD)), gate);
@@ -282,7 +288,9 @@ public final class ReferencePack {
 
   private static ONNXRef<?> bandMean(Graph g, ONNXRef<?> feats, int lo, int hi) {
     return g.op(
-        OnnxOp.REDUCE_MEAN, Map.of("axes", new int[] {2}, "keepdims", 1), g.slice(feats, 2, lo, hi));
+        OnnxOp.REDUCE_MEAN,
+        Map.of("axes", new int[] {2}, "keepdims", 1),
+        g.slice(feats, 2, lo, hi));
   }
 
   /** {a1, a2} of the head's AR(2) resonator. */
@@ -304,9 +312,9 @@ public final class ReferencePack {
   }
 
   /**
-   * The AR(2) recursion {@code h[t] = a1 h[t-1] + a2 h[t-2] + e[t]} over a window, in closed
-   * form: [0] the W×W impulse-response matrix G (h = G e for zero context), [1] and [2] the
-   * responses to h[-1] = 1 and h[-2] = 1.
+   * The AR(2) recursion {@code h[t] = a1 h[t-1] + a2 h[t-2] + e[t]} over a window, in closed form:
+   * [0] the W×W impulse-response matrix G (h = G e for zero context), [1] and [2] the responses to
+   * h[-1] = 1 and h[-2] = 1.
    */
   public static float[][] arResponses(double[] ar, int w) {
     double[] psi = new double[w];

@@ -45,8 +45,15 @@ public final class ReferenceParameters {
   public static final int CONTEXT = 2;
 
   public static final String[] CHANNELS = {
-    "head_yaw", "head_pitch", "head_roll", "head_tx", "head_ty",
-    "jaw_open", "lip_spread", "eyelid_close", "blink_phase"
+    "head_yaw",
+    "head_pitch",
+    "head_roll",
+    "head_tx",
+    "head_ty",
+    "jaw_open",
+    "lip_spread",
+    "eyelid_close",
+    "blink_phase"
   };
 
   public static final int M = CHANNELS.length;

@@ -66,8 +66,10 @@ class ReferencePackTest {
     for (int i = 0; i < n; i++) {
       double t = (double) i / SAMPLE_RATE;
       pcm[i] =
-          (float) (0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.1 * Math.sin(2 * Math.PI * 1800 * t)
-              + 0.01 * rnd.nextGaussian());
+          (float)
+              (0.3 * Math.sin(2 * Math.PI * 220 * t)
+                  + 0.1 * Math.sin(2 * Math.PI * 1800 * t)
+                  + 0.01 * rnd.nextGaussian());
     }
     // When the encoder runs
     float[] feats;
@@ -99,13 +101,15 @@ class ReferencePackTest {
           mel += power[k] * fb[k * N_MELS + m];
         }
         double expected = Math.log(mel + LOG_FLOOR);
-        assertThat((double) feats[f * N_MELS + m]).isCloseTo(expected, within(1e-2 + 1e-3 * Math.abs(expected)));
+        assertThat((double) feats[f * N_MELS + m])
+            .isCloseTo(expected, within(1e-2 + 1e-3 * Math.abs(expected)));
       }
     }
   }
 
   /** The generator's recurrences written step by step, as the graph's closed forms must equal. */
-  private static float[] plainMotion(float[] feats, float[] ctx, float[] noise, float intensity, float headScale) {
+  private static float[] plainMotion(
+      float[] feats, float[] ctx, float[] noise, float intensity, float headScale) {
     double[] ar = ReferencePack.arCoefficients();
     float[] sigma = ReferencePack.headSigma(ar);
     float[] out = new float[WINDOW * M];
@@ -196,7 +200,9 @@ class ReferencePackTest {
     float[] expected = plainMotion(feats, ctx, noise, 1.2f, 0.8f);
     assertThat(motion).hasSize(WINDOW * M);
     for (int i = 0; i < motion.length; i++) {
-      assertThat(motion[i]).as("frame %d channel %d", i / M, i % M).isCloseTo(expected[i], within(2e-4f));
+      assertThat(motion[i])
+          .as("frame %d channel %d", i / M, i % M)
+          .isCloseTo(expected[i], within(2e-4f));
     }
     // and the mouth is open in the loud stretches, shut in the silent ones
     assertThat(motion[8 * M + HEAD]).isGreaterThan(0.9f);
@@ -251,7 +257,8 @@ class ReferencePackTest {
     int mouthPix = (int) ((MOUTH_Y + JAW_DROP * 0.5f + 1) / 2 * n) * n + n / 2;
     double rest = frames[mouthPix] + frames[n * n + mouthPix] + frames[2 * n * n + mouthPix];
     int f1 = 3 * n * n;
-    double open = frames[f1 + mouthPix] + frames[f1 + n * n + mouthPix] + frames[f1 + 2 * n * n + mouthPix];
+    double open =
+        frames[f1 + mouthPix] + frames[f1 + n * n + mouthPix] + frames[f1 + 2 * n * n + mouthPix];
     assertThat(open).isLessThan(rest * 0.7);
   }
 

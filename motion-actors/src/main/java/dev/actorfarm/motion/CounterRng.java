@@ -2,9 +2,9 @@ package dev.actorfarm.motion;
 
 /**
  * A counter-based normal RNG: value {@code i} of window {@code w} of a job seeded {@code s} is a
- * pure function of {@code (s, w, i)} (SplitMix64 finalizer as the hash, Box-Muller for the
- * normal). Resuming at any window, on any node, in any order reproduces the same noise, which is
- * what makes a resumed job's frames equal an uninterrupted run's.
+ * pure function of {@code (s, w, i)} (SplitMix64 finalizer as the hash, Box-Muller for the normal).
+ * Resuming at any window, on any node, in any order reproduces the same noise, which is what makes
+ * a resumed job's frames equal an uninterrupted run's.
  */
 public final class CounterRng {
 
@@ -12,7 +12,9 @@ public final class CounterRng {
 
   private CounterRng() {}
 
-  /** {@code count} standard normal values of window {@code window} of the job seeded {@code seed}. */
+  /**
+   * {@code count} standard normal values of window {@code window} of the job seeded {@code seed}.
+   */
   public static float[] normals(long seed, int window, int count) {
     float[] out = new float[count];
     long base = mix(seed ^ mix(window * GOLDEN + 0x632BE59BD9B4E019L));

@@ -11,9 +11,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The pack's motion generator for one window: features, context and seeded noise in, motion
- * out. A "single-pass" pack is run once; a diffusion pack's denoiser step is run by the host
- * sampler, which this farm does not implement yet (the manifest is refused with that reason).
+ * The pack's motion generator for one window: features, context and seeded noise in, motion out. A
+ * "single-pass" pack is run once; a diffusion pack's denoiser step is run by the host sampler,
+ * which this farm does not implement yet (the manifest is refused with that reason).
  */
 public final class MotionGeneratorStage implements AutoCloseable {
 
@@ -54,11 +54,21 @@ public final class MotionGeneratorStage implements AutoCloseable {
     var env = OnnxSessions.environment();
     Map<String, OnnxTensor> in = new HashMap<>();
     try {
-      in.put(name("audio_features"), OnnxTensor.createTensor(env, FloatBuffer.wrap(features), new long[] {1, w, d}));
-      in.put(name("context"), OnnxTensor.createTensor(env, FloatBuffer.wrap(context), new long[] {1, spec.contextFrames(), m}));
-      in.put(name("noise"), OnnxTensor.createTensor(env, FloatBuffer.wrap(noise), new long[] {1, w, m}));
+      in.put(
+          name("audio_features"),
+          OnnxTensor.createTensor(env, FloatBuffer.wrap(features), new long[] {1, w, d}));
+      in.put(
+          name("context"),
+          OnnxTensor.createTensor(
+              env, FloatBuffer.wrap(context), new long[] {1, spec.contextFrames(), m}));
+      in.put(
+          name("noise"),
+          OnnxTensor.createTensor(env, FloatBuffer.wrap(noise), new long[] {1, w, m}));
       if (spec.inputs().containsKey("controls")) {
-        in.put(name("controls"), OnnxTensor.createTensor(env, FloatBuffer.wrap(controls), new long[] {1, controls.length}));
+        in.put(
+            name("controls"),
+            OnnxTensor.createTensor(
+                env, FloatBuffer.wrap(controls), new long[] {1, controls.length}));
       }
       try (OrtSession.Result r = session.run(in)) {
         OnnxTensor out = (OnnxTensor) r.get(spec.outputs().get("motion").name()).orElseThrow();
@@ -66,7 +76,8 @@ public final class MotionGeneratorStage implements AutoCloseable {
         float[] motion = new float[b.remaining()];
         b.get(motion);
         if (motion.length != w * m) {
-          throw new OrtException("motion generator returned " + motion.length + " values, expected " + w * m);
+          throw new OrtException(
+              "motion generator returned " + motion.length + " values, expected " + w * m);
         }
         return motion;
       }

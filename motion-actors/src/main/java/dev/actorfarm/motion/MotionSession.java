@@ -27,13 +27,13 @@ import org.apache.pekko.pattern.StatusReply;
 /**
  * The motion entity of one job (entity id = job id), sharded over the motion nodes. It takes the
  * job's feature windows strictly in order, runs the autoregressive motion generator on each with
- * the last P motion frames as context and noise drawn from the counter-based RNG at (seed,
- * window), and publishes the motion window and a checkpoint (context, next window, RNG position)
- * before it acknowledges the window.
+ * the last P motion frames as context and noise drawn from the counter-based RNG at (seed, window),
+ * and publishes the motion window and a checkpoint (context, next window, RNG position) before it
+ * acknowledges the window.
  *
  * <p>State: the next window index and the context. A window below the next index is a redelivery
- * and is acknowledged without effect; one above it means the entity lost its state and is
- * refused, which fails the window with that reason. Runs on the blocking dispatcher.
+ * and is acknowledged without effect; one above it means the entity lost its state and is refused,
+ * which fails the window with that reason. Runs on the blocking dispatcher.
  */
 public final class MotionSession extends AbstractBehavior<MotionSession.Command> {
 
@@ -48,8 +48,8 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       String jobId, int windowIndex, byte[] featuresRecord, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  private record Published(
-      int windowIndex, Throwable failure, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  private record Published(int windowIndex, Throwable failure, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
   private final String jobId;
   private final MotionGeneratorStage generator;
@@ -124,8 +124,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     return this;
   }
 
-  private CompletableFuture<?> generate(AudioFeatures features)
-      throws ai.onnxruntime.OrtException {
+  private CompletableFuture<?> generate(AudioFeatures features) throws ai.onnxruntime.OrtException {
     var spec = generator.spec();
     int w = spec.windowFrames();
     int m = spec.motionDim();

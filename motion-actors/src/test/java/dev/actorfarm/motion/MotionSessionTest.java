@@ -10,8 +10,8 @@ import dev.actorfarm.protocol.MotionCheckpoint;
 import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topics;
-import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +77,9 @@ class MotionSessionTest {
   private static StatusReply<Done> send(
       ActorRef<MotionSession.Command> entity, String jobId, int window, boolean last) {
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
-    entity.tell(new MotionSession.GenerateWindow(jobId, window, features(jobId, window, last), probe.ref()));
+    entity.tell(
+        new MotionSession.GenerateWindow(
+            jobId, window, features(jobId, window, last), probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(20));
   }
 
@@ -98,7 +100,9 @@ class MotionSessionTest {
             .filter(e -> e.getValue().getSpec().getJobId().equals(jobId))
             .sorted(Comparator.comparingInt(e -> e.getValue().getWindowIndex()))
             .toList();
-    assertThat(windows).extracting(Map.Entry::getKey).containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
+    assertThat(windows)
+        .extracting(Map.Entry::getKey)
+        .containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
     assertThat(windows.get(2).getValue().getMotion().getShapeList()).containsExactly(20L, 9L);
     // and head motion is continuous across the window boundary (context carried)
     float[] w0 = Tensors.floats(windows.get(0).getValue().getMotion());
@@ -148,6 +152,11 @@ class MotionSessionTest {
 
   private static float[] motionOf(List<Map.Entry<String, MotionWindow>> all, String jobId) {
     return Tensors.floats(
-        all.stream().filter(e -> e.getKey().equals(jobId + "/0")).findFirst().orElseThrow().getValue().getMotion());
+        all.stream()
+            .filter(e -> e.getKey().equals(jobId + "/0"))
+            .findFirst()
+            .orElseThrow()
+            .getValue()
+            .getMotion());
   }
 }

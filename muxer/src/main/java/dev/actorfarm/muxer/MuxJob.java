@@ -26,8 +26,8 @@ import org.apache.pekko.pattern.StatusReply;
 /**
  * The assembly of one job's output: collects its plan and its segment reports (deduplicated by
  * window index), reports progress, and once every window is present joins the segments in order
- * with the narration into the final MP4, written atomically into the blob store, then publishes
- * the job's completion.
+ * with the narration into the final MP4, written atomically into the blob store, then publishes the
+ * job's completion.
  *
  * <p>State: the plan and the reported segments, all rebuildable from {@code farm.job-plans} and
  * {@code farm.segments}. A mux that fails fails the job with the reason.
@@ -137,9 +137,18 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
           new SegmentMuxer.Segment(
               blobs.resolve(s.getSegment().getUri()), s.getFirstFrame(), s.getFrameCount()));
       if (s.getFirstFrame() != expectedFirst) {
-        getContext().getSelf().tell(new MuxFinished(null, new IllegalStateException(
-            "segment of window " + s.getWindowIndex() + " starts at frame " + s.getFirstFrame()
-                + ", expected " + expectedFirst)));
+        getContext()
+            .getSelf()
+            .tell(
+                new MuxFinished(
+                    null,
+                    new IllegalStateException(
+                        "segment of window "
+                            + s.getWindowIndex()
+                            + " starts at frame "
+                            + s.getFirstFrame()
+                            + ", expected "
+                            + expectedFirst)));
         return;
       }
       expectedFirst += s.getFrameCount();

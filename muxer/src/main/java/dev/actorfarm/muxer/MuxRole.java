@@ -18,7 +18,9 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.kafka.javadsl.Consumer;
 
-/** The mux role: {@link Muxer} fed by the {@code farm.job-plans} and {@code farm.segments} groups. */
+/**
+ * The mux role: {@link Muxer} fed by the {@code farm.job-plans} and {@code farm.segments} groups.
+ */
 public final class MuxRole {
 
   public static final String GROUP = "farm-muxer";
@@ -33,7 +35,8 @@ public final class MuxRole {
     Executor blocking =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher"));
     ActorRef<Muxer.Command> muxer =
-        system.systemActorOf(Muxer.create(kafka, blobs, settings, blocking), "muxer", Props.empty());
+        system.systemActorOf(
+            Muxer.create(kafka, blobs, settings, blocking), "muxer", Props.empty());
     String source = settings.source("mux");
     Consumer.DrainingControl<Done> plans =
         RoleStream.run(
@@ -47,7 +50,10 @@ public final class MuxRole {
             (JobPlan p) -> p.getSpec().getJobId(),
             (plan, record) ->
                 AskPattern.<Muxer.Command, Done>askWithStatus(
-                    muxer, replyTo -> new Muxer.Plan(plan, replyTo), ASK_TIMEOUT, system.scheduler()));
+                    muxer,
+                    replyTo -> new Muxer.Plan(plan, replyTo),
+                    ASK_TIMEOUT,
+                    system.scheduler()));
     Consumer.DrainingControl<Done> segments =
         RoleStream.run(
             system,

@@ -81,6 +81,7 @@ public final class Muxer extends AbstractBehavior<Muxer.Command> {
             getContext()
                 .spawn(
                     MuxJob.create(id, kafka, blobs, settings, blocking),
-                    "job-" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)));
+                    "job-"
+                        + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)));
   }
 }

@@ -16,9 +16,9 @@ import org.bytedeco.javacv.FrameGrabber;
 import org.bytedeco.javacv.FrameRecorder;
 
 /**
- * Joins a job's segments, in window order, into one MP4 by stream copy (no re-encode) and adds
- * the narration as AAC. Segments are opened one at a time and audio is written up to the end of
- * each segment before the next is opened, so the muxer's memory does not grow with job length.
+ * Joins a job's segments, in window order, into one MP4 by stream copy (no re-encode) and adds the
+ * narration as AAC. Segments are opened one at a time and audio is written up to the end of each
+ * segment before the next is opened, so the muxer's memory does not grow with job length.
  */
 public final class SegmentMuxer {
 
@@ -140,7 +140,11 @@ public final class SegmentMuxer {
     }
     if (count != seg.frameCount()) {
       throw new IOException(
-          "segment " + seg.file().getFileName() + " holds " + count + " frames, expected "
+          "segment "
+              + seg.file().getFileName()
+              + " holds "
+              + count
+              + " frames, expected "
               + seg.frameCount());
     }
     return count;
@@ -155,7 +159,8 @@ public final class SegmentMuxer {
     private long samplesWritten;
     private boolean exhausted;
 
-    AudioCursor(FFmpegFrameGrabber grabber, FFmpegFrameRecorder recorder, int sampleRate, int channels) {
+    AudioCursor(
+        FFmpegFrameGrabber grabber, FFmpegFrameRecorder recorder, int sampleRate, int channels) {
       this.grabber = grabber;
       this.recorder = recorder;
       this.sampleRate = sampleRate;

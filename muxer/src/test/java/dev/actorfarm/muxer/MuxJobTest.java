@@ -86,7 +86,8 @@ class MuxJobTest {
         blobs.write(
             path,
             tmp -> {
-              try (SegmentEncoder enc = new SegmentEncoder(tmp, 64, 48, FPS, frames, "libopenh264", 2_000_000)) {
+              try (SegmentEncoder enc =
+                  new SegmentEncoder(tmp, 64, 48, FPS, frames, "libopenh264", 2_000_000)) {
                 for (int i = 0; i < frames; i++) {
                   double v = 2.0 * (firstFrame + i);
                   enc.write(new Mat(48, 64, opencv_core.CV_8UC3, new Scalar(v, v, v, 0)));
@@ -122,7 +123,12 @@ class MuxJobTest {
     }
     ActorRef<MuxJob.Command> job =
         testKit.spawn(
-            MuxJob.create(jobId, broker.kafka(), blobs, broker.settings(), Executors.newSingleThreadExecutor()));
+            MuxJob.create(
+                jobId,
+                broker.kafka(),
+                blobs,
+                broker.settings(),
+                Executors.newSingleThreadExecutor()));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     // When segments arrive out of order, one twice, before and after the plan
     job.tell(new MuxJob.SegmentReady(segments.get(2), probe.ref()));
@@ -130,7 +136,12 @@ class MuxJobTest {
     job.tell(new MuxJob.SegmentReady(segments.get(0), probe.ref()));
     job.tell(
         new MuxJob.PlanReady(
-            JobPlan.newBuilder().setSpec(spec).setTotalFrames(120).setTotalWindows(3).setWindowFrames(50).build(),
+            JobPlan.newBuilder()
+                .setSpec(spec)
+                .setTotalFrames(120)
+                .setTotalWindows(3)
+                .setWindowFrames(50)
+                .build(),
             probe.ref()));
     job.tell(new MuxJob.SegmentReady(segments.get(1), probe.ref()));
     for (int i = 0; i < 5; i++) {

@@ -5,8 +5,8 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 
 /**
- * One Kafka topic of the farm: its name, what its keys and values are, how many partitions it
- * has and how it is cleaned up.
+ * One Kafka topic of the farm: its name, what its keys and values are, how many partitions it has
+ * and how it is cleaned up.
  *
  * @param name topic name, always {@code farm.<thing>}
  * @param key what the record key is

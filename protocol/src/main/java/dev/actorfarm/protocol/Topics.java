@@ -12,8 +12,7 @@ public final class Topics {
   public static final int WORK_PARTITIONS = 8;
 
   public static final Topic<JobRequested> JOBS =
-      new Topic<>(
-          "farm.jobs", Topic.KeyKind.JOB_ID, JobRequested.parser(), WORK_PARTITIONS, false);
+      new Topic<>("farm.jobs", Topic.KeyKind.JOB_ID, JobRequested.parser(), WORK_PARTITIONS, false);
   public static final Topic<JobPlan> JOB_PLANS =
       new Topic<>("farm.job-plans", Topic.KeyKind.JOB_ID, JobPlan.parser(), WORK_PARTITIONS, true);
   public static final Topic<AudioFeatures> AUDIO_FEATURES =
@@ -41,7 +40,8 @@ public final class Topics {
       new Topic<>(
           "farm.segments", Topic.KeyKind.JOB_ID, SegmentRendered.parser(), WORK_PARTITIONS, false);
   public static final Topic<JobEvent> JOB_EVENTS =
-      new Topic<>("farm.job-events", Topic.KeyKind.JOB_ID, JobEvent.parser(), WORK_PARTITIONS, false);
+      new Topic<>(
+          "farm.job-events", Topic.KeyKind.JOB_ID, JobEvent.parser(), WORK_PARTITIONS, false);
   public static final Topic<DeadLetter> DEAD_LETTERS =
       new Topic<>("farm.dead-letters", Topic.KeyKind.JOB_ID, DeadLetter.parser(), 1, false);
 

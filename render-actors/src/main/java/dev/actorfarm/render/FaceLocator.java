@@ -17,8 +17,8 @@ import org.bytedeco.opencv.opencv_objdetect.CascadeClassifier;
 
 /**
  * Finds the face in a portrait with OpenCV's frontal-face Haar cascade (shipped inside the OpenCV
- * jar). Deterministic: the same image always gives the same box, so every render node computes
- * the same crop.
+ * jar). Deterministic: the same image always gives the same box, so every render node computes the
+ * same crop.
  */
 public final class FaceLocator {
 

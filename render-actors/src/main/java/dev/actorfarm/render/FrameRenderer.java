@@ -36,7 +36,9 @@ public final class FrameRenderer implements AutoCloseable {
           in.put(
               e.getValue().name(),
               OnnxTensor.createTensor(
-                  env, FloatBuffer.wrap(motion, 0, batch * motionDim), new long[] {batch, motionDim}));
+                  env,
+                  FloatBuffer.wrap(motion, 0, batch * motionDim),
+                  new long[] {batch, motionDim}));
         } else {
           float[] a = source.appearance().get(e.getKey());
           if (a == null) {
@@ -45,10 +47,12 @@ public final class FrameRenderer implements AutoCloseable {
           }
           in.put(
               e.getValue().name(),
-              OnnxTensor.createTensor(env, FloatBuffer.wrap(a), source.appearanceShape(e.getKey())));
+              OnnxTensor.createTensor(
+                  env, FloatBuffer.wrap(a), source.appearanceShape(e.getKey())));
         }
       }
-      try (OrtSession.Result r = session.run(in, java.util.Set.of(spec.outputs().get("frames").name()))) {
+      try (OrtSession.Result r =
+          session.run(in, java.util.Set.of(spec.outputs().get("frames").name()))) {
         FloatBuffer b = ((OnnxTensor) r.get(0)).getFloatBuffer();
         float[] frames = new float[b.remaining()];
         b.get(frames);

@@ -26,14 +26,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * A render worker: owns one renderer session and one source-encoder session (one device slot).
- * For a motion window it renders the frames in batches, pastes them back into the portrait,
- * encodes the window as one segment, renames it into the blob store at the path that is a
- * function of (job id, window index), and publishes "segment rendered".
+ * A render worker: owns one renderer session and one source-encoder session (one device slot). For
+ * a motion window it renders the frames in batches, pastes them back into the portrait, encodes the
+ * window as one segment, renames it into the blob store at the path that is a function of (job id,
+ * window index), and publishes "segment rendered".
  *
- * <p>Stateless apart from the node's shared {@link SourceCache}: a restarted worker loses
- * nothing. A window whose segment already exists (a redelivery) is reported again without being
- * rendered. Runs on the blocking dispatcher; a failure answers the window with the reason.
+ * <p>Stateless apart from the node's shared {@link SourceCache}: a restarted worker loses nothing.
+ * A window whose segment already exists (a redelivery) is reported again without being rendered.
+ * Runs on the blocking dispatcher; a failure answers the window with the reason.
  */
 public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
 
@@ -126,7 +126,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       segment = blobs.write(path, tmp -> encode(window, state, tmp));
     }
     return SegmentRendered.newBuilder()
-        .setHeader(Headers.create("SegmentRendered", jobId, source, window.getHeader().getEventId()))
+        .setHeader(
+            Headers.create("SegmentRendered", jobId, source, window.getHeader().getEventId()))
         .setWindowIndex(window.getWindowIndex())
         .setFirstFrame(window.getFirstFrame())
         .setFrameCount(window.getFrameCount())
@@ -142,7 +143,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     String key =
         spec.getPortrait().getSha256()
             + "|"
-            + (box == null ? "auto" : box.getX() + "," + box.getY() + "," + box.getWidth() + "," + box.getHeight())
+            + (box == null
+                ? "auto"
+                : box.getX() + "," + box.getY() + "," + box.getWidth() + "," + box.getHeight())
             + "|"
             + pack.id()
             + "|"
@@ -168,7 +171,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     long bitrate = (long) (settings.render().bitsPerMegapixel() * (w * (double) h) / 1e6);
     int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
     try (SegmentEncoder encoder =
-        new SegmentEncoder(file, w, h, pack.manifest().fps(), frames, settings.render().videoCodec(), bitrate)) {
+        new SegmentEncoder(
+            file, w, h, pack.manifest().fps(), frames, settings.render().videoCodec(), bitrate)) {
       for (int start = 0; start < frames; start += batch) {
         int b = Math.min(batch, frames - start);
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);

@@ -10,9 +10,9 @@ import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Encodes one window's frames as one closed-GOP H.264 segment in MP4: a fresh encoder per
- * segment, so the segment starts with an IDR frame and references nothing outside itself, and
- * every segment of a job has the same stream parameters (which the muxer's stream copy needs).
+ * Encodes one window's frames as one closed-GOP H.264 segment in MP4: a fresh encoder per segment,
+ * so the segment starts with an IDR frame and references nothing outside itself, and every segment
+ * of a job has the same stream parameters (which the muxer's stream copy needs).
  */
 public final class SegmentEncoder implements AutoCloseable {
 

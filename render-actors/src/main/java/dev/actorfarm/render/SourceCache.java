@@ -2,8 +2,8 @@ package dev.actorfarm.render;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The source states of a render node, shared by its workers, keyed by (portrait hash, face box,

@@ -106,7 +106,8 @@ public final class SourceState {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     var env = OnnxSessions.environment();
     String inputName = spec.inputs().get("image").name();
-    try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(chw), new long[] {1, 3, s, s});
+    try (OnnxTensor in =
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(chw), new long[] {1, 3, s, s});
         OrtSession.Result r = sourceEncoder.run(Map.of(inputName, in))) {
       for (var e : spec.outputs().entrySet()) {
         OnnxTensor t = (OnnxTensor) r.get(e.getValue().name()).orElseThrow();

@@ -9,8 +9,8 @@ import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.SegmentRendered;
 import dev.actorfarm.protocol.Topics;
-import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
@@ -92,7 +92,8 @@ class RenderWorkerTest {
       while ((f = g.grabImage()) != null) {
         java.awt.image.BufferedImage src = conv.convert(f);
         java.awt.image.BufferedImage copy =
-            new java.awt.image.BufferedImage(src.getWidth(), src.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
+            new java.awt.image.BufferedImage(
+                src.getWidth(), src.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
         copy.getGraphics().drawImage(src, 0, 0, null);
         frames.add(copy);
       }
@@ -100,7 +101,13 @@ class RenderWorkerTest {
     return frames;
   }
 
-  static double meanAbsDiff(java.awt.image.BufferedImage a, java.awt.image.BufferedImage b, int x0, int y0, int w, int h) {
+  static double meanAbsDiff(
+      java.awt.image.BufferedImage a,
+      java.awt.image.BufferedImage b,
+      int x0,
+      int y0,
+      int w,
+      int h) {
     double sum = 0;
     for (int y = y0; y < y0 + h; y++) {
       for (int x = x0; x < x0 + w; x++) {
@@ -133,7 +140,9 @@ class RenderWorkerTest {
     var face = dev.actorfarm.render.FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow();
     int mx = face.getX() + face.getWidth() / 4;
     int my = face.getY() + face.getHeight() * 6 / 10;
-    double mouth = meanAbsDiff(frames.get(2), frames.get(10), mx, my, face.getWidth() / 2, face.getHeight() / 2);
+    double mouth =
+        meanAbsDiff(
+            frames.get(2), frames.get(10), mx, my, face.getWidth() / 2, face.getHeight() / 2);
     double border = meanAbsDiff(frames.get(2), frames.get(10), 0, 0, 512, 16);
     assertThat(mouth).isGreaterThan(8);
     assertThat(border).isLessThan(1.5);
@@ -165,15 +174,22 @@ class RenderWorkerTest {
   void aPortraitWithoutAFaceFailsTheWindowWithTheReason() throws Exception {
     Path cat = dir.resolve("plain.png");
     org.bytedeco.opencv.opencv_core.Mat grey =
-        new org.bytedeco.opencv.opencv_core.Mat(200, 200, org.bytedeco.opencv.global.opencv_core.CV_8UC3,
+        new org.bytedeco.opencv.opencv_core.Mat(
+            200,
+            200,
+            org.bytedeco.opencv.global.opencv_core.CV_8UC3,
             new org.bytedeco.opencv.opencv_core.Scalar(90, 120, 150, 0));
     org.bytedeco.opencv.global.opencv_imgcodecs.imwrite(cat.toString(), grey);
     ActorRef<RenderWorker.Command> worker =
         testKit.spawn(
-            RenderWorker.create(broker.kafka(), blobs, pack, broker.settings(), new SourceCache(4)));
+            RenderWorker.create(
+                broker.kafka(), blobs, pack, broker.settings(), new SourceCache(4)));
     StatusReply<Done> reply = render(worker, window("job-render-2", cat, 4));
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage()).contains("no face found");
-    assertThat(Files.exists(blobs.resolve(BlobStore.SCHEME + RenderWorker.segmentPath("job-render-2", 3)))).isFalse();
+    assertThat(
+            Files.exists(
+                blobs.resolve(BlobStore.SCHEME + RenderWorker.segmentPath("job-render-2", 3))))
+        .isFalse();
   }
 }

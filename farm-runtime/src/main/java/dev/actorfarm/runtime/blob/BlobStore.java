@@ -16,10 +16,10 @@ import java.util.HexFormat;
 import java.util.stream.Stream;
 
 /**
- * The farm's store of large payloads (portraits, audio, segments, outputs): a directory, shared
- * by every node of a cluster (a volume or a mounted object store). Every write lands under a
- * temporary name and is renamed into place, so a reader never sees a partial file and a writer
- * that dies leaves nothing at the final path.
+ * The farm's store of large payloads (portraits, audio, segments, outputs): a directory, shared by
+ * every node of a cluster (a volume or a mounted object store). Every write lands under a temporary
+ * name and is renamed into place, so a reader never sees a partial file and a writer that dies
+ * leaves nothing at the final path.
  */
 public final class BlobStore {
 
@@ -65,7 +65,11 @@ public final class BlobStore {
     if (!Files.exists(path(rel))) {
       write(rel, tmp -> Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING));
     }
-    return BlobRef.newBuilder().setUri(SCHEME + rel).setSha256(hash).setSize(Files.size(source)).build();
+    return BlobRef.newBuilder()
+        .setUri(SCHEME + rel)
+        .setSha256(hash)
+        .setSize(Files.size(source))
+        .build();
   }
 
   /** The reference of an existing blob, with its size and content hash. */

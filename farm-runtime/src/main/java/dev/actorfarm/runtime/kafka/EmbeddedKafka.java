@@ -16,9 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An Apache Kafka broker running inside this JVM in KRaft mode (combined broker and controller,
- * one node), its log under a directory of the farm's data dir. Its storage is formatted on first
- * start and reused afterwards, so a restarted farm finds its topics, offsets and checkpoints.
+ * An Apache Kafka broker running inside this JVM in KRaft mode (combined broker and controller, one
+ * node), its log under a directory of the farm's data dir. Its storage is formatted on first start
+ * and reused afterwards, so a restarted farm finds its topics, offsets and checkpoints.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -45,7 +45,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
     props.put(
         "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        "PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + ","
+            + CONTROLLER_LISTENER
+            + "://127.0.0.1:"
+            + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
     props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");

@@ -1,5 +1,6 @@
 package dev.actorfarm.runtime.kafka;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import dev.actorfarm.protocol.DeadLetter;
 import dev.actorfarm.protocol.Headers;
@@ -7,7 +8,6 @@ import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
-import com.google.protobuf.ByteString;
 import dev.actorfarm.runtime.FarmSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +77,9 @@ public final class FarmKafka implements AutoCloseable {
         nt.configs(
             Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG,
-                topic.compacted() ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE,
+                topic.compacted()
+                    ? TopicConfig.CLEANUP_POLICY_COMPACT
+                    : TopicConfig.CLEANUP_POLICY_DELETE,
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                 String.valueOf(16 * 1024 * 1024)));
         missing.add(nt);
@@ -116,7 +118,8 @@ public final class FarmKafka implements AutoCloseable {
 
   /** Marks a job failed with {@code reason}. */
   public CompletableFuture<RecordMetadata> jobFailed(String jobId, String source, String reason) {
-    return jobEvent(jobId, source, JobEvent.newBuilder().setState(JobState.FAILED).setReason(reason));
+    return jobEvent(
+        jobId, source, JobEvent.newBuilder().setState(JobState.FAILED).setReason(reason));
   }
 
   /** Sends a record that cannot be processed to the dead-letter topic with the reason. */

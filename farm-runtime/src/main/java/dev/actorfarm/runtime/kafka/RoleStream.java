@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * The shape every role's intake shares: a committable Kafka source on one topic, a handler per
  * record with bounded parallelism, offsets committed only after the handler's effect completed.
  *
- * <p>A record whose value does not parse, or whose handler fails, goes to {@code
- * farm.dead-letters} with the reason and its job is marked failed; the partition moves on, so
- * one bad record never blocks other jobs.
+ * <p>A record whose value does not parse, or whose handler fails, goes to {@code farm.dead-letters}
+ * with the reason and its job is marked failed; the partition moves on, so one bad record never
+ * blocks other jobs.
  */
 public final class RoleStream {
 
@@ -114,7 +114,11 @@ public final class RoleStream {
     } catch (InvalidProtocolBufferException e) {
       String jobId = jobIdFromKey(record.key());
       return deadLetterAndFail(
-          kafka, record, jobId, source, "undecodable " + topic.name() + " record: " + e.getMessage());
+          kafka,
+          record,
+          jobId,
+          source,
+          "undecodable " + topic.name() + " record: " + e.getMessage());
     }
     String jobId = jobIdOf.apply(value);
     CompletionStage<Done> handled;
@@ -139,7 +143,9 @@ public final class RoleStream {
       String reason) {
     CompletableFuture<?> dl = kafka.deadLetter(record, jobId, source, reason);
     CompletableFuture<?> failed =
-        jobId.isEmpty() ? CompletableFuture.completedFuture(null) : kafka.jobFailed(jobId, source, reason);
+        jobId.isEmpty()
+            ? CompletableFuture.completedFuture(null)
+            : kafka.jobFailed(jobId, source, reason);
     return CompletableFuture.allOf(dl, failed).thenApply(v -> Done.getInstance());
   }
 

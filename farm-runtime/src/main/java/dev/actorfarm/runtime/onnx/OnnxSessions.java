@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens ONNX Runtime sessions the farm's way: one intra-op thread by default, the CUDA
- * execution provider when asked for, and a fall back to the CPU with one log line when CUDA is
- * not available in this build or on this node.
+ * Opens ONNX Runtime sessions the farm's way: one intra-op thread by default, the CUDA execution
+ * provider when asked for, and a fall back to the CPU with one log line when CUDA is not available
+ * in this build or on this node.
  */
 public final class OnnxSessions {
 

@@ -28,7 +28,11 @@ public record ModelPack(Path dir, PackManifest manifest) {
     PackManifest m = JSON.readValue(manifestFile.toFile(), PackManifest.class);
     if (m.formatVersion() != PackManifest.FORMAT_VERSION) {
       throw new IOException(
-          "model pack " + dir + " has format version " + m.formatVersion() + ", this farm reads "
+          "model pack "
+              + dir
+              + " has format version "
+              + m.formatVersion()
+              + ", this farm reads "
               + PackManifest.FORMAT_VERSION);
     }
     ModelPack pack = new ModelPack(dir, m);

@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * The {@code model-pack.json} of a model pack: per stage, the ONNX file, the tensor bound to each
- * role (name, dtype, shape; -1 marks a dynamic dimension) and the stage's parameters. The format
- * is documented in model-pack/README.md.
+ * role (name, dtype, shape; -1 marks a dynamic dimension) and the stage's parameters. The format is
+ * documented in model-pack/README.md.
  */
 public record PackManifest(
     int formatVersion,
@@ -38,8 +38,8 @@ public record PackManifest(
 
   /**
    * Per window: audio features {@code [1, W, D]}, context {@code [1, P, M]}, noise {@code [1, W,
-   * M]}, controls {@code [1, C]} → motion {@code [1, W, M]}. {@code sampler} is "single-pass"
-   * for a direct generator or "ddim" for a diffusion denoiser step run {@code steps} times.
+   * M]}, controls {@code [1, C]} → motion {@code [1, W, M]}. {@code sampler} is "single-pass" for a
+   * direct generator or "ddim" for a diffusion denoiser step run {@code steps} times.
    */
   public record MotionGenerator(
       String file,
@@ -56,9 +56,9 @@ public record PackManifest(
       Map<String, TensorSpec> outputs) {}
 
   /**
-   * Portrait crop {@code [1, 3, cropSize, cropSize]} in [0, 1] → named appearance tensors. The
-   * crop is a square of side {@code cropScale} × the face box width, centred on the face box
-   * centre moved down by {@code cropShiftY} × the face box height.
+   * Portrait crop {@code [1, 3, cropSize, cropSize]} in [0, 1] → named appearance tensors. The crop
+   * is a square of side {@code cropScale} × the face box width, centred on the face box centre
+   * moved down by {@code cropShiftY} × the face box height.
    */
   public record SourceEncoder(
       String file,
