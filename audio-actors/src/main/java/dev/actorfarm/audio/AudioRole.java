@@ -3,6 +3,7 @@ package dev.actorfarm.audio;
 import dev.actorfarm.protocol.JobRequested;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -11,11 +12,7 @@ import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Routers;
 import org.apache.pekko.kafka.javadsl.Consumer;
 
 /** The audio role: the {@code farm.jobs} consumer group feeding a pool of {@link AudioIngest}. */
@@ -39,16 +36,12 @@ public final class AudioRole {
       FarmSettings settings,
       ModelPack pack,
       BlobStore blobs) {
-    DispatcherSelector blocking = DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher");
     ActorRef<AudioIngest.Command> pool =
-        system.systemActorOf(
-            Routers.pool(
-                    settings.audioParallelism(),
-                    Behaviors.supervise(AudioIngest.create(kafka, blobs, pack, settings))
-                        .onFailure(SupervisorStrategy.restart()))
-                .withRouteeProps(blocking),
+        WorkerPool.spawn(
+            system,
             "audio-ingest",
-            blocking);
+            settings.audioParallelism(),
+            AudioIngest.create(kafka, blobs, pack, settings));
     return RoleStream.run(
         system,
         kafka,

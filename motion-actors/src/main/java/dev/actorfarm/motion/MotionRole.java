@@ -3,6 +3,7 @@ package dev.actorfarm.motion;
 import dev.actorfarm.protocol.AudioFeatures;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
@@ -10,7 +11,6 @@ import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
@@ -52,8 +52,7 @@ public final class MotionRole {
                     .withAllocationStrategy(
                         new ExternalShardAllocationStrategy(
                             system, typeName, Timeout.create(Duration.ofSeconds(5))))
-                    .withEntityProps(
-                        DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher")));
+                    .withEntityProps(WorkerPool.BLOCKING));
     ActorRef<ConsumerRebalanceEvent> listener =
         system.systemActorOf(
             KafkaPartitionShards.rebalanceListener(system, typeName),

@@ -4,6 +4,7 @@ import dev.actorfarm.protocol.JobPlan;
 import dev.actorfarm.protocol.SegmentRendered;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -13,7 +14,6 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.kafka.javadsl.Consumer;
@@ -32,8 +32,7 @@ public final class MuxRole {
   /** Starts the role; returns the controls of its two consumers. */
   public static List<Consumer.DrainingControl<Done>> start(
       ActorSystem<?> system, FarmKafka kafka, FarmSettings settings, BlobStore blobs) {
-    Executor blocking =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher"));
+    Executor blocking = system.dispatchers().lookup(WorkerPool.BLOCKING);
     ActorRef<Muxer.Command> muxer =
         system.systemActorOf(
             Muxer.create(kafka, blobs, settings, blocking), "muxer", Props.empty());

@@ -3,6 +3,7 @@ package dev.actorfarm.render;
 import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -11,11 +12,7 @@ import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Routers;
 import org.apache.pekko.kafka.javadsl.Consumer;
 
 /**
@@ -38,19 +35,14 @@ public final class RenderRole {
       FarmSettings settings,
       ModelPack pack,
       BlobStore blobs) {
-    DispatcherSelector blocking = DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher");
     SourceCache cache = new SourceCache(settings.render().sourceCacheSize());
     int workers = settings.render().workers();
     ActorRef<RenderWorker.Command> pool =
-        system.systemActorOf(
-            Routers.pool(
-                    workers,
-                    Behaviors.supervise(RenderWorker.create(kafka, blobs, pack, settings, cache))
-                        .onFailure(SupervisorStrategy.restart()))
-                .withRoundRobinRouting()
-                .withRouteeProps(blocking),
+        WorkerPool.spawn(
+            system,
             "render-workers",
-            blocking);
+            workers,
+            RenderWorker.create(kafka, blobs, pack, settings, cache));
     return RoleStream.run(
         system,
         kafka,
