@@ -24,6 +24,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
+import org.bytedeco.javacpp.PointerScope;
 
 /**
  * A render worker: owns one renderer session and one source-encoder session (one device slot). For
@@ -183,7 +184,14 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
           throw new java.io.IOException("renderer failed: " + e.getMessage(), e);
         }
         for (int i = 0; i < b; i++) {
-          encoder.write(state.composite(rendered, i));
+          // Frees the frame's native buffers now rather than when a GC happens to run: a long
+          // job would otherwise hold native memory in proportion to the frames rendered.
+          PointerScope frameScope = new PointerScope();
+          try {
+            encoder.write(state.composite(rendered, i));
+          } finally {
+            frameScope.close();
+          }
         }
       }
     }
