@@ -76,6 +76,10 @@ final class Graph {
     return op(OnnxOp.DIV, a, b);
   }
 
+  ONNXRef<?> neg(ONNXRef<?> a) {
+    return op(OnnxOp.NEG, a);
+  }
+
   ONNXRef<?> mul(ONNXRef<?> a, float b) {
     return mul(a, scalar(b));
   }

@@ -24,7 +24,7 @@ public final class ReferencePack {
   public static final String NAME = "actorfarm-reference";
 
   /** Bump when a graph or parameter changes, so that packs generated earlier are rebuilt. */
-  public static final String VERSION = "1.0.0";
+  public static final String VERSION = "1.1.0";
 
   private ReferencePack() {}
 
@@ -406,8 +406,8 @@ public final class ReferencePack {
     ONNXRef<?> mouthW = g.mul(gauss(g, hu, 0.22f), gauss(g, mv, 0.07f));
     ONNXRef<?> eyeW =
         g.mul(
-            g.add(gauss(g, g.add(hu, -EYE_X), EYE_SU), gauss(g, g.add(hu, EYE_X), EYE_SU)),
-            gauss(g, g.add(hv, -EYE_Y), EYE_SV));
+            g.add(flatTop(g, g.add(hu, -EYE_X), EYE_SU), flatTop(g, g.add(hu, EYE_X), EYE_SU)),
+            flatTop(g, g.add(hv, -EYE_Y), EYE_SV));
     ONNXRef<?> dv =
         g.add(
             g.add(g.mul(g.mul(open, jawW), -JAW_DROP), g.mul(g.mul(open, upperW), LIP_RAISE)),
@@ -453,6 +453,12 @@ public final class ReferencePack {
 
   private static ONNXRef<?> gauss(Graph g, ONNXRef<?> x, float sigma) {
     return g.op(OnnxOp.EXP, g.mul(g.mul(x, x), -1f / (sigma * sigma)));
+  }
+
+  /** {@code exp(-(x/sigma)^4)}: flat over |x| < sigma/2, then falling fast. */
+  private static ONNXRef<?> flatTop(Graph g, ONNXRef<?> x, float sigma) {
+    ONNXRef<?> t = g.mul(g.mul(x, x), 1f / (sigma * sigma));
+    return g.op(OnnxOp.EXP, g.neg(g.mul(t, t)));
   }
 
   /** Pixel-centre coordinates in [-1, 1] (GridSample with align_corners=0), {@code [n, n]}. */

@@ -134,11 +134,17 @@ public final class ReferenceParameters {
 
   public static final float PITCH_SHIFT = 0.5f;
 
-  public static final float EYE_X = 0.19f;
-  public static final float EYE_Y = -0.16f;
-  public static final float EYE_SU = 0.085f;
-  public static final float EYE_SV = 0.04f;
-  public static final float LID_TRAVEL = 0.06f;
+  /**
+   * Eye centres relative to the crop, measured on Haar face boxes (the bundled portrait: eyes at
+   * ±0.235, -0.215). The lid region is flat-topped (a 4th-power Gaussian) so that a closing lid
+   * covers the whole eye rather than smearing its centre; its travel is the eye's height.
+   */
+  public static final float EYE_X = 0.235f;
+
+  public static final float EYE_Y = -0.215f;
+  public static final float EYE_SU = 0.10f;
+  public static final float EYE_SV = 0.055f;
+  public static final float LID_TRAVEL = 0.075f;
 
   public static final float MOUTH_Y = 0.27f;
   public static final float MOUTH_HALF_WIDTH = 0.13f;

@@ -268,4 +268,44 @@ class ReferencePackTest {
     b.get(a);
     return a;
   }
+
+  @Test
+  void aClosedLidChangesTheEyesAndNothingBelowThem() throws Exception {
+    int n = CROP;
+    float[] image = new float[3 * n * n];
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n; x++) {
+          image[c * n * n + y * n + x] =
+              (float) (0.5 + 0.4 * Math.sin(y * 0.3) * Math.cos(x * 0.05));
+        }
+      }
+    }
+    float[] motion = new float[2 * M];
+    motion[M + 7] = 1f; // second frame: eyelids closed
+    float[] frames;
+    try (OrtSession s = session("renderer.onnx");
+        OnnxTensor a = tensor(image, 1, 3, n, n);
+        OnnxTensor m = tensor(motion, 2, M);
+        OrtSession.Result r = s.run(Map.of("appearance", a, "motion", m))) {
+      frames = copy((OnnxTensor) r.get("frames").orElseThrow());
+    }
+    int off = 3 * n * n;
+    double eyes = 0;
+    double mouth = 0;
+    int count = 0;
+    for (int dy = -3; dy <= 3; dy++) {
+      for (int dx = -6; dx <= 6; dx++) {
+        int ey = (int) ((EYE_Y + 1) / 2 * n) + dy;
+        int ex = (int) ((EYE_X + 1) / 2 * n) + dx;
+        int my = (int) ((MOUTH_Y + 1) / 2 * n) + dy;
+        int mx = n / 2 + dx;
+        eyes += Math.abs(frames[off + ey * n + ex] - frames[ey * n + ex]);
+        mouth += Math.abs(frames[off + my * n + mx] - frames[my * n + mx]);
+        count++;
+      }
+    }
+    assertThat(eyes / count).isGreaterThan(0.1);
+    assertThat(mouth / count).isLessThan(1e-4);
+  }
 }
