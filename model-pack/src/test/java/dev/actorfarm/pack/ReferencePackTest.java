@@ -308,4 +308,27 @@ class ReferencePackTest {
     assertThat(eyes / count).isGreaterThan(0.1);
     assertThat(mouth / count).isLessThan(1e-4);
   }
+
+  @Test
+  void askingForCudaFallsBackToTheCpuWithTheSameResults() throws Exception {
+    // This build carries the CPU onnxruntime: the CUDA request must degrade, not fail.
+    float[] pcm = new float[LOOK_BEHIND + 3 * HOP];
+    for (int i = 0; i < pcm.length; i++) {
+      pcm[i] = (float) Math.sin(i * 0.05);
+    }
+    float[] cpu;
+    float[] cuda;
+    try (OrtSession s = OnnxSessions.open(pack.file("audio_encoder.onnx"), "cpu", 1);
+        OnnxTensor in = tensor(pcm, 1, pcm.length)) {
+      cpu = run(s, Map.of("pcm", in), "features");
+    }
+    try (OrtSession s = OnnxSessions.open(pack.file("audio_encoder.onnx"), "cuda", 1);
+        OnnxTensor in = tensor(pcm, 1, pcm.length)) {
+      cuda = run(s, Map.of("pcm", in), "features");
+    }
+    assertThat(cuda).containsExactly(cpu);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> OnnxSessions.open(pack.file("audio_encoder.onnx"), "tpu", 1))
+        .hasMessageContaining("unknown execution provider");
+  }
 }
