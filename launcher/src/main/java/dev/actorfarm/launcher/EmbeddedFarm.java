@@ -13,7 +13,6 @@ import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -160,7 +159,4 @@ public final class EmbeddedFarm implements AutoCloseable {
       broker.close();
     }
   }
-
-  /** How long {@link #close()} may take at most. */
-  public static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
 }

@@ -88,6 +88,7 @@ public final class JobClient {
             .setModelPack(r.packId())
             .setOutputUri(BlobStore.SCHEME + "jobs/" + jobId + "/output.mp4")
             .setAudioSecondsHint(r.audioSecondsHint())
+            .setSubmittedMs(System.currentTimeMillis())
             .build();
     return new Prepared(spec);
   }

@@ -57,7 +57,6 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private int framesDone;
   private boolean muxing;
   private boolean finished;
-  private final long startedNanos = System.nanoTime();
 
   public static Behavior<Command> create(
       String jobId, FarmKafka kafka, BlobStore blobs, FarmSettings settings, Executor blocking) {
@@ -189,7 +188,8 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
               .setFramesDone(framesDone)
               .setTotalFrames(plan.getTotalFrames())
               .setOutput(msg.output())
-              .setWallSeconds((System.nanoTime() - startedNanos) / 1e9));
+              .setWallSeconds(
+                  (System.currentTimeMillis() - plan.getSpec().getSubmittedMs()) / 1e3));
     }
     return this;
   }
