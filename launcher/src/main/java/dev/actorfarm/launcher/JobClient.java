@@ -123,11 +123,7 @@ public final class JobClient {
               new StringDeserializer(),
               new ByteArrayDeserializer());
       List<PartitionInfo> partitions = consumer.partitionsFor(Topics.JOB_EVENTS.name());
-      int p =
-          org.apache.kafka.common.utils.Utils.toPositive(
-                  org.apache.kafka.common.utils.Utils.murmur2(
-                      jobId.getBytes(StandardCharsets.UTF_8)))
-              % partitions.size();
+      int p = FarmKafka.partitionOf(jobId, partitions.size());
       TopicPartition tp = new TopicPartition(Topics.JOB_EVENTS.name(), p);
       consumer.assign(List.of(tp));
       consumer.seekToEnd(List.of(tp));

@@ -1,10 +1,9 @@
 package dev.actorfarm.motion;
 
-import java.nio.charset.StandardCharsets;
+import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -27,11 +26,6 @@ public final class KafkaPartitionShards {
 
   private KafkaPartitionShards() {}
 
-  /** The Kafka default partitioner's partition of {@code key} among {@code partitions}. */
-  public static int partitionOf(String key, int partitions) {
-    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
-  }
-
   /** Maps an entity (a job id) to the shard named after its Kafka partition. */
   public static <M> ShardingMessageExtractor<ShardingEnvelope<M>, M> extractor(int partitions) {
     return new ShardingMessageExtractor<>() {
@@ -42,7 +36,7 @@ public final class KafkaPartitionShards {
 
       @Override
       public String shardId(String entityId) {
-        return String.valueOf(partitionOf(entityId, partitions));
+        return String.valueOf(FarmKafka.partitionOf(entityId, partitions));
       }
 
       @Override

@@ -2,6 +2,7 @@ package dev.actorfarm.motion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
@@ -13,7 +14,7 @@ class KafkaPartitionShardsTest {
   void shardOfAJobIsTheKafkaPartitionOfItsKey() {
     for (String jobId : List.of("job-1", "job-2fa9854ffc36f347", "a", "studio/x")) {
       int kafka = BuiltInPartitioner.partitionForKey(jobId.getBytes(StandardCharsets.UTF_8), 8);
-      assertThat(KafkaPartitionShards.partitionOf(jobId, 8)).isEqualTo(kafka);
+      assertThat(FarmKafka.partitionOf(jobId, 8)).isEqualTo(kafka);
       assertThat(KafkaPartitionShards.<String>extractor(8).shardId(jobId))
           .isEqualTo(String.valueOf(kafka));
     }

@@ -61,6 +61,17 @@ public final class FarmKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /**
+   * The partition Kafka's default partitioner gives {@code key} among {@code partitions}: where a
+   * job's records live, and so the shard of its motion entity.
+   */
+  public static int partitionOf(String key, int partitions) {
+    return org.apache.kafka.common.utils.Utils.toPositive(
+            org.apache.kafka.common.utils.Utils.murmur2(
+                key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        % partitions;
+  }
+
   /** Creates every topic of {@link Topics#ALL} that does not exist yet. */
   public static void ensureTopics(String bootstrapServers, FarmSettings settings)
       throws InterruptedException {
