@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.DecodedVideo;
 import dev.actorfarm.runtime.TestBroker;
 import java.io.PrintWriter;
 import java.io.StringWriter;

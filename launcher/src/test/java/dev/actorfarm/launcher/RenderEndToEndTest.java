@@ -7,6 +7,7 @@ import dev.actorfarm.audio.AudioDecoder;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.render.FaceLocator;
 import dev.actorfarm.render.Portraits;
+import dev.actorfarm.runtime.DecodedVideo;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -9,6 +9,7 @@ import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.SegmentRendered;
 import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.DecodedVideo;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.blob.BlobStore;
@@ -16,7 +17,6 @@ import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.Done;
@@ -24,9 +24,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
-import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.Frame;
-import org.bytedeco.javacv.Java2DFrameConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,45 +79,6 @@ class RenderWorkerTest {
     return probe.receiveMessage(Duration.ofSeconds(60));
   }
 
-  static List<java.awt.image.BufferedImage> decode(Path file) throws Exception {
-    List<java.awt.image.BufferedImage> frames = new ArrayList<>();
-    try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
-        Java2DFrameConverter conv = new Java2DFrameConverter()) {
-      g.start();
-      assertThat(g.getVideoCodecName()).isEqualTo("h264");
-      Frame f;
-      while ((f = g.grabImage()) != null) {
-        java.awt.image.BufferedImage src = conv.convert(f);
-        java.awt.image.BufferedImage copy =
-            new java.awt.image.BufferedImage(
-                src.getWidth(), src.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
-        copy.getGraphics().drawImage(src, 0, 0, null);
-        frames.add(copy);
-      }
-    }
-    return frames;
-  }
-
-  static double meanAbsDiff(
-      java.awt.image.BufferedImage a,
-      java.awt.image.BufferedImage b,
-      int x0,
-      int y0,
-      int w,
-      int h) {
-    double sum = 0;
-    for (int y = y0; y < y0 + h; y++) {
-      for (int x = x0; x < x0 + w; x++) {
-        int p = a.getRGB(x, y);
-        int q = b.getRGB(x, y);
-        for (int s = 0; s < 24; s += 8) {
-          sum += Math.abs(((p >> s) & 255) - ((q >> s) & 255));
-        }
-      }
-    }
-    return sum / (3.0 * w * h);
-  }
-
   @Test
   void rendersAWindowIntoOneSegmentPastedIntoThePortrait() throws Exception {
     // Given a render worker and a 12-frame window whose jaw opens half-way
@@ -132,18 +90,17 @@ class RenderWorkerTest {
     assertThat(render(worker, record).isSuccess()).isTrue();
     // Then the segment is at the path of (job, window) and holds 12 portrait-sized frames
     Path segment = blobs.resolve(BlobStore.SCHEME + RenderWorker.segmentPath("job-render-1", 3));
-    List<java.awt.image.BufferedImage> frames = decode(segment);
-    assertThat(frames).hasSize(12);
-    assertThat(frames.get(0).getWidth()).isEqualTo(512);
-    assertThat(frames.get(0).getHeight()).isEqualTo(512);
+    DecodedVideo video = DecodedVideo.decode(segment);
+    assertThat(video.videoCodec()).isEqualTo("h264");
+    assertThat(video.frames()).hasSize(12);
+    assertThat(video.width()).isEqualTo(512);
+    assertThat(video.height()).isEqualTo(512);
     // the face's lower half changes when the jaw opens, the image border does not
     var face = dev.actorfarm.render.FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow();
     int mx = face.getX() + face.getWidth() / 4;
     int my = face.getY() + face.getHeight() * 6 / 10;
-    double mouth =
-        meanAbsDiff(
-            frames.get(2), frames.get(10), mx, my, face.getWidth() / 2, face.getHeight() / 2);
-    double border = meanAbsDiff(frames.get(2), frames.get(10), 0, 0, 512, 16);
+    double mouth = video.diff(2, 10, mx, my, face.getWidth() / 2, face.getHeight() / 2);
+    double border = video.diff(2, 10, 0, 0, 512, 16);
     assertThat(mouth).isGreaterThan(8);
     assertThat(border).isLessThan(1.5);
     // and the report is on farm.segments

@@ -1,4 +1,4 @@
-package dev.actorfarm.launcher;
+package dev.actorfarm.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -10,7 +10,7 @@ import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 
 /** An MP4 decoded for assertions: streams, timestamps, frames as packed BGR, frame hashes. */
-record DecodedVideo(
+public record DecodedVideo(
     int streams,
     String videoCodec,
     String audioCodec,
@@ -21,7 +21,7 @@ record DecodedVideo(
     List<String> hashes,
     double audioSeconds) {
 
-  static DecodedVideo decode(Path file) throws Exception {
+  public static DecodedVideo decode(Path file) throws Exception {
     List<Long> ts = new ArrayList<>();
     List<byte[]> frames = new ArrayList<>();
     List<String> hashes = new ArrayList<>();
@@ -64,7 +64,7 @@ record DecodedVideo(
   }
 
   /** Mean absolute difference of two frames over a rectangle, in 8-bit levels. */
-  double diff(int a, int b, int x0, int y0, int rw, int rh) {
+  public double diff(int a, int b, int x0, int y0, int rw, int rh) {
     byte[] p = frames.get(a);
     byte[] q = frames.get(b);
     long sum = 0;
