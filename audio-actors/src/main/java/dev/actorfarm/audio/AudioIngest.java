@@ -12,6 +12,7 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
@@ -58,10 +59,11 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
   private final FarmSettings settings;
   private final AudioEncoderStage encoder;
   private final String source;
+  private final JobStates jobs;
 
   public static Behavior<Command> create(
-      FarmKafka kafka, BlobStore blobs, ModelPack pack, FarmSettings settings) {
-    return Behaviors.setup(ctx -> new AudioIngest(ctx, kafka, blobs, pack, settings));
+      FarmKafka kafka, BlobStore blobs, ModelPack pack, FarmSettings settings, JobStates jobs) {
+    return Behaviors.setup(ctx -> new AudioIngest(ctx, kafka, blobs, pack, settings, jobs));
   }
 
   private AudioIngest(
@@ -69,9 +71,11 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
       FarmKafka kafka,
       BlobStore blobs,
       ModelPack pack,
-      FarmSettings settings)
+      FarmSettings settings,
+      JobStates jobs)
       throws ai.onnxruntime.OrtException {
     super(context);
+    this.jobs = jobs;
     this.kafka = kafka;
     this.blobs = blobs;
     this.pack = pack;
@@ -141,6 +145,10 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
             audio,
             enc.sampleRate(),
             samples -> {
+              if (jobs.isStopped(jobId)) {
+                throw new java.util.concurrent.CancellationException(
+                    "job " + jobId + " was stopped");
+              }
               decoded[0] += samples.remaining();
               if (decoded[0] > maxSamples) {
                 throw new IOException(

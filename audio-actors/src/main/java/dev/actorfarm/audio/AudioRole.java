@@ -5,6 +5,7 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
@@ -34,6 +35,7 @@ public final class AudioRole {
       ActorSystem<?> system,
       FarmKafka kafka,
       FarmSettings settings,
+      JobStates jobs,
       ModelPack pack,
       BlobStore blobs) {
     ActorRef<AudioIngest.Command> pool =
@@ -41,11 +43,12 @@ public final class AudioRole {
             system,
             "audio-ingest",
             settings.audioParallelism(),
-            AudioIngest.create(kafka, blobs, pack, settings));
+            AudioIngest.create(kafka, blobs, pack, settings, jobs));
     return RoleStream.run(
         system,
         kafka,
         settings,
+        jobs,
         Topics.JOBS,
         GROUP,
         settings.source("audio"),

@@ -63,7 +63,9 @@ class AudioIngestTest {
   @Test
   void publishesOrderedFeatureWindowsAndThePlan() throws Exception {
     // Given a job whose narration is 1.37 s of speech (35 frames: one short window)
-    var ingest = testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
+    var ingest =
+        testKit.spawn(
+            AudioIngest.create(broker.kafka(), blobs, pack, broker.settings(), broker.jobs()));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     // When it is analysed
     ingest.tell(
@@ -98,7 +100,9 @@ class AudioIngestTest {
   void aCorruptNarrationIsAnsweredWithTheReason() throws Exception {
     Path bad = dir.resolve("bad.ogg");
     Files.write(bad, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-    var ingest = testKit.spawn(AudioIngest.create(broker.kafka(), blobs, pack, broker.settings()));
+    var ingest =
+        testKit.spawn(
+            AudioIngest.create(broker.kafka(), blobs, pack, broker.settings(), broker.jobs()));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     ingest.tell(new AudioIngest.Ingest(job("job-bad", bad), probe.ref()));
     StatusReply<Done> reply = probe.receiveMessage(java.time.Duration.ofSeconds(30));

@@ -15,6 +15,7 @@ public record FarmSettings(
     int embeddedKafkaPort,
     int workPartitions,
     Duration kafkaSessionTimeout,
+    boolean kafkaStaticMembership,
     Path blobRoot,
     Path modelPackDir,
     boolean referencePack,
@@ -23,11 +24,29 @@ public record FarmSettings(
     Limits limits,
     int audioParallelism,
     int motionParallelism,
+    Duration motionSimulatedLatency,
+    Retry retry,
     Render render,
     Muxer muxer) {
 
   /** Limits applied at submission. */
   public record Limits(double maxAudioSeconds, int minImageSide, int maxImageSide) {}
+
+  /**
+   * Retries of a record whose processing failed: a failure of the work counts against the job up to
+   * {@code maxAttempts}; a failure of the infrastructure (a timeout while a shard moves, a broker
+   * that is briefly away) is retried up to {@code maxInfrastructureAttempts} without counting.
+   * Backoff doubles from {@code minBackoff} to {@code maxBackoff}.
+   */
+  public record Retry(
+      int maxAttempts, int maxInfrastructureAttempts, Duration minBackoff, Duration maxBackoff) {
+
+    /** The pause before attempt {@code attempt + 1}. */
+    public Duration backoff(int attempt) {
+      long ms = minBackoff.toMillis() << Math.min(20, Math.max(0, attempt - 1));
+      return Duration.ofMillis(Math.min(ms, maxBackoff.toMillis()));
+    }
+  }
 
   /** Render node settings. */
   public record Render(
@@ -49,6 +68,7 @@ public record FarmSettings(
         c.getInt("kafka.embedded-port"),
         c.getInt("kafka.work-partitions"),
         c.getDuration("kafka.session-timeout"),
+        c.getBoolean("kafka.static-membership"),
         blobRoot.isEmpty() ? dataDir.resolve("blobs") : Path.of(blobRoot).toAbsolutePath(),
         packDir.isEmpty()
             ? dataDir.resolve("packs").resolve("reference")
@@ -62,6 +82,12 @@ public record FarmSettings(
             c.getInt("limits.max-image-side")),
         c.getInt("audio.parallelism"),
         c.getInt("motion.parallelism"),
+        c.getDuration("motion.simulated-latency"),
+        new Retry(
+            c.getInt("retry.max-attempts"),
+            c.getInt("retry.max-infrastructure-attempts"),
+            c.getDuration("retry.min-backoff"),
+            c.getDuration("retry.max-backoff")),
         new Render(
             c.getInt("render.workers"),
             c.getInt("render.batch-size"),

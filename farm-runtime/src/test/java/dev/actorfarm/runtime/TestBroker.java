@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.protocol.Topic;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.EmbeddedKafka;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ public final class TestBroker implements AutoCloseable {
   private final FarmKafka kafka;
   private final FarmSettings settings;
   private final Config config;
+  private final JobStates jobs;
 
   public TestBroker(Path dir) throws Exception {
     Files.createDirectories(dir);
@@ -39,6 +41,12 @@ public final class TestBroker implements AutoCloseable {
     this.broker = EmbeddedKafka.start(dir.resolve("kafka"), 0);
     FarmKafka.ensureTopics(broker.bootstrapServers(), settings);
     this.kafka = new FarmKafka(broker.bootstrapServers());
+    this.jobs = JobStates.follow(broker.bootstrapServers());
+  }
+
+  /** The job states folded from this broker's {@code farm.job-events}. */
+  public JobStates jobs() {
+    return jobs;
   }
 
   public FarmKafka kafka() {
@@ -82,6 +90,7 @@ public final class TestBroker implements AutoCloseable {
 
   @Override
   public void close() {
+    jobs.close();
     kafka.close();
     broker.close();
   }

@@ -1,25 +1,31 @@
 package dev.actorfarm.launcher;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.audio.AudioRole;
 import dev.actorfarm.motion.MotionRole;
 import dev.actorfarm.muxer.MuxRole;
 import dev.actorfarm.pack.ReferencePack;
+import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.render.RenderRole;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.EmbeddedKafka;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -46,28 +52,25 @@ public final class EmbeddedFarm implements AutoCloseable {
   }
 
   private final FarmSettings settings;
-  private final EmbeddedKafka broker;
   private final FarmKafka kafka;
+  private final JobStates jobs;
   private final ModelPack pack;
   private final BlobStore blobs;
   private final ActorSystem<Void> system;
-  private final List<Consumer.DrainingControl<Done>> controls;
 
   private EmbeddedFarm(
       FarmSettings settings,
-      EmbeddedKafka broker,
       FarmKafka kafka,
+      JobStates jobs,
       ModelPack pack,
       BlobStore blobs,
-      ActorSystem<Void> system,
-      List<Consumer.DrainingControl<Done>> controls) {
+      ActorSystem<Void> system) {
     this.settings = settings;
-    this.broker = broker;
     this.kafka = kafka;
+    this.jobs = jobs;
     this.pack = pack;
     this.blobs = blobs;
     this.system = system;
-    this.controls = controls;
   }
 
   /** Starts a node running every role. */
@@ -75,8 +78,16 @@ public final class EmbeddedFarm implements AutoCloseable {
     return start(config, EnumSet.allOf(Role.class));
   }
 
-  /** Starts a node running {@code roles}. */
+  /**
+   * Starts a node running {@code roles}. Motion and mux nodes are members of the Pekko cluster:
+   * they join the configured seed nodes, or form a cluster of their own when none are configured.
+   * Audio and render nodes need no cluster and run a local actor system.
+   */
   public static EmbeddedFarm start(Config config, Set<Role> roles) throws Exception {
+    boolean clustered = roles.contains(Role.MOTION) || roles.contains(Role.MUX);
+    if (!clustered) {
+      config = ConfigFactory.parseMap(Map.of("pekko.actor.provider", "local")).withFallback(config);
+    }
     FarmSettings settings = FarmSettings.create(config);
     Files.createDirectories(settings.dataDir());
     EmbeddedKafka broker = null;
@@ -85,29 +96,108 @@ public final class EmbeddedFarm implements AutoCloseable {
       broker =
           EmbeddedKafka.start(settings.dataDir().resolve("kafka"), settings.embeddedKafkaPort());
       bootstrap = broker.bootstrapServers();
+      // Where `farm status` and `farm cancel` find this farm while it runs.
+      Files.writeString(settings.dataDir().resolve(FarmConnection.ADDRESS_FILE), bootstrap);
     }
     FarmKafka.ensureTopics(bootstrap, settings);
     FarmKafka kafka = new FarmKafka(bootstrap);
+    JobStates jobs = JobStates.follow(bootstrap);
+    if (!jobs.awaitCaughtUp(Duration.ofSeconds(60))) {
+      log.warn("Job states not read to the end within 60 s; starting anyway");
+    }
     ModelPack pack = loadPack(settings);
     BlobStore blobs = new BlobStore(settings.blobRoot());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "actorfarm", config);
-    Cluster cluster = Cluster.get(system);
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    if (clustered) {
+      Cluster cluster = Cluster.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+    }
+    if (roles.contains(Role.RENDER) || roles.contains(Role.MUX)) {
+      jobs.onTransition(
+          s -> {
+            if (s.state() == JobState.CANCELLED) {
+              removeJobFiles(blobs, s.jobId());
+            }
+          });
+    }
     List<Consumer.DrainingControl<Done>> controls = new ArrayList<>();
     if (roles.contains(Role.AUDIO)) {
-      controls.add(AudioRole.start(system, kafka, settings, pack, blobs));
+      controls.add(AudioRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.MOTION)) {
-      controls.add(MotionRole.start(system, kafka, settings, pack));
+      controls.add(MotionRole.start(system, kafka, settings, jobs, pack));
     }
     if (roles.contains(Role.RENDER)) {
-      controls.add(RenderRole.start(system, kafka, settings, pack, blobs));
+      controls.add(RenderRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.MUX)) {
-      controls.addAll(MuxRole.start(system, kafka, settings, blobs));
+      controls.addAll(MuxRole.start(system, kafka, settings, jobs, blobs));
     }
+    registerShutdown(system, controls, jobs, kafka, broker, settings.dataDir());
     log.info("Farm node up: roles {}, pack {}, Kafka {}", roles, pack.id(), bootstrap);
-    return new EmbeddedFarm(settings, broker, kafka, pack, blobs, system, controls);
+    return new EmbeddedFarm(settings, kafka, jobs, pack, blobs, system);
+  }
+
+  /**
+   * The node's orderly stop, run by {@link CoordinatedShutdown} on {@link #close()} and on SIGTERM:
+   * the consumers stop fetching, let the records in flight finish (a render worker completes its
+   * window), commit and leave their groups; then sharding hands its entities over and the node
+   * leaves the cluster; last, the producer flushes and the embedded broker stops.
+   */
+  private static void registerShutdown(
+      ActorSystem<Void> system,
+      List<Consumer.DrainingControl<Done>> controls,
+      JobStates jobs,
+      FarmKafka kafka,
+      EmbeddedKafka broker,
+      java.nio.file.Path dataDir) {
+    CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+    cs.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "drain-kafka-consumers",
+        () -> {
+          log.info("Draining {} consumers: finishing the records in flight", controls.size());
+          List<CompletableFuture<Done>> drained = new ArrayList<>();
+          for (Consumer.DrainingControl<Done> c : controls) {
+            drained.add(c.drainAndShutdown(system.executionContext()).toCompletableFuture());
+          }
+          return CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new))
+              .handle(
+                  (v, e) -> {
+                    log.info("Consumers drained{}", e == null ? "" : " with " + e.getMessage());
+                    return Done.getInstance();
+                  });
+        });
+    cs.addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "close-kafka",
+        () ->
+            CompletableFuture.supplyAsync(
+                () -> {
+                  jobs.close();
+                  kafka.close();
+                  if (broker != null) {
+                    broker.close();
+                    try {
+                      Files.deleteIfExists(dataDir.resolve(FarmConnection.ADDRESS_FILE));
+                    } catch (IOException e) {
+                      log.debug("Cannot remove the broker address file", e);
+                    }
+                  }
+                  return Done.getInstance();
+                }));
+  }
+
+  /** Removes a cancelled job's intermediates and output from the blob store. */
+  static void removeJobFiles(BlobStore blobs, String jobId) {
+    try {
+      blobs.deleteTree("jobs/" + jobId);
+      log.info("Job {} cancelled: its files are removed", jobId);
+    } catch (IOException | RuntimeException e) {
+      log.warn("Cannot remove the files of cancelled job {}: {}", jobId, e.getMessage());
+    }
   }
 
   /** The configured model pack, or the reference pack generated on first use. */
@@ -137,26 +227,18 @@ public final class EmbeddedFarm implements AutoCloseable {
     return system;
   }
 
+  public JobStates jobs() {
+    return jobs;
+  }
+
+  /** Stops the node in order (see {@link #registerShutdown}) and waits for it. */
   @Override
   public void close() {
-    List<CompletableFuture<Done>> drained = new ArrayList<>();
-    for (Consumer.DrainingControl<Done> c : controls) {
-      drained.add(c.drainAndShutdown(system.executionContext()).toCompletableFuture());
-    }
+    CoordinatedShutdown.get(system).run(CoordinatedShutdown.unknownReason());
     try {
-      CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(90, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.warn("Consumers did not drain in time: {}", e.getMessage());
-    }
-    system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.warn("Actor system did not terminate in time: {}", e.getMessage());
-    }
-    kafka.close();
-    if (broker != null) {
-      broker.close();
+      log.warn("Farm node did not stop in time: {}", e.getMessage());
     }
   }
 }

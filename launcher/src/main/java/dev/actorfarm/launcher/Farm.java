@@ -10,7 +10,14 @@ import picocli.CommandLine.Command;
     version = "ActorFarm 0.1.0",
     description =
         "A render farm that turns a portrait and a narration into a talking-portrait video.",
-    subcommands = {RenderCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RenderCommand.class,
+      NodeCommand.class,
+      BrokerCommand.class,
+      StatusCommand.class,
+      CancelCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Farm implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

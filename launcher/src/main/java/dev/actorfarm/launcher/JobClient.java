@@ -67,6 +67,11 @@ public final class JobClient {
    * options, so that the same request is the same job.
    */
   public Prepared prepare(Request r) throws IOException {
+    return prepare(r, null);
+  }
+
+  /** As {@link #prepare(Request)}, with the job id given ({@code null}: derived). */
+  public Prepared prepare(Request r, String givenJobId) throws IOException {
     BlobRef portrait = blobs.importFile(r.portrait(), "inputs/portraits");
     BlobRef audio = blobs.importFile(r.audio(), "inputs/audio");
     RenderOptions.Builder opts =
@@ -76,9 +81,11 @@ public final class JobClient {
     }
     RenderOptions options = opts.build();
     String jobId =
-        "job-"
-            + sha256Hex(portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
-                .substring(0, 16);
+        givenJobId != null
+            ? givenJobId
+            : "job-"
+                + sha256Hex(portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
+                    .substring(0, 16);
     JobSpec spec =
         JobSpec.newBuilder()
             .setJobId(jobId)
@@ -91,6 +98,23 @@ public final class JobClient {
             .setSubmittedMs(System.currentTimeMillis())
             .build();
     return new Prepared(spec);
+  }
+
+  /** Follows the events of a job that is already in the farm (a resumed one). */
+  public Follower follow(String jobId) {
+    return new Follower(jobId);
+  }
+
+  /**
+   * Cancels a job: publishes CANCELLED (every role stops working on it and the render and mux nodes
+   * remove its files) and removes its motion checkpoint.
+   */
+  public void cancel(String jobId, String reason) throws Exception {
+    kafka
+        .jobEvent(
+            jobId, source, JobEvent.newBuilder().setState(JobState.CANCELLED).setReason(reason))
+        .get();
+    kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId)).get();
   }
 
   /** Queues the job; events from now on are what {@link #follow} reads. */

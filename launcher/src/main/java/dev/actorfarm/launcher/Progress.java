@@ -15,12 +15,18 @@ final class Progress {
   private final PrintWriter out;
   private final boolean terminal;
   private final long startNanos = System.nanoTime();
+  private final int resumedFrames;
   private int totalFrames;
   private int lastDecile = -1;
   private String lastState = "";
 
-  Progress(PrintWriter out, boolean terminal, int estimatedFrames) {
+  /**
+   * A display for a job of about {@code estimatedFrames}, of which {@code resumedFrames} were
+   * rendered before this process started (they do not count towards its speed).
+   */
+  Progress(PrintWriter out, boolean terminal, int estimatedFrames, int resumedFrames) {
     this.out = out;
+    this.resumedFrames = resumedFrames;
     this.terminal = terminal;
     this.totalFrames = estimatedFrames;
   }
@@ -33,7 +39,11 @@ final class Progress {
     int done = e.getFramesDone();
     double fraction = totalFrames > 0 ? Math.min(1, done / (double) totalFrames) : 0;
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
-    String eta = done > 0 && fraction < 1 ? clock(elapsed * (1 - fraction) / fraction) : "--:--";
+    int doneHere = done - resumedFrames;
+    String eta =
+        doneHere > 0 && fraction < 1
+            ? clock(elapsed * (totalFrames - done) / (double) doneHere)
+            : "--:--";
     if (terminal) {
       int filled = (int) Math.round(fraction * WIDTH);
       out.printf(

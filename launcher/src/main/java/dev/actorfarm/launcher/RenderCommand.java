@@ -87,13 +87,28 @@ public final class RenderCommand implements Callable<Integer> {
       description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  @Option(
+      names = "--job-id",
+      description = {
+        "Job id (letters, digits, '.', '_', '-').",
+        "Default: derived from the inputs and options, so the same command resumes its job."
+      })
+  String jobId;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** What a job id may look like: it names a folder of the blob store. */
+  static final java.util.regex.Pattern JOB_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
+    // One node owns this data directory: its consumers keep their identity across reruns, so a
+    // rerun after a crash resumes at once (see reference.conf).
+    overrides.put("actorfarm.kafka.static-membership", true);
     if (modelPack != null) {
       overrides.put("actorfarm.model-pack.dir", modelPack.toAbsolutePath().toString());
     }
@@ -103,6 +118,13 @@ public final class RenderCommand implements Callable<Integer> {
     try {
       if (fps <= 0) {
         throw new InputValidator.BadInputException("--fps must be positive");
+      }
+      if (jobId != null && (!JOB_ID.matcher(jobId).matches() || jobId.startsWith("."))) {
+        throw new InputValidator.BadInputException(
+            "--job-id must be 1-64 letters, digits, '.', '_' or '-' (not starting with '.'),"
+                + " got '"
+                + jobId
+                + "'");
       }
       inputs = InputValidator.validate(portrait, audio, parseFaceBox(faceBox), settings.limits());
     } catch (InputValidator.BadInputException e) {
@@ -135,19 +157,58 @@ public final class RenderCommand implements Callable<Integer> {
                   inputs.faceGiven() ? inputs.faceBox() : null,
                   crop,
                   farm.pack().id(),
-                  inputs.audioSeconds()));
+                  inputs.audioSeconds()),
+              jobId);
       err.println(
           "Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
-      Progress progress =
-          new Progress(
-              err,
-              System.console() != null && !"true".equals(System.getenv("CI")),
-              (int) Math.round(inputs.audioSeconds() * fps));
+      var previous = farm.jobs().get(job.jobId()).orElse(null);
+      int resumedFrames = 0;
       JobEvent last;
-      try (JobClient.Follower follower = client.submit(job)) {
-        last = follower.follow(progress::onEvent, timeout);
+      if (previous != null
+          && previous.state() == JobState.COMPLETED
+          && Files.isRegularFile(farm.blobs().resolve(previous.output().getUri()))) {
+        err.println("Job " + job.jobId() + " was already rendered; copying its output.");
+        last =
+            JobEvent.newBuilder()
+                .setState(JobState.COMPLETED)
+                .setOutput(previous.output())
+                .setTotalFrames(previous.totalFrames())
+                .setFramesDone(previous.totalFrames())
+                .build();
+      } else {
+        boolean resume = previous != null && !previous.terminal();
+        if (resume) {
+          resumedFrames = previous.framesDone();
+          err.printf(
+              Locale.ROOT,
+              "Resuming job %s (%s) from frame %d of %s: %d segments already rendered%n",
+              job.jobId(),
+              previous.state().name().toLowerCase(Locale.ROOT),
+              previous.framesDone(),
+              previous.totalFrames() > 0 ? String.valueOf(previous.totalFrames()) : "?",
+              renderedSegments(farm, job.jobId()));
+        } else if (previous != null) {
+          err.println(
+              "Job "
+                  + job.jobId()
+                  + " "
+                  + previous.state().name().toLowerCase(Locale.ROOT)
+                  + " before ("
+                  + previous.reason()
+                  + "); submitting it again.");
+        }
+        Progress progress =
+            new Progress(
+                err,
+                System.console() != null && !"true".equals(System.getenv("CI")),
+                (int) Math.round(inputs.audioSeconds() * fps),
+                resumedFrames);
+        try (JobClient.Follower follower =
+            resume ? client.follow(job.jobId()) : client.submit(job)) {
+          last = follower.follow(progress::onEvent, timeout);
+        }
+        progress.finish();
       }
-      progress.finish();
       if (last.getState() != JobState.COMPLETED) {
         err.println(
             "farm: error: job "
@@ -178,6 +239,17 @@ public final class RenderCommand implements Callable<Integer> {
           wall,
           videoSeconds / wall);
       return 0;
+    }
+  }
+
+  /** Segments of the job already in the blob store. */
+  private static long renderedSegments(EmbeddedFarm farm, String jobId) throws java.io.IOException {
+    Path dir = farm.blobs().root().resolve("jobs").resolve(jobId).resolve("segments");
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (var files = Files.list(dir)) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".mp4")).count();
     }
   }
 

@@ -4,7 +4,9 @@ import dev.actorfarm.protocol.AudioFeatures;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.WorkerPool;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.KafkaPartitionShards;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.time.Duration;
@@ -28,24 +30,26 @@ import org.apache.pekko.util.Timeout;
 public final class MotionRole {
 
   /** Longest a window may wait for its entity: covers a shard moving after a rebalance. */
-  private static final Duration WINDOW_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration WINDOW_TIMEOUT = Duration.ofSeconds(30);
 
   private MotionRole() {}
 
   /** Initialises sharding on {@code system} and starts the consumer. */
   public static Consumer.DrainingControl<Done> start(
-      ActorSystem<?> system, FarmKafka kafka, FarmSettings settings, ModelPack pack)
+      ActorSystem<?> system, FarmKafka kafka, FarmSettings settings, JobStates jobs, ModelPack pack)
       throws ai.onnxruntime.OrtException {
     MotionGeneratorStage generator =
         new MotionGeneratorStage(pack, settings.executionProvider(), settings.intraOpThreads());
     String source = settings.source("motion");
     String typeName = MotionSession.TYPE_KEY.name();
+    MotionSession.Deps deps =
+        new MotionSession.Deps(generator, kafka, jobs, source, settings.motionSimulatedLatency());
     ActorRef<ShardingEnvelope<MotionSession.Command>> shards =
         ClusterSharding.get(system)
             .init(
                 Entity.of(
                         MotionSession.TYPE_KEY,
-                        ctx -> MotionSession.create(ctx.getEntityId(), generator, kafka, source))
+                        ctx -> MotionSession.create(ctx.getEntityId(), deps))
                     .withMessageExtractor(
                         KafkaPartitionShards.<MotionSession.Command>extractor(
                             settings.workPartitions()))
@@ -63,23 +67,26 @@ public final class MotionRole {
         RoleStream.consumerSettings(system, kafka, settings, typeName),
         Subscriptions.topics(Topics.AUDIO_FEATURES.name())
             .withRebalanceListener(Adapter.toClassic(listener)),
-        kafka,
-        Topics.AUDIO_FEATURES,
-        source,
-        settings.motionParallelism(),
-        (AudioFeatures f) -> f.getSpec().getJobId(),
-        (features, record) -> {
-          String jobId = features.getSpec().getJobId();
-          return org.apache.pekko.actor.typed.javadsl.AskPattern
-              .<ShardingEnvelope<MotionSession.Command>, Done>askWithStatus(
-                  shards,
-                  replyTo ->
-                      new ShardingEnvelope<>(
-                          jobId,
-                          new MotionSession.GenerateWindow(
-                              jobId, features.getWindowIndex(), record.value(), replyTo)),
-                  WINDOW_TIMEOUT,
-                  system.scheduler());
-        });
+        new RoleStream.Intake<>(
+            kafka,
+            settings.retry(),
+            jobs,
+            Topics.AUDIO_FEATURES,
+            source,
+            (AudioFeatures f) -> f.getSpec().getJobId(),
+            (features, record) -> {
+              String jobId = features.getSpec().getJobId();
+              return org.apache.pekko.actor.typed.javadsl.AskPattern
+                  .<ShardingEnvelope<MotionSession.Command>, Done>askWithStatus(
+                      shards,
+                      replyTo ->
+                          new ShardingEnvelope<>(
+                              jobId,
+                              new MotionSession.GenerateWindow(
+                                  jobId, features.getWindowIndex(), record.value(), replyTo)),
+                      WINDOW_TIMEOUT,
+                      system.scheduler());
+            }),
+        settings.motionParallelism());
   }
 }

@@ -10,8 +10,10 @@ import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.CborSerializable;
 import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.kafka.TopicReader;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -23,6 +25,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The motion entity of one job (entity id = job id), sharded over the motion nodes. It takes the
@@ -31,9 +35,13 @@ import org.apache.pekko.pattern.StatusReply;
  * and publishes the motion window and a checkpoint (context, next window, RNG position) before it
  * acknowledges the window.
  *
- * <p>State: the next window index and the context. A window below the next index is a redelivery
- * and is acknowledged without effect; one above it means the entity lost its state and is refused,
- * which fails the window with that reason. Runs on the blocking dispatcher.
+ * <p>State: the next window index and the context. Before it takes any window, a starting entity (a
+ * new job, or one that moved after a crash or a rebalance) restores them from the job's latest
+ * checkpoint in the compacted {@code farm.motion-checkpoints}, stashing windows meanwhile. A window
+ * below the next index is a redelivery and is acknowledged without effect; one above it is refused
+ * with the reason (the checkpoint lags the window, which the offset commit rules out). A window of
+ * a cancelled job is acknowledged without effect, the checkpoint is removed and the entity stops.
+ * Runs on the blocking dispatcher.
  */
 public final class MotionSession extends AbstractBehavior<MotionSession.Command> {
 
@@ -41,7 +49,8 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       EntityTypeKey.create(Command.class, "motion-session");
 
   /** Messages of the motion entity. */
-  public sealed interface Command extends CborSerializable permits GenerateWindow, Published {}
+  public sealed interface Command extends CborSerializable
+      permits GenerateWindow, Published, Restored {}
 
   /** Generate the motion of one feature window (the serialized {@link AudioFeatures} record). */
   public record GenerateWindow(
@@ -51,30 +60,117 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private record Published(int windowIndex, Throwable failure, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
+  private record Restored(MotionCheckpoint checkpoint, long startedNanos, Throwable failure)
+      implements Command {}
+
+  /** What an entity needs besides its job id; shared by all entities of a node. */
+  public record Deps(
+      MotionGeneratorStage generator,
+      FarmKafka kafka,
+      JobStates jobs,
+      String source,
+      java.time.Duration simulatedLatency) {}
+
+  private static final Logger log = LoggerFactory.getLogger(MotionSession.class);
+
+  /** Windows that may wait while the checkpoint is read: the consumer's in-flight bound. */
+  private static final int STASH_CAPACITY = 1024;
+
   private final String jobId;
+  private final Deps deps;
   private final MotionGeneratorStage generator;
   private final FarmKafka kafka;
   private final String source;
   private int nextWindow;
   private float[] context;
+  private long restoredAtNanos;
+  private boolean firstAfterRestore;
 
-  public static Behavior<Command> create(
-      String jobId, MotionGeneratorStage generator, FarmKafka kafka, String source) {
-    return Behaviors.setup(ctx -> new MotionSession(ctx, jobId, generator, kafka, source));
+  /** The entity of {@code jobId}: restores its checkpoint, then generates windows. */
+  public static Behavior<Command> create(String jobId, Deps deps) {
+    return Behaviors.withStash(
+        STASH_CAPACITY,
+        stash ->
+            Behaviors.setup(
+                ctx -> {
+                  long started = System.nanoTime();
+                  ctx.pipeToSelf(
+                      CompletableFuture.supplyAsync(
+                          () -> latestCheckpoint(deps.kafka().bootstrapServers(), jobId),
+                          ctx.getExecutionContext()),
+                      (cp, error) -> new Restored(cp.orElse(null), started, error));
+                  return Behaviors.receive(Command.class)
+                      .onMessage(
+                          Restored.class,
+                          r -> {
+                            if (r.failure() != null) {
+                              // Unanswered windows time out and are retried as an
+                              // infrastructure failure by a fresh entity.
+                              log.warn(
+                                  "Motion entity {} cannot read its checkpoint: {}",
+                                  jobId,
+                                  RoleStream.describe(r.failure()));
+                              return Behaviors.stopped();
+                            }
+                            return stash.unstashAll(new MotionSession(ctx, jobId, deps, r));
+                          })
+                      .onMessage(
+                          Command.class,
+                          m -> {
+                            stash.stash(m);
+                            return Behaviors.same();
+                          })
+                      .build();
+                }));
   }
 
-  private MotionSession(
-      ActorContext<Command> context,
-      String jobId,
-      MotionGeneratorStage generator,
-      FarmKafka kafka,
-      String source) {
+  /** The job's latest checkpoint, if it has one that was not removed. */
+  static java.util.Optional<MotionCheckpoint> latestCheckpoint(String bootstrap, String jobId) {
+    var records = TopicReader.readKey(bootstrap, Topics.MOTION_CHECKPOINTS.name(), jobId);
+    if (records.isEmpty() || records.get(records.size() - 1).value() == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(
+          Topics.MOTION_CHECKPOINTS.parse(records.get(records.size() - 1).value()));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("checkpoint of job " + jobId + " is undecodable", e);
+    }
+  }
+
+  private MotionSession(ActorContext<Command> context, String jobId, Deps deps, Restored r) {
     super(context);
     this.jobId = jobId;
-    this.generator = generator;
-    this.kafka = kafka;
-    this.source = source;
+    this.deps = deps;
+    this.generator = deps.generator();
+    this.kafka = deps.kafka();
+    this.source = deps.source();
     this.context = generator.initialContext();
+    double ms = (System.nanoTime() - r.startedNanos()) / 1e6;
+    MotionCheckpoint cp = r.checkpoint();
+    if (cp != null) {
+      int p = generator.spec().contextFrames();
+      int m = generator.spec().motionDim();
+      float[] restored = Tensors.floats(cp.getContext());
+      if (restored.length != p * m || cp.getRngCounter() != cp.getNextWindow()) {
+        log.warn(
+            "Motion entity {}: checkpoint does not fit pack {} (context {} values); starting over",
+            jobId,
+            generator.spec().file(),
+            restored.length);
+      } else {
+        this.context = restored;
+        this.nextWindow = cp.getNextWindow();
+        this.firstAfterRestore = true;
+        this.restoredAtNanos = r.startedNanos();
+      }
+    }
+    log.info(
+        "Motion entity {} started at window {} ({}; checkpoint read in {} ms)",
+        jobId,
+        nextWindow,
+        nextWindow > 0 ? "restored from its checkpoint" : "fresh",
+        String.format(java.util.Locale.ROOT, "%.0f", ms));
   }
 
   @Override
@@ -86,6 +182,15 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   }
 
   private Behavior<Command> onGenerateWindow(GenerateWindow msg) {
+    if (deps.jobs().isStopped(jobId)) {
+      msg.replyTo().tell(StatusReply.ack());
+      if (deps.jobs().isCancelled(jobId)) {
+        kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
+        log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
+        return Behaviors.stopped();
+      }
+      return this;
+    }
     if (msg.windowIndex() < nextWindow) {
       msg.replyTo().tell(StatusReply.ack());
       return this;
@@ -125,6 +230,13 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   }
 
   private CompletableFuture<?> generate(AudioFeatures features) throws ai.onnxruntime.OrtException {
+    if (!deps.simulatedLatency().isZero()) {
+      try {
+        Thread.sleep(deps.simulatedLatency().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     var spec = generator.spec();
     int w = spec.windowFrames();
     int m = spec.motionDim();
@@ -154,6 +266,16 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     // carries a full window of generated motion).
     context = Arrays.copyOfRange(motion, (w - p) * m, w * m);
     nextWindow = window + 1;
+    if (firstAfterRestore) {
+      firstAfterRestore = false;
+      log.info(
+          "Motion entity {} generated window {}, its first after the restore, {} ms after it"
+              + " started",
+          jobId,
+          window,
+          String.format(
+              java.util.Locale.ROOT, "%.0f", (System.nanoTime() - restoredAtNanos) / 1e6));
+    }
     MotionCheckpoint checkpoint =
         MotionCheckpoint.newBuilder()
             .setHeader(Headers.create("MotionCheckpoint", jobId, source, cause))

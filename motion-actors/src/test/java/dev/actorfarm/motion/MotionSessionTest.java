@@ -34,6 +34,7 @@ class MotionSessionTest {
   static TestBroker broker;
   static ActorTestKit testKit;
   static MotionGeneratorStage generator;
+  static MotionSession.Deps deps;
   static final int W = 50;
   static final int D = 40;
 
@@ -43,6 +44,9 @@ class MotionSessionTest {
     testKit = ActorTestKit.create(broker.config());
     ModelPack pack = ReferencePack.ensure(dir.resolve("pack"));
     generator = new MotionGeneratorStage(pack, "cpu", 1);
+    deps =
+        new MotionSession.Deps(
+            generator, broker.kafka(), broker.jobs(), "motion@test", Duration.ZERO);
   }
 
   @AfterAll
@@ -87,8 +91,7 @@ class MotionSessionTest {
   void generatesWindowsInOrderCarryingContextAndDedupes() throws Exception {
     // Given a fresh entity for a job
     String jobId = "job-motion-1";
-    ActorRef<MotionSession.Command> entity =
-        testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
     // When windows 0, 1, a duplicate of 0, then the short last window 2 arrive
     assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
     assertThat(send(entity, jobId, 1, false).isSuccess()).isTrue();
@@ -130,18 +133,39 @@ class MotionSessionTest {
   @Test
   void aWindowAheadOfTheEntitysStateIsRefusedWithTheReason() {
     String jobId = "job-motion-2";
-    ActorRef<MotionSession.Command> entity =
-        testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
     StatusReply<Done> reply = send(entity, jobId, 3, false);
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage()).contains("arrived before window 0");
   }
 
   @Test
+  void aRestartedEntityResumesFromItsCheckpointWithTheSameMotion() throws Exception {
+    // Given job A generated without interruption, and job B (same inputs) whose entity is
+    // stopped after window 1 (all it knew is gone)
+    ActorRef<MotionSession.Command> a = testKit.spawn(MotionSession.create("job-resume-a", deps));
+    for (int w = 0; w < 3; w++) {
+      assertThat(send(a, "job-resume-a", w, w == 2).isSuccess()).isTrue();
+    }
+    ActorRef<MotionSession.Command> b = testKit.spawn(MotionSession.create("job-resume-b", deps));
+    assertThat(send(b, "job-resume-b", 0, false).isSuccess()).isTrue();
+    assertThat(send(b, "job-resume-b", 1, false).isSuccess()).isTrue();
+    testKit.stop(b);
+    // When a new entity of job B gets a redelivered window 1, then window 2
+    ActorRef<MotionSession.Command> b2 = testKit.spawn(MotionSession.create("job-resume-b", deps));
+    assertThat(send(b2, "job-resume-b", 1, false).isSuccess()).isTrue();
+    assertThat(send(b2, "job-resume-b", 2, true).isSuccess()).isTrue();
+    // Then window 2 continues from the checkpoint: equal to the uninterrupted run's window 2,
+    // and window 1 was not generated twice
+    var all = broker.readAll(Topics.MOTION_WINDOWS);
+    assertThat(motionOf(all, "job-resume-b", 2)).containsExactly(motionOf(all, "job-resume-a", 2));
+    assertThat(all.stream().filter(e -> e.getKey().equals("job-resume-b/1")).count()).isEqualTo(1);
+  }
+
+  @Test
   void theSameJobGivesTheSameMotion() throws Exception {
     for (String jobId : List.of("job-det-a", "job-det-b")) {
-      ActorRef<MotionSession.Command> entity =
-          testKit.spawn(MotionSession.create(jobId, generator, broker.kafka(), "motion@test"));
+      ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
       assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
     }
     var all = broker.readAll(Topics.MOTION_WINDOWS);
@@ -151,9 +175,14 @@ class MotionSessionTest {
   }
 
   private static float[] motionOf(List<Map.Entry<String, MotionWindow>> all, String jobId) {
+    return motionOf(all, jobId, 0);
+  }
+
+  private static float[] motionOf(
+      List<Map.Entry<String, MotionWindow>> all, String jobId, int window) {
     return Tensors.floats(
         all.stream()
-            .filter(e -> e.getKey().equals(jobId + "/0"))
+            .filter(e -> e.getKey().equals(jobId + "/" + window))
             .findFirst()
             .orElseThrow()
             .getValue()

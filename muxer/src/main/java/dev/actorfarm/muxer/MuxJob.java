@@ -1,19 +1,26 @@
 package dev.actorfarm.muxer;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.actorfarm.protocol.BlobRef;
 import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobPlan;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.SegmentRendered;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.CborSerializable;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.kafka.TopicReader;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -21,36 +28,57 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The assembly of one job's output: collects its plan and its segment reports (deduplicated by
- * window index), reports progress, and once every window is present joins the segments in order
- * with the narration into the final MP4, written atomically into the blob store, then publishes the
- * job's completion.
+ * The assembly of one job's output, a sharded entity per job (entity id = job id) living on the
+ * node that consumes the job's {@code farm.segments} partition. It collects the job's plan and its
+ * segment reports (deduplicated by window index), reports progress, and once every window is
+ * present joins the segments in order with the narration into the final MP4, written atomically
+ * into the blob store, then publishes the job's completion.
  *
- * <p>State: the plan and the reported segments, all rebuildable from {@code farm.job-plans} and
- * {@code farm.segments}. A mux that fails fails the job with the reason.
+ * <p>A starting entity (a new job, or one that moved after a crash or a rebalance) first rebuilds
+ * its state from {@code farm.job-plans} and {@code farm.segments}, stashing messages meanwhile, so
+ * nothing the consumer already committed is lost. A report whose segment file is gone (a cancelled
+ * earlier attempt) is ignored. A mux that fails fails the job with the reason.
  */
 public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
+  public static final EntityTypeKey<Command> TYPE_KEY =
+      EntityTypeKey.create(Command.class, "mux-job");
+
   /** Messages of a job's assembly. */
-  public sealed interface Command permits PlanReady, SegmentReady, MuxFinished {}
+  public sealed interface Command extends CborSerializable
+      permits PlanReady, SegmentReady, MuxFinished, Rebuilt {}
 
-  /** The job's plan is known. */
-  public record PlanReady(JobPlan plan, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  /** The job's plan is known (a serialized {@link JobPlan}). */
+  public record PlanReady(byte[] planRecord, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
 
-  /** A window's segment is in the blob store. */
-  public record SegmentReady(SegmentRendered segment, ActorRef<StatusReply<Done>> replyTo)
+  /** A window's segment is in the blob store (a serialized {@link SegmentRendered}). */
+  public record SegmentReady(byte[] segmentRecord, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
   private record MuxFinished(BlobRef output, Throwable failure) implements Command {}
 
+  private record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
+      implements Command {}
+
+  /** What an entity needs besides its job id; shared by the node's entities. */
+  public record Deps(
+      FarmKafka kafka, BlobStore blobs, FarmSettings settings, JobStates jobs, Executor blocking) {}
+
+  private static final Logger log = LoggerFactory.getLogger(MuxJob.class);
+
+  private static final int STASH_CAPACITY = 4096;
+
   private final String jobId;
+  private final Deps deps;
   private final FarmKafka kafka;
   private final BlobStore blobs;
-  private final FarmSettings settings;
-  private final Executor blocking;
   private final String source;
   private final TreeMap<Integer, SegmentRendered> segments = new TreeMap<>();
   private JobPlan plan;
@@ -58,25 +86,82 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private boolean muxing;
   private boolean finished;
 
-  public static Behavior<Command> create(
-      String jobId, FarmKafka kafka, BlobStore blobs, FarmSettings settings, Executor blocking) {
-    return Behaviors.setup(ctx -> new MuxJob(ctx, jobId, kafka, blobs, settings, blocking));
+  /** The entity of {@code jobId}: rebuilds its state from the topics, then assembles. */
+  public static Behavior<Command> create(String jobId, Deps deps) {
+    return Behaviors.withStash(
+        STASH_CAPACITY,
+        stash ->
+            Behaviors.setup(
+                ctx -> {
+                  ctx.pipeToSelf(
+                      CompletableFuture.supplyAsync(
+                          () -> rebuild(deps.kafka().bootstrapServers(), jobId), deps.blocking()),
+                      (r, error) -> error == null ? r : new Rebuilt(null, List.of(), error));
+                  return Behaviors.receive(Command.class)
+                      .onMessage(
+                          Rebuilt.class,
+                          r -> {
+                            if (r.failure() != null) {
+                              log.warn(
+                                  "Mux entity {} cannot rebuild its state: {}",
+                                  jobId,
+                                  RoleStream.describe(r.failure()));
+                              return Behaviors.stopped();
+                            }
+                            return stash.unstashAll(new MuxJob(ctx, jobId, deps, r));
+                          })
+                      .onMessage(
+                          Command.class,
+                          m -> {
+                            stash.stash(m);
+                            return Behaviors.same();
+                          })
+                      .build();
+                }));
   }
 
-  private MuxJob(
-      ActorContext<Command> context,
-      String jobId,
-      FarmKafka kafka,
-      BlobStore blobs,
-      FarmSettings settings,
-      Executor blocking) {
+  private static Rebuilt rebuild(String bootstrap, String jobId) {
+    try {
+      JobPlan plan = null;
+      for (ConsumerRecord<String, byte[]> r :
+          TopicReader.readKey(bootstrap, Topics.JOB_PLANS.name(), jobId)) {
+        plan = r.value() == null ? null : Topics.JOB_PLANS.parse(r.value());
+      }
+      List<SegmentRendered> segments = new ArrayList<>();
+      for (ConsumerRecord<String, byte[]> r :
+          TopicReader.readKey(bootstrap, Topics.SEGMENTS.name(), jobId)) {
+        if (r.value() != null) {
+          segments.add(Topics.SEGMENTS.parse(r.value()));
+        }
+      }
+      return new Rebuilt(plan, segments, null);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("undecodable record of job " + jobId, e);
+    }
+  }
+
+  private MuxJob(ActorContext<Command> context, String jobId, Deps deps, Rebuilt rebuilt) {
     super(context);
     this.jobId = jobId;
-    this.kafka = kafka;
-    this.blobs = blobs;
-    this.settings = settings;
-    this.blocking = blocking;
-    this.source = settings.source("mux");
+    this.deps = deps;
+    this.kafka = deps.kafka();
+    this.blobs = deps.blobs();
+    this.source = deps.settings().source("mux");
+    this.plan = rebuilt.plan();
+    for (SegmentRendered s : rebuilt.segments()) {
+      register(s);
+    }
+    var state = deps.jobs().get(jobId).map(JobStates.Status::state).orElse(null);
+    if (state == JobState.COMPLETED
+        && Files.isRegularFile(blobs.resolve(BlobStore.SCHEME + outputPath(jobId)))) {
+      finished = true;
+    }
+    log.info(
+        "Mux entity {} started: plan {}, {} segments already reported{}",
+        jobId,
+        plan == null ? "not yet known" : plan.getTotalWindows() + " windows",
+        segments.size(),
+        finished ? ", job already complete" : "");
   }
 
   /** The blob path of a job's final output. */
@@ -94,16 +179,26 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   }
 
   private Behavior<Command> onPlanReady(PlanReady msg) {
-    plan = msg.plan();
+    try {
+      plan = JobPlan.parseFrom(msg.planRecord());
+    } catch (InvalidProtocolBufferException e) {
+      msg.replyTo().tell(StatusReply.error("undecodable plan: " + e.getMessage()));
+      return this;
+    }
     msg.replyTo().tell(StatusReply.ack());
     maybeMux();
     return this;
   }
 
   private Behavior<Command> onSegmentReady(SegmentReady msg) {
-    SegmentRendered s = msg.segment();
-    if (!finished && segments.putIfAbsent(s.getWindowIndex(), s) == null) {
-      framesDone += s.getFrameCount();
+    SegmentRendered s;
+    try {
+      s = SegmentRendered.parseFrom(msg.segmentRecord());
+    } catch (InvalidProtocolBufferException e) {
+      msg.replyTo().tell(StatusReply.error("undecodable segment report: " + e.getMessage()));
+      return this;
+    }
+    if (!finished && register(s)) {
       kafka.jobEvent(
           jobId,
           source,
@@ -117,8 +212,23 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
     return this;
   }
 
+  /** Adds a report unless its window is known or its file is gone; true when it was added. */
+  private boolean register(SegmentRendered s) {
+    if (segments.containsKey(s.getWindowIndex())
+        || !Files.isRegularFile(blobs.resolve(s.getSegment().getUri()))) {
+      return false;
+    }
+    segments.put(s.getWindowIndex(), s);
+    framesDone += s.getFrameCount();
+    return true;
+  }
+
   private void maybeMux() {
     if (plan == null || muxing || finished || segments.size() < plan.getTotalWindows()) {
+      return;
+    }
+    if (deps.jobs().isStopped(jobId)) {
+      finished = true;
       return;
     }
     muxing = true;
@@ -153,6 +263,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       expectedFirst += s.getFrameCount();
     }
     JobPlan p = plan;
+    FarmSettings.Muxer settings = deps.settings().muxer();
     CompletableFuture<BlobRef> done =
         CompletableFuture.supplyAsync(
             () -> {
@@ -165,19 +276,30 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
                             blobs.open(p.getSpec().getAudio()),
                             tmp,
                             p.getSpec().getOptions().getFps(),
-                            settings.muxer().audioSampleRate(),
-                            settings.muxer().audioBitrate()));
+                            settings.audioSampleRate(),
+                            settings.audioBitrate()));
               } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
             },
-            blocking);
+            deps.blocking());
     getContext().pipeToSelf(done, MuxFinished::new);
   }
 
   private Behavior<Command> onMuxFinished(MuxFinished msg) {
     finished = true;
+    if (deps.jobs().isStopped(jobId)) {
+      // Cancelled while muxing: the node's cancel handler removed the job's files; make sure the
+      // output written since does not outlive it.
+      try {
+        blobs.deleteTree("jobs/" + jobId);
+      } catch (java.io.IOException e) {
+        log.warn("Cannot remove the files of cancelled job {}: {}", jobId, e.getMessage());
+      }
+      return this;
+    }
     if (msg.failure() != null) {
+      deps.jobs().markFailed(jobId, "mux failed");
       kafka.jobFailed(jobId, source, "mux failed: " + RoleStream.describe(msg.failure()));
     } else {
       kafka.jobEvent(

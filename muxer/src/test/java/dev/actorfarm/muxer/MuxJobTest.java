@@ -125,15 +125,17 @@ class MuxJobTest {
         testKit.spawn(
             MuxJob.create(
                 jobId,
-                broker.kafka(),
-                blobs,
-                broker.settings(),
-                Executors.newSingleThreadExecutor()));
+                new MuxJob.Deps(
+                    broker.kafka(),
+                    blobs,
+                    broker.settings(),
+                    broker.jobs(),
+                    Executors.newSingleThreadExecutor())));
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
     // When segments arrive out of order, one twice, before and after the plan
-    job.tell(new MuxJob.SegmentReady(segments.get(2), probe.ref()));
-    job.tell(new MuxJob.SegmentReady(segments.get(0), probe.ref()));
-    job.tell(new MuxJob.SegmentReady(segments.get(0), probe.ref()));
+    job.tell(new MuxJob.SegmentReady(segments.get(2).toByteArray(), probe.ref()));
+    job.tell(new MuxJob.SegmentReady(segments.get(0).toByteArray(), probe.ref()));
+    job.tell(new MuxJob.SegmentReady(segments.get(0).toByteArray(), probe.ref()));
     job.tell(
         new MuxJob.PlanReady(
             JobPlan.newBuilder()
@@ -141,9 +143,10 @@ class MuxJobTest {
                 .setTotalFrames(120)
                 .setTotalWindows(3)
                 .setWindowFrames(50)
-                .build(),
+                .build()
+                .toByteArray(),
             probe.ref()));
-    job.tell(new MuxJob.SegmentReady(segments.get(1), probe.ref()));
+    job.tell(new MuxJob.SegmentReady(segments.get(1).toByteArray(), probe.ref()));
     for (int i = 0; i < 5; i++) {
       assertThat(probe.receiveMessage().isSuccess()).isTrue();
     }

@@ -5,6 +5,7 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
@@ -33,6 +34,7 @@ public final class RenderRole {
       ActorSystem<?> system,
       FarmKafka kafka,
       FarmSettings settings,
+      JobStates jobs,
       ModelPack pack,
       BlobStore blobs) {
     SourceCache cache = new SourceCache(settings.render().sourceCacheSize());
@@ -42,11 +44,12 @@ public final class RenderRole {
             system,
             "render-workers",
             workers,
-            RenderWorker.create(kafka, blobs, pack, settings, cache));
+            RenderWorker.create(kafka, blobs, pack, settings, jobs, cache));
     return RoleStream.run(
         system,
         kafka,
         settings,
+        jobs,
         Topics.MOTION_WINDOWS,
         GROUP,
         settings.source("render"),

@@ -10,11 +10,13 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
+import java.util.concurrent.CancellationException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,6 +27,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
 import org.bytedeco.javacpp.PointerScope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A render worker: owns one renderer session and one source-encoder session (one device slot). For
@@ -45,18 +49,26 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   public record RenderWindow(byte[] motionRecord, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
+  private static final Logger log = LoggerFactory.getLogger(RenderWorker.class);
+
   private final FarmKafka kafka;
   private final BlobStore blobs;
   private final ModelPack pack;
   private final FarmSettings settings;
+  private final JobStates jobs;
   private final SourceCache cache;
   private final FrameRenderer renderer;
   private final ai.onnxruntime.OrtSession sourceEncoder;
   private final String source;
 
   public static Behavior<Command> create(
-      FarmKafka kafka, BlobStore blobs, ModelPack pack, FarmSettings settings, SourceCache cache) {
-    return Behaviors.setup(ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, cache));
+      FarmKafka kafka,
+      BlobStore blobs,
+      ModelPack pack,
+      FarmSettings settings,
+      JobStates jobs,
+      SourceCache cache) {
+    return Behaviors.setup(ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, jobs, cache));
   }
 
   private RenderWorker(
@@ -65,6 +77,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       BlobStore blobs,
       ModelPack pack,
       FarmSettings settings,
+      JobStates jobs,
       SourceCache cache)
       throws ai.onnxruntime.OrtException {
     super(context);
@@ -72,6 +85,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     this.blobs = blobs;
     this.pack = pack;
     this.settings = settings;
+    this.jobs = jobs;
     this.cache = cache;
     this.renderer =
         new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
@@ -125,6 +139,18 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     } else {
       SourceState state = sourceState(spec);
       segment = blobs.write(path, tmp -> encode(window, state, tmp));
+      if (jobs.isStopped(jobId)) {
+        // Cancelled while this window rendered: the node's cancel handler may already have
+        // removed the job's folder; this segment must not outlive it.
+        blobs.deleteTree("jobs/" + jobId);
+        throw new CancellationException("job " + jobId + " was stopped");
+      }
+      log.info(
+          "Rendered {} window {} ({} frames) in {} s",
+          jobId,
+          window.getWindowIndex(),
+          window.getFrameCount(),
+          String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9));
     }
     return SegmentRendered.newBuilder()
         .setHeader(
@@ -175,6 +201,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         new SegmentEncoder(
             file, w, h, pack.manifest().fps(), frames, settings.render().videoCodec(), bitrate)) {
       for (int start = 0; start < frames; start += batch) {
+        if (jobs.isStopped(window.getSpec().getJobId())) {
+          throw new CancellationException("job " + window.getSpec().getJobId() + " was stopped");
+        }
         int b = Math.min(batch, frames - start);
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
         float[] rendered;

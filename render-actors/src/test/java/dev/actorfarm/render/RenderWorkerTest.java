@@ -84,7 +84,9 @@ class RenderWorkerTest {
     // Given a render worker and a 12-frame window whose jaw opens half-way
     var cache = new SourceCache(4);
     ActorRef<RenderWorker.Command> worker =
-        testKit.spawn(RenderWorker.create(broker.kafka(), blobs, pack, broker.settings(), cache));
+        testKit.spawn(
+            RenderWorker.create(
+                broker.kafka(), blobs, pack, broker.settings(), broker.jobs(), cache));
     byte[] record = window("job-render-1", ASTRONAUT, 12);
     // When it renders the window
     assertThat(render(worker, record).isSuccess()).isTrue();
@@ -140,7 +142,7 @@ class RenderWorkerTest {
     ActorRef<RenderWorker.Command> worker =
         testKit.spawn(
             RenderWorker.create(
-                broker.kafka(), blobs, pack, broker.settings(), new SourceCache(4)));
+                broker.kafka(), blobs, pack, broker.settings(), broker.jobs(), new SourceCache(4)));
     StatusReply<Done> reply = render(worker, window("job-render-2", cat, 4));
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage()).contains("no face found");

@@ -107,9 +107,13 @@ public final class FarmKafka implements AutoCloseable {
   /** Produces {@code value} to {@code topic}; completes when the broker has acknowledged it. */
   public <V extends Message> CompletableFuture<RecordMetadata> send(
       Topic<V> topic, String key, V value) {
+    return produce(new ProducerRecord<>(topic.name(), key, value.toByteArray()));
+  }
+
+  private CompletableFuture<RecordMetadata> produce(ProducerRecord<String, byte[]> record) {
     CompletableFuture<RecordMetadata> done = new CompletableFuture<>();
     producer.send(
-        new ProducerRecord<>(topic.name(), key, value.toByteArray()),
+        record,
         (metadata, error) -> {
           if (error != null) {
             done.completeExceptionally(error);
@@ -118,6 +122,11 @@ public final class FarmKafka implements AutoCloseable {
           }
         });
     return done;
+  }
+
+  /** Writes a tombstone for {@code key}: compaction then removes the key from {@code topic}. */
+  public CompletableFuture<RecordMetadata> tombstone(Topic<?> topic, String key) {
+    return produce(new ProducerRecord<>(topic.name(), key, null));
   }
 
   /** Publishes a job lifecycle event. */

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.jobs.JobStates;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -28,9 +29,11 @@ import org.slf4j.LoggerFactory;
  * The shape every role's intake shares: a committable Kafka source on one topic, a handler per
  * record with bounded parallelism, offsets committed only after the handler's effect completed.
  *
- * <p>A record whose value does not parse, or whose handler fails, goes to {@code farm.dead-letters}
- * with the reason and its job is marked failed; the partition moves on, so one bad record never
- * blocks other jobs.
+ * <p>A record of a cancelled or failed job is skipped. A failing handler is retried with backoff
+ * (failures of the infrastructure do not count against the job); after the limit the record goes to
+ * {@code farm.dead-letters} with the reason and its job fails. A record that does not parse is
+ * dead-lettered at once and fails the job its key names (its work would otherwise never finish).
+ * Either way the partition moves on, so one bad record never blocks other jobs.
  */
 public final class RoleStream {
 
@@ -47,13 +50,21 @@ public final class RoleStream {
   /** Consumer settings of the farm for {@code groupId}. */
   public static ConsumerSettings<String, byte[]> consumerSettings(
       ActorSystem<?> system, FarmKafka kafka, FarmSettings settings, String groupId) {
-    return ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
-        .withBootstrapServers(kafka.bootstrapServers())
-        .withGroupId(groupId)
-        .withProperty(
-            ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG,
-            String.valueOf(settings.kafkaSessionTimeout().toMillis()))
-        .withProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 << 20));
+    long session = settings.kafkaSessionTimeout().toMillis();
+    ConsumerSettings<String, byte[]> cs =
+        ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
+            .withBootstrapServers(kafka.bootstrapServers())
+            .withGroupId(groupId)
+            .withProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, String.valueOf(session))
+            .withProperty(
+                ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+                String.valueOf(Math.max(500, session / 3)))
+            .withProperty(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 << 20));
+    if (settings.kafkaStaticMembership()) {
+      cs = cs.withGroupInstanceId(groupId + "@" + settings.nodeName());
+    }
+    return cs;
   }
 
   /** Starts the stream; the returned control drains and stops it. */
@@ -61,6 +72,7 @@ public final class RoleStream {
       ActorSystem<?> system,
       FarmKafka kafka,
       FarmSettings settings,
+      JobStates jobs,
       Topic<V> topic,
       String groupId,
       String source,
@@ -71,12 +83,8 @@ public final class RoleStream {
         system,
         consumerSettings(system, kafka, settings, groupId),
         Subscriptions.topics(topic.name()),
-        kafka,
-        topic,
-        source,
-        parallelism,
-        jobIdOf,
-        handler);
+        new Intake<>(kafka, settings.retry(), jobs, topic, source, jobIdOf, handler),
+        parallelism);
   }
 
   /** Starts the stream with explicit consumer settings and subscription. */
@@ -84,69 +92,117 @@ public final class RoleStream {
       ActorSystem<?> system,
       ConsumerSettings<String, byte[]> consumerSettings,
       Subscription subscription,
-      FarmKafka kafka,
-      Topic<V> topic,
-      String source,
-      int parallelism,
-      Function<V, String> jobIdOf,
-      Handler<V> handler) {
+      Intake<V> intake,
+      int parallelism) {
     return Consumer.committableSource(consumerSettings, subscription)
         .mapAsync(
             parallelism,
             msg ->
-                process(msg.record(), kafka, topic, source, jobIdOf, handler)
+                intake
+                    .process(msg.record())
                     .thenApply(done -> (ConsumerMessage.Committable) msg.committableOffset()))
         .toMat(Committer.sink(CommitterSettings.create(system)), Keep.both())
         .mapMaterializedValue(Consumer::createDrainingControl)
         .run(system);
   }
 
-  private static <V extends Message> CompletionStage<Done> process(
-      ConsumerRecord<String, byte[]> record,
+  /**
+   * What a role does with each record of its topic: parse it, skip it when its job is stopped, run
+   * the handler with bounded retries, and dead-letter it when it cannot be processed.
+   */
+  public record Intake<V extends Message>(
       FarmKafka kafka,
+      FarmSettings.Retry retry,
+      JobStates jobs,
       Topic<V> topic,
       String source,
       Function<V, String> jobIdOf,
       Handler<V> handler) {
-    V value;
-    try {
-      value = topic.parse(record.value());
-    } catch (InvalidProtocolBufferException e) {
-      String jobId = jobIdFromKey(record.key());
-      return deadLetterAndFail(
-          kafka,
-          record,
-          jobId,
-          source,
-          "undecodable " + topic.name() + " record: " + e.getMessage());
+
+    /** Completes when the record may be committed: processed, skipped or dead-lettered. */
+    public CompletionStage<Done> process(ConsumerRecord<String, byte[]> record) {
+      V value;
+      try {
+        value = topic.parse(record.value() == null ? new byte[0] : record.value());
+      } catch (InvalidProtocolBufferException e) {
+        return deadLetter(
+            record,
+            jobIdFromKey(record.key()),
+            "undecodable " + topic.name() + " record: " + e.getMessage(),
+            true);
+      }
+      String jobId = jobIdOf.apply(value);
+      if (jobId.isEmpty()) {
+        return deadLetter(record, "", topic.name() + " record names no job", false);
+      }
+      return attempt(value, record, jobId, 1, 0);
     }
-    String jobId = jobIdOf.apply(value);
-    CompletionStage<Done> handled;
-    try {
-      handled = handler.handle(value, record);
-    } catch (RuntimeException e) {
-      handled = CompletableFuture.failedFuture(e);
+
+    private CompletionStage<Done> attempt(
+        V value, ConsumerRecord<String, byte[]> record, String jobId, int attempt, int infra) {
+      if (jobs.isStopped(jobId)) {
+        log.debug("Job {} is stopped; skipping {}@{}", jobId, topic.name(), record.offset());
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+      CompletionStage<Done> handled;
+      try {
+        handled = handler.handle(value, record);
+      } catch (RuntimeException e) {
+        handled = CompletableFuture.failedFuture(e);
+      }
+      return handled
+          .handle(
+              (done, error) -> {
+                if (error == null || jobs.isStopped(jobId)) {
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                }
+                Throwable cause = unwrap(error);
+                boolean infrastructure = isInfrastructure(cause);
+                int nextAttempt = infrastructure ? attempt : attempt + 1;
+                int nextInfra = infrastructure ? infra + 1 : infra;
+                if (nextAttempt > retry.maxAttempts()
+                    || nextInfra > retry.maxInfrastructureAttempts()) {
+                  log.warn("Job {}: {} failed on {}", jobId, source, topic.name(), cause);
+                  return deadLetter(record, jobId, describe(cause), true);
+                }
+                var pause = retry.backoff(nextAttempt + nextInfra - 1);
+                log.info(
+                    "Job {}: {} on {}@{} failed ({}{}); retrying in {} ms",
+                    jobId,
+                    source,
+                    topic.name(),
+                    record.offset(),
+                    describe(cause),
+                    infrastructure ? ", infrastructure" : ", attempt " + attempt,
+                    pause.toMillis());
+                return CompletableFuture.supplyAsync(
+                        () -> null,
+                        CompletableFuture.delayedExecutor(
+                            pause.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .thenCompose(x -> attempt(value, record, jobId, nextAttempt, nextInfra));
+              })
+          .thenCompose(Function.identity());
     }
-    return handled.exceptionallyCompose(
-        error -> {
-          Throwable cause = unwrap(error);
-          log.warn("Job {}: {} failed on {}", jobId, source, topic.name(), cause);
-          return deadLetterAndFail(kafka, record, jobId, source, describe(cause));
-        });
+
+    private CompletionStage<Done> deadLetter(
+        ConsumerRecord<String, byte[]> record, String jobId, String reason, boolean failJob) {
+      CompletableFuture<?> dl = kafka.deadLetter(record, jobId, source, reason);
+      CompletableFuture<?> failed = CompletableFuture.completedFuture(null);
+      if (failJob && !jobId.isEmpty()) {
+        jobs.markFailed(jobId, reason);
+        failed = kafka.jobFailed(jobId, source, reason);
+      }
+      return CompletableFuture.allOf(dl, failed).thenApply(v -> Done.getInstance());
+    }
   }
 
-  private static CompletionStage<Done> deadLetterAndFail(
-      FarmKafka kafka,
-      ConsumerRecord<String, byte[]> record,
-      String jobId,
-      String source,
-      String reason) {
-    CompletableFuture<?> dl = kafka.deadLetter(record, jobId, source, reason);
-    CompletableFuture<?> failed =
-        jobId.isEmpty()
-            ? CompletableFuture.completedFuture(null)
-            : kafka.jobFailed(jobId, source, reason);
-    return CompletableFuture.allOf(dl, failed).thenApply(v -> Done.getInstance());
+  /**
+   * True for failures of the infrastructure rather than of the work: timeouts (an entity whose
+   * shard is moving) and Kafka's retriable errors.
+   */
+  public static boolean isInfrastructure(Throwable cause) {
+    return cause instanceof java.util.concurrent.TimeoutException
+        || cause instanceof org.apache.kafka.common.errors.RetriableException;
   }
 
   /** The job id part of a record key ({@code jobId} or {@code jobId/window}). */

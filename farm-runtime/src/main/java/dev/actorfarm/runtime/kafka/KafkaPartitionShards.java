@@ -1,6 +1,5 @@
-package dev.actorfarm.motion;
+package dev.actorfarm.runtime.kafka;
 
-import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;

@@ -1,8 +1,7 @@
-package dev.actorfarm.motion;
+package dev.actorfarm.runtime.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;

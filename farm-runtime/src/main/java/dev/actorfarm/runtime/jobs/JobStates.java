@@ -1,0 +1,226 @@
+package dev.actorfarm.runtime.jobs;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.actorfarm.protocol.BlobRef;
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.kafka.TopicReader;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a node knows of every job's lifecycle, folded from {@code farm.job-events}: each role asks
+ * it whether a job was cancelled or failed before spending work on it, and the CLI's {@code status}
+ * reads it once.
+ *
+ * <p>The fold: {@code SUBMITTED} starts an attempt; once an attempt is COMPLETED, FAILED or
+ * CANCELLED, its later events (progress reports still in flight) change nothing until the next
+ * SUBMITTED.
+ */
+public final class JobStates implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(JobStates.class);
+
+  /** A job as its events describe it. */
+  public record Status(
+      String jobId,
+      JobState state,
+      int framesDone,
+      int totalFrames,
+      String reason,
+      BlobRef output,
+      double wallSeconds,
+      long updatedMs) {
+
+    public boolean terminal() {
+      return isTerminal(state);
+    }
+  }
+
+  private final Map<String, Status> jobs = new ConcurrentHashMap<>();
+  private final List<Consumer<Status>> listeners = new CopyOnWriteArrayList<>();
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Thread thread;
+  private volatile boolean closed;
+
+  private JobStates(KafkaConsumer<String, byte[]> consumer) {
+    this.consumer = consumer;
+    this.thread = consumer == null ? null : new Thread(this::poll, "job-states");
+  }
+
+  /** Follows {@code farm.job-events} on a background thread, from its beginning. */
+  public static JobStates follow(String bootstrapServers) {
+    JobStates states = new JobStates(TopicReader.consumer(bootstrapServers));
+    states.thread.setDaemon(true);
+    states.thread.start();
+    return states;
+  }
+
+  /** Every job's state read once from the whole topic. */
+  public static JobStates snapshot(String bootstrapServers) {
+    JobStates states = new JobStates(null);
+    try (KafkaConsumer<String, byte[]> c = TopicReader.consumer(bootstrapServers)) {
+      List<TopicPartition> tps =
+          c.partitionsFor(Topics.JOB_EVENTS.name()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      for (ConsumerRecord<String, byte[]> r : TopicReader.read(c, tps, k -> true)) {
+        states.apply(r);
+      }
+    }
+    states.caughtUp.countDown();
+    return states;
+  }
+
+  /** True for COMPLETED, FAILED and CANCELLED. */
+  public static boolean isTerminal(JobState s) {
+    return s == JobState.COMPLETED || s == JobState.FAILED || s == JobState.CANCELLED;
+  }
+
+  /** Waits until the events present when following started have been read. */
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public Optional<Status> get(String jobId) {
+    return Optional.ofNullable(jobs.get(jobId));
+  }
+
+  /** Every known job, by id. */
+  public Map<String, Status> all() {
+    return new TreeMap<>(jobs);
+  }
+
+  /** True when no more work should be spent on the job: it failed or was cancelled. */
+  public boolean isStopped(String jobId) {
+    Status s = jobs.get(jobId);
+    return s != null && (s.state() == JobState.FAILED || s.state() == JobState.CANCELLED);
+  }
+
+  public boolean isCancelled(String jobId) {
+    Status s = jobs.get(jobId);
+    return s != null && s.state() == JobState.CANCELLED;
+  }
+
+  /**
+   * Records locally that a job failed, ahead of its FAILED event coming back from the broker, so
+   * that this node stops spending work on it at once.
+   */
+  public void markFailed(String jobId, String reason) {
+    update(jobId, JobEvent.newBuilder().setState(JobState.FAILED).setReason(reason).build(), 0);
+  }
+
+  /** Calls {@code listener} with each change of a job's state (not with progress updates). */
+  public void onTransition(Consumer<Status> listener) {
+    listeners.add(listener);
+  }
+
+  private void poll() {
+    try {
+      List<TopicPartition> tps =
+          consumer.partitionsFor(Topics.JOB_EVENTS.name()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      consumer.assign(tps);
+      consumer.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+      while (!closed) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          apply(r);
+        }
+        if (caughtUp.getCount() > 0
+            && end.entrySet().stream()
+                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+          caughtUp.countDown();
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      log.error("Job-state follower stopped", e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void apply(ConsumerRecord<String, byte[]> r) {
+    if (r.key() == null || r.value() == null) {
+      return;
+    }
+    try {
+      update(r.key(), Topics.JOB_EVENTS.parse(r.value()), r.timestamp());
+    } catch (InvalidProtocolBufferException e) {
+      log.warn("Undecodable job event {}-{}@{}", r.topic(), r.partition(), r.offset());
+    }
+  }
+
+  private void update(String jobId, JobEvent e, long timestamp) {
+    Status[] changed = {null};
+    jobs.compute(
+        jobId,
+        (id, old) -> {
+          JobState next = e.getState();
+          if (old != null && old.terminal() && next != JobState.SUBMITTED) {
+            return old;
+          }
+          if (next == JobState.JOB_STATE_UNKNOWN) {
+            return old;
+          }
+          boolean fresh = old == null || next == JobState.SUBMITTED;
+          Status s =
+              new Status(
+                  id,
+                  next,
+                  fresh ? e.getFramesDone() : Math.max(old.framesDone(), e.getFramesDone()),
+                  e.getTotalFrames() > 0 ? e.getTotalFrames() : fresh ? 0 : old.totalFrames(),
+                  e.getReason(),
+                  e.hasOutput() ? e.getOutput() : null,
+                  e.getWallSeconds(),
+                  timestamp);
+          if (old == null || old.state() != next) {
+            changed[0] = s;
+          }
+          return s;
+        });
+    if (changed[0] != null) {
+      for (Consumer<Status> l : listeners) {
+        try {
+          l.accept(changed[0]);
+        } catch (RuntimeException ex) {
+          log.warn("Job-state listener failed on {}", jobId, ex);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (consumer != null) {
+      consumer.wakeup();
+    }
+    if (thread != null) {
+      try {
+        thread.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package dev.actorfarm.launcher;
+
+import com.typesafe.config.ConfigFactory;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
+import dev.actorfarm.runtime.kafka.FarmKafka;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code farm cancel JOB}: stops a job in every role and removes its intermediates. */
+@Command(
+    name = "cancel",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Cancel a job: every role stops working on it within seconds and its files are removed.",
+    })
+public final class CancelCommand implements Callable<Integer> {
+
+  @Parameters(paramLabel = "JOB", description = "Job id.")
+  String jobId;
+
+  @Option(names = "--kafka", description = "Bootstrap servers of the farm's Kafka.")
+  String kafka;
+
+  @Option(
+      names = "--data-dir",
+      defaultValue = "farm-data",
+      description = "Data directory of an embedded farm (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(
+      names = "--blob-store",
+      description = "Blob store root to remove the job's files from (default <data-dir>/blobs).")
+  Path blobStore;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    try (FarmConnection farm = FarmConnection.open(kafka, dataDir)) {
+      var status = JobStates.snapshot(farm.bootstrap()).get(jobId);
+      if (status.isEmpty()) {
+        err.println("farm: error: no job " + jobId);
+        return 2;
+      }
+      if (status.get().terminal()) {
+        err.println(
+            "farm: error: job "
+                + jobId
+                + " is already "
+                + status.get().state().name().toLowerCase(Locale.ROOT));
+        return 2;
+      }
+      FarmSettings settings =
+          FarmSettings.create(
+              ConfigFactory.parseMap(
+                      Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString()))
+                  .withFallback(ConfigFactory.load()));
+      try (FarmKafka producer = new FarmKafka(farm.bootstrap())) {
+        new JobClient(producer, null, settings.source("cli")).cancel(jobId, "cancelled by user");
+      }
+      // Nodes remove the files when they see the event; this covers a farm that is not running.
+      EmbeddedFarm.removeJobFiles(
+          new BlobStore(blobStore != null ? blobStore.toAbsolutePath() : settings.blobRoot()),
+          jobId);
+      err.println("Job " + jobId + " cancelled.");
+      return 0;
+    } catch (Exception e) {
+      err.println("farm: error: " + e.getMessage());
+      return 1;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.actorfarm.launcher;
+
+import dev.actorfarm.runtime.kafka.EmbeddedKafka;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/**
+ * How the CLI's {@code status} and {@code cancel} reach a farm: the given Kafka; else the broker of
+ * a farm running on the data directory (its address is in {@code <data-dir>/broker.address}); else
+ * the data directory's broker started for the duration of the command.
+ */
+final class FarmConnection implements AutoCloseable {
+
+  /** The file an embedded farm writes its broker's address into while it runs. */
+  static final String ADDRESS_FILE = "broker.address";
+
+  private final String bootstrap;
+  private final EmbeddedKafka broker;
+
+  private FarmConnection(String bootstrap, EmbeddedKafka broker) {
+    this.bootstrap = bootstrap;
+    this.broker = broker;
+  }
+
+  static FarmConnection open(String kafka, Path dataDir) throws Exception {
+    if (kafka != null && !kafka.isBlank()) {
+      return new FarmConnection(kafka, null);
+    }
+    Path address = dataDir.resolve(ADDRESS_FILE);
+    if (Files.isRegularFile(address)) {
+      String running = Files.readString(address, StandardCharsets.UTF_8).trim();
+      if (reachable(running)) {
+        return new FarmConnection(running, null);
+      }
+    }
+    if (!Files.isDirectory(dataDir.resolve("kafka"))) {
+      throw new IOException(
+          "no farm in " + dataDir.toAbsolutePath() + " (no broker log); pass --kafka HOST:PORT");
+    }
+    EmbeddedKafka broker = EmbeddedKafka.start(dataDir.resolve("kafka"), 0);
+    return new FarmConnection(broker.bootstrapServers(), broker);
+  }
+
+  String bootstrap() {
+    return bootstrap;
+  }
+
+  private static boolean reachable(String bootstrap) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                3000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                3000))) {
+      admin.describeCluster().clusterId().get(4, TimeUnit.SECONDS);
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package dev.actorfarm.launcher;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code farm node}: runs a set of roles against a farm's Kafka, until SIGTERM. */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run farm roles (audio, motion, render, mux) in this process against an external Kafka.",
+      "Motion and mux nodes form a Pekko cluster through --cluster-seeds; audio and render nodes",
+      "are plain Kafka consumer groups. Each role scales on its own: start more nodes.",
+      "SIGTERM drains: in-flight windows finish and are committed before the node leaves."
+    })
+public final class NodeCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--roles",
+      split = ",",
+      defaultValue = "audio,motion,render,mux",
+      description = "Roles to run (default ${DEFAULT-VALUE}).")
+  List<String> roles;
+
+  @Option(
+      names = "--kafka",
+      description = "Bootstrap servers (default: ACTORFARM_KAFKA_BOOTSTRAP).")
+  String kafka;
+
+  @Option(
+      names = "--cluster-seeds",
+      split = ",",
+      description = "Seed nodes of the motion/mux cluster, HOST:PORT (default: a cluster of one).")
+  List<String> seeds = new ArrayList<>();
+
+  @Option(
+      names = "--cluster-host",
+      defaultValue = "127.0.0.1",
+      description = "Address other cluster members reach this node at (default ${DEFAULT-VALUE}).")
+  String clusterHost;
+
+  @Option(
+      names = "--cluster-port",
+      defaultValue = "0",
+      description = "Cluster port of this node (a seed needs a fixed one; default: any free).")
+  int clusterPort;
+
+  @Option(
+      names = "--blob-store",
+      description = "Shared blob store root (default <data-dir>/blobs); all nodes must share it.")
+  Path blobStore;
+
+  @Option(
+      names = "--data-dir",
+      defaultValue = "farm-data",
+      description = "This node's log and model-pack cache (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--node-name", description = "Name in events and logs (default: host name).")
+  String nodeName;
+
+  @Option(names = "--render-workers", description = "Concurrent windows of a render node.")
+  Integer renderWorkers;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    Set<EmbeddedFarm.Role> chosen = EnumSet.noneOf(EmbeddedFarm.Role.class);
+    for (String r : roles) {
+      try {
+        chosen.add(EmbeddedFarm.Role.valueOf(r.trim().toUpperCase(java.util.Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        err.println("farm: error: unknown role '" + r + "' (audio, motion, render, mux)");
+        return 2;
+      }
+    }
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
+    if (kafka != null) {
+      overrides.put("actorfarm.kafka.bootstrap-servers", kafka);
+    }
+    if (blobStore != null) {
+      overrides.put("actorfarm.blob-store.root", blobStore.toAbsolutePath().toString());
+    }
+    if (nodeName != null) {
+      overrides.put("actorfarm.node-name", nodeName);
+    }
+    if (renderWorkers != null) {
+      overrides.put("actorfarm.render.workers", renderWorkers);
+    }
+    overrides.put("pekko.remote.artery.canonical.hostname", clusterHost);
+    overrides.put("pekko.remote.artery.canonical.port", clusterPort);
+    List<String> seedNodes = new ArrayList<>();
+    for (String s : seeds) {
+      if (!s.matches("[^:/@]+:\\d{1,5}")) {
+        err.println("farm: error: --cluster-seeds takes HOST:PORT, got '" + s + "'");
+        return 2;
+      }
+      seedNodes.add("pekko://actorfarm@" + s);
+    }
+    overrides.put("pekko.cluster.seed-nodes", seedNodes);
+    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load());
+    if (config.getString("actorfarm.kafka.bootstrap-servers").isBlank()) {
+      err.println(
+          "farm: error: a node needs --kafka HOST:PORT (for one machine: start `farm broker`)");
+      return 2;
+    }
+    System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
+    System.setProperty("actorfarm.log.console", "INFO");
+    EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
+    err.println(
+        "Farm node "
+            + farm.settings().nodeName()
+            + " up: roles "
+            + chosen
+            + ", Kafka "
+            + farm.kafka().bootstrapServers()
+            + (seedNodes.isEmpty() ? "" : ", cluster seeds " + seedNodes));
+    err.flush();
+    farm.system().getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+}
