@@ -136,6 +136,17 @@ public final class EmbeddedFarm implements AutoCloseable {
       controls.addAll(MuxRole.start(system, kafka, settings, jobs, blobs));
     }
     registerShutdown(system, controls, jobs, kafka, broker, settings.dataDir());
+    for (Consumer.DrainingControl<Done> c : controls) {
+      // A role whose consumer dies can do no more work: stop the node loudly rather than idle.
+      c.streamCompletion()
+          .whenComplete(
+              (done, error) -> {
+                if (error != null) {
+                  log.error("A role's Kafka consumer failed; stopping the node", error);
+                  CoordinatedShutdown.get(system).run(CoordinatedShutdown.unknownReason());
+                }
+              });
+    }
     log.info("Farm node up: roles {}, pack {}, Kafka {}", roles, pack.id(), bootstrap);
     return new EmbeddedFarm(settings, kafka, jobs, pack, blobs, system);
   }
@@ -229,6 +240,11 @@ public final class EmbeddedFarm implements AutoCloseable {
 
   public JobStates jobs() {
     return jobs;
+  }
+
+  /** True once the node has begun to stop (a failed role stops it). */
+  public boolean stopping() {
+    return CoordinatedShutdown.get(system).getShutdownReason().isPresent();
   }
 
   /** Stops the node in order (see {@link #registerShutdown}) and waits for it. */

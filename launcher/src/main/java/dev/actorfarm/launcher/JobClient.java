@@ -159,8 +159,20 @@ public final class JobClient {
      */
     public JobEvent follow(Consumer<JobEvent> onEvent, Duration timeout)
         throws TimeoutException, InvalidProtocolBufferException {
+      return follow(onEvent, timeout, () -> false);
+    }
+
+    /** As {@link #follow(Consumer, Duration)}, giving up when {@code farmStopped} turns true. */
+    public JobEvent follow(
+        Consumer<JobEvent> onEvent,
+        Duration timeout,
+        java.util.function.BooleanSupplier farmStopped)
+        throws TimeoutException, InvalidProtocolBufferException {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
+        if (farmStopped.getAsBoolean()) {
+          throw new IllegalStateException("the farm stopped before job " + jobId + " finished");
+        }
         for (ConsumerRecord<String, byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
           if (!jobId.equals(rec.key())) {
             continue;

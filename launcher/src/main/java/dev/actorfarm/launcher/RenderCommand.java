@@ -205,7 +205,12 @@ public final class RenderCommand implements Callable<Integer> {
                 resumedFrames);
         try (JobClient.Follower follower =
             resume ? client.follow(job.jobId()) : client.submit(job)) {
-          last = follower.follow(progress::onEvent, timeout);
+          last = follower.follow(progress::onEvent, timeout, farm::stopping);
+        } catch (IllegalStateException e) {
+          progress.finish();
+          err.println(
+              "farm: error: " + e.getMessage() + "; see " + settings.dataDir().resolve("farm.log"));
+          return EXIT_JOB_FAILED;
         }
         progress.finish();
       }

@@ -59,14 +59,15 @@ class RenderEndToEndTest {
               dataDir.toString()
             },
             err);
-    firstLog = err.toString();
-    assertThat(code).as(firstLog).isZero();
+    assertThat(code).as(err.toString()).isZero();
     return DecodedVideo.decode(out);
   }
 
   @BeforeAll
   static void renderOnce() throws Exception {
-    first = renderNarration(dir.resolve("data-1"), dir.resolve("out/example.mp4"));
+    ReferenceRender.Result reference = ReferenceRender.get();
+    first = reference.video();
+    firstLog = reference.cliLog();
   }
 
   @Test

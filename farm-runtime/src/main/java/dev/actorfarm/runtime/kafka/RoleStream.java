@@ -62,7 +62,9 @@ public final class RoleStream {
             .withProperty(
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 << 20));
     if (settings.kafkaStaticMembership()) {
-      cs = cs.withGroupInstanceId(groupId + "@" + settings.nodeName());
+      cs =
+          cs.withGroupInstanceId(
+              groupId + "." + settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_"));
     }
     return cs;
   }
