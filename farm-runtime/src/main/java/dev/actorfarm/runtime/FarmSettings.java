@@ -6,7 +6,7 @@ import java.time.Duration;
 
 /**
  * The farm's configuration, read once from the {@code actorfarm} namespace of the HOCON config.
- * Defaults live in cluster-config's {@code reference.conf}, never here.
+ * Defaults live in cluster-config's {@code actorfarm.conf}, never here.
  */
 public record FarmSettings(
     Path dataDir,

@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Routers;
  */
 public final class WorkerPool {
 
-  /** The dispatcher of blocking work, configured in reference.conf. */
+  /** The dispatcher of blocking work, configured in actorfarm.conf. */
   public static final DispatcherSelector BLOCKING =
       DispatcherSelector.fromConfig("actorfarm.blocking-dispatcher");
 

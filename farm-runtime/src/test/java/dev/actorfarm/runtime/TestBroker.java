@@ -2,7 +2,6 @@ package dev.actorfarm.runtime;
 
 import com.google.protobuf.Message;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.EmbeddedKafka;
@@ -34,9 +33,7 @@ public final class TestBroker implements AutoCloseable {
 
   public TestBroker(Path dir) throws Exception {
     Files.createDirectories(dir);
-    this.config =
-        ConfigFactory.parseMap(Map.of("actorfarm.data-dir", dir.toString()))
-            .withFallback(ConfigFactory.load());
+    this.config = FarmConfig.load(Map.of("actorfarm.data-dir", dir.toString()));
     this.settings = FarmSettings.create(config);
     this.broker = EmbeddedKafka.start(dir.resolve("kafka"), 0);
     FarmKafka.ensureTopics(broker.bootstrapServers(), settings);

@@ -1,6 +1,6 @@
 package dev.actorfarm.launcher;
 
-import com.typesafe.config.ConfigFactory;
+import dev.actorfarm.runtime.FarmConfig;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.kafka.EmbeddedKafka;
 import dev.actorfarm.runtime.kafka.FarmKafka;
@@ -45,9 +45,7 @@ public final class BrokerCommand implements Callable<Integer> {
     System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
     FarmSettings settings =
         FarmSettings.create(
-            ConfigFactory.parseMap(
-                    Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString()))
-                .withFallback(ConfigFactory.load()));
+            FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
     EmbeddedKafka broker;
     try {
       broker = EmbeddedKafka.start(dataDir.resolve("kafka"), port);

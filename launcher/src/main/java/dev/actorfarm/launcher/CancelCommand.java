@@ -1,6 +1,6 @@
 package dev.actorfarm.launcher;
 
-import com.typesafe.config.ConfigFactory;
+import dev.actorfarm.runtime.FarmConfig;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
@@ -62,9 +62,7 @@ public final class CancelCommand implements Callable<Integer> {
       }
       FarmSettings settings =
           FarmSettings.create(
-              ConfigFactory.parseMap(
-                      Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString()))
-                  .withFallback(ConfigFactory.load()));
+              FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
       try (FarmKafka producer = new FarmKafka(farm.bootstrap())) {
         new JobClient(producer, null, settings.source("cli")).cancel(jobId, "cancelled by user");
       }

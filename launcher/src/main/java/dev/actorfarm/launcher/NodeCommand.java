@@ -1,7 +1,7 @@
 package dev.actorfarm.launcher;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import dev.actorfarm.runtime.FarmConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,7 +113,7 @@ public final class NodeCommand implements Callable<Integer> {
       seedNodes.add("pekko://actorfarm@" + s);
     }
     overrides.put("pekko.cluster.seed-nodes", seedNodes);
-    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load());
+    Config config = FarmConfig.load(overrides);
     if (config.getString("actorfarm.kafka.bootstrap-servers").isBlank()) {
       err.println(
           "farm: error: a node needs --kafka HOST:PORT (for one machine: start `farm broker`)");

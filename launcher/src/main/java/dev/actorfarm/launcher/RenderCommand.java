@@ -1,10 +1,10 @@
 package dev.actorfarm.launcher;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.runtime.FarmConfig;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
 import java.io.PrintWriter;
@@ -107,12 +107,12 @@ public final class RenderCommand implements Callable<Integer> {
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
     // One node owns this data directory: its consumers keep their identity across reruns, so a
-    // rerun after a crash resumes at once (see reference.conf).
+    // rerun after a crash resumes at once (see actorfarm.conf).
     overrides.put("actorfarm.kafka.static-membership", true);
     if (modelPack != null) {
       overrides.put("actorfarm.model-pack.dir", modelPack.toAbsolutePath().toString());
     }
-    Config config = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load());
+    Config config = FarmConfig.load(overrides);
     FarmSettings settings = FarmSettings.create(config);
     InputValidator.Validated inputs;
     try {

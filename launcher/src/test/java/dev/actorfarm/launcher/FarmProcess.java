@@ -40,7 +40,7 @@ final class FarmProcess implements AutoCloseable {
       cmd.add("-D" + p);
     }
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(pathingJar().toString());
     cmd.add(Farm.class.getName());
     cmd.addAll(List.of(args));
     Files.createDirectories(log.getParent());
@@ -50,6 +50,34 @@ final class FarmProcess implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
     return new FarmProcess(name, p, log);
+  }
+
+  private static Path pathingJar;
+
+  /**
+   * A jar whose manifest lists the test's class path, as surefire itself runs tests: with the class
+   * path spelled out on the command line instead (several KB), a native library of the farm's
+   * dependencies crashes the JVM with SIGSEGV at start-up.
+   */
+  private static synchronized Path pathingJar() throws IOException {
+    if (pathingJar == null) {
+      StringBuilder cp = new StringBuilder();
+      for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        if (!entry.isEmpty()) {
+          cp.append(Path.of(entry).toAbsolutePath().toUri()).append(' ');
+        }
+      }
+      java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+      manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+      manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, cp.toString());
+      Path jar = Files.createTempFile("actorfarm-test-classpath", ".jar");
+      jar.toFile().deleteOnExit();
+      try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {
+        out.flush();
+      }
+      pathingJar = jar;
+    }
+    return pathingJar;
   }
 
   String name() {
