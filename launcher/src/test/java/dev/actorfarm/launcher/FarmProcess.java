@@ -36,6 +36,9 @@ final class FarmProcess implements AutoCloseable {
     cmd.add("-Xmx768m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    // The executable's own logging (INFO to <data-dir>/farm.log; nodes also to stderr), not the
+    // test class path's console-only logback-test.xml.
+    cmd.add("-Dlogback.configurationFile=" + Farm.class.getResource("/logback.xml"));
     for (String p : properties) {
       cmd.add("-D" + p);
     }

@@ -30,7 +30,7 @@ import org.apache.pekko.util.Timeout;
 public final class MotionRole {
 
   /** Longest a window may wait for its entity: covers a shard moving after a rebalance. */
-  private static final Duration WINDOW_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration WINDOW_TIMEOUT = Duration.ofSeconds(15);
 
   private MotionRole() {}
 

@@ -137,6 +137,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     if (Files.isRegularFile(blobs.resolve(BlobStore.SCHEME + path))) {
       segment = blobs.ref(path);
     } else {
+      log.info("Rendering {} window {}", jobId, window.getWindowIndex());
       SourceState state = sourceState(spec);
       segment = blobs.write(path, tmp -> encode(window, state, tmp));
       if (jobs.isStopped(jobId)) {

@@ -1,0 +1,257 @@
+package dev.actorfarm.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.TestBroker;
+import dev.actorfarm.runtime.blob.BlobStore;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The farm as separate processes against one broker: two motion/mux cluster nodes (which also run
+ * the audio role) and render nodes of one worker each. Mid-job, the motion node that holds the job
+ * is killed with SIGKILL, then a render node mid-window, then another render node gets SIGTERM
+ * mid-window; a third render node joins meanwhile. The job completes with the frames of an
+ * uninterrupted run.
+ */
+class DistributedFarmTest {
+
+  @TempDir Path dir;
+
+  private static final Pattern RENDERED = Pattern.compile("Rendered (job-\\S+) window (\\d+) ");
+
+  @Test
+  void killedAndDrainedNodesLoseNothing() throws Exception {
+    DecodedVideo reference = ReferenceRender.get().video();
+    int windows = (reference.frames().size() + 49) / 50;
+    Path blobRoot = dir.resolve("blobs");
+    List<FarmProcess> nodes = new ArrayList<>();
+    try (TestBroker broker = new TestBroker(dir.resolve("broker"))) {
+      String kafka = broker.kafka().bootstrapServers();
+      List<String> props =
+          List.of(
+              "actorfarm.motion.simulated-latency=700ms",
+              "actorfarm.kafka.session-timeout=6s",
+              // Six JVMs share two cores here: heartbeats get late, so the failure detector and
+              // the split-brain resolver are given room not to take a slow node for a dead one.
+              "pekko.cluster.split-brain-resolver.stable-after=5s",
+              "pekko.cluster.split-brain-resolver.down-all-when-unstable=off",
+              "pekko.cluster.failure-detector.acceptable-heartbeat-pause=6s",
+              "actorfarm.model-pack.dir=" + ReferenceRender.pack());
+      int p1 = freePort();
+      int p2 = freePort();
+      int p3 = freePort();
+      String seeds = "127.0.0.1:" + p1 + ",127.0.0.1:" + p2;
+      FarmProcess m1 = node("m1", props, kafka, blobRoot, "audio,motion,mux", p1, seeds);
+      FarmProcess m2 = node("m2", props, kafka, blobRoot, "audio,motion,mux", p2, seeds);
+      // a third cluster member, so that a majority survives the kill
+      FarmProcess m3 = node("m3", props, kafka, blobRoot, "motion,mux", p3, seeds);
+      FarmProcess r1 = node("r1", props, kafka, blobRoot, "render", 0, null);
+      FarmProcess r2 = node("r2", props, kafka, blobRoot, "render", 0, null);
+      nodes.addAll(List.of(m1, m2, m3, r1, r2));
+      for (FarmProcess n : nodes) {
+        n.awaitLog("Farm node \\S+ up", Duration.ofMinutes(2));
+      }
+      // When the job is submitted
+      BlobStore blobs = new BlobStore(blobRoot);
+      FarmSettings settings = broker.settings();
+      JobClient client = new JobClient(broker.kafka(), blobs, "cli@test");
+      var request =
+          new JobClient.Request(
+              ReferenceRender.ASTRONAUT,
+              ReferenceRender.NARRATION,
+              25,
+              0,
+              null,
+              false,
+              "actorfarm-reference@1.1.0",
+              21.12);
+      var job = client.prepare(request);
+      String jobId = job.jobId();
+      JobClient.Follower follower = client.submit(job);
+      // and the motion node holding the job is killed after its third window
+      String started = "Motion entity " + jobId + " started at window 0";
+      List<FarmProcess> motion = List.of(m1, m2, m3);
+      FarmProcess holder = null;
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (holder == null && System.nanoTime() < deadline) {
+        holder = motion.stream().filter(m -> m.log().contains(started)).findFirst().orElse(null);
+        Thread.sleep(50);
+      }
+      assertThat(holder).as("no motion entity started for " + jobId).isNotNull();
+      FarmProcess killedNode = holder;
+      List<FarmProcess> survivors = motion.stream().filter(m -> m != killedNode).toList();
+      awaitRendered(List.of(r1, r2), jobId, 3);
+      holder.kill();
+      long killed = System.nanoTime();
+      String restoredLine =
+          "Motion entity " + jobId + " started at window (\\d+) \\(restored from its checkpoint";
+      FarmProcess survivor = null;
+      deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (survivor == null && System.nanoTime() < deadline) {
+        survivor =
+            survivors.stream()
+                .filter(m -> Pattern.compile(restoredLine).matcher(m.log()).find())
+                .findFirst()
+                .orElse(null);
+        Thread.sleep(50);
+      }
+      assertThat(survivor).as("no surviving node restored " + jobId).isNotNull();
+      Matcher restored = survivor.awaitLog(restoredLine, Duration.ofSeconds(1));
+      Matcher firstNew =
+          survivor.awaitLog(
+              "Motion entity " + jobId + " generated window (\\d+), its first after the restore",
+              Duration.ofMinutes(1));
+      double failover = (System.nanoTime() - killed) / 1e9;
+      // and a third render node joins, then render node r1 is killed in the middle of a window
+      FarmProcess r3 = node("r3", props, kafka, blobRoot, "render", 0, null);
+      nodes.add(r3);
+      r3.awaitLog("Farm node \\S+ up", Duration.ofMinutes(2));
+      String r1Window = killMidWindow(r1, jobId);
+      // and render node r2 gets SIGTERM in the middle of a window
+      String r2Window = awaitMidWindow(r2, jobId);
+      boolean drained = r2.terminate(Duration.ofSeconds(60));
+      JobEvent last = follower.follow(e -> {}, Duration.ofMinutes(4));
+      follower.close();
+      // Then the job completes with the frames of the uninterrupted run
+      assertThat(last.getState()).as(last.getReason()).isEqualTo(JobState.COMPLETED);
+      DecodedVideo video = DecodedVideo.decode(blobs.resolve(last.getOutput().getUri()));
+      assertThat(video.hashes()).isEqualTo(reference.hashes());
+      // and the drained node finished its window, committed it and exited promptly
+      assertThat(drained).as("r2 exited after SIGTERM").isTrue();
+      assertThat(r2.log()).contains("Consumers drained");
+      Map<String, Long> renders = renders(List.of(r1, r2, r3), jobId);
+      assertThat(renders).hasSize(windows);
+      if (r2Window != null) {
+        assertThat(renders.get(r2Window)).as("window r2 was rendering at SIGTERM").isEqualTo(1L);
+      }
+      // and no window was rendered twice but the one r1 had in hand when it was killed
+      long twice = renders.values().stream().mapToLong(n -> n - 1).sum();
+      System.out.printf(
+          "Distributed: %d windows; motion node %s killed, entity restored on %s at window %s,"
+              + " first new window %s generated %.1f s after the kill; r1 killed in window %s;"
+              + " r2 drained in window %s; windows rendered twice: %d%n",
+          windows,
+          holder.name(),
+          survivor.name(),
+          restored.group(1),
+          firstNew.group(1),
+          failover,
+          r1Window,
+          r2Window,
+          twice);
+      assertThat(twice).isLessThanOrEqualTo(1);
+    } finally {
+      nodes.forEach(FarmProcess::close);
+      // Keep the nodes' logs for inspection.
+      Path kept = Path.of("target/distributed-farm-logs");
+      java.nio.file.Files.createDirectories(kept);
+      try (var logs = java.nio.file.Files.list(dir)) {
+        for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+          java.nio.file.Files.copy(
+              log,
+              kept.resolve(log.getFileName()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  private FarmProcess node(
+      String name,
+      List<String> props,
+      String kafka,
+      Path blobRoot,
+      String roles,
+      int clusterPort,
+      String seeds)
+      throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "node",
+                "--roles",
+                roles,
+                "--kafka",
+                kafka,
+                "--blob-store",
+                blobRoot.toString(),
+                "--data-dir",
+                dir.resolve(name).toString(),
+                "--node-name",
+                name,
+                "--render-workers",
+                "1",
+                "--cluster-port",
+                String.valueOf(clusterPort)));
+    if (seeds != null) {
+      args.addAll(List.of("--cluster-seeds", seeds));
+    }
+    return FarmProcess.start(name, dir.resolve(name + ".log"), props, args.toArray(String[]::new));
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void awaitRendered(List<FarmProcess> workers, String jobId, int n)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (renders(workers, jobId).size() >= n) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("fewer than " + n + " windows rendered");
+  }
+
+  /** Waits until {@code worker} is in the middle of a window of the job; returns its index. */
+  private static String awaitMidWindow(FarmProcess worker, String jobId) throws Exception {
+    Pattern rendering = Pattern.compile("Rendering " + jobId + " window (\\d+)");
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < deadline && worker.alive()) {
+      String log = worker.log();
+      Matcher m = rendering.matcher(log);
+      String lastStarted = null;
+      while (m.find()) {
+        lastStarted = m.group(1);
+      }
+      if (lastStarted != null
+          && !log.contains("Rendered " + jobId + " window " + lastStarted + " ")) {
+        return lastStarted;
+      }
+      Thread.sleep(10);
+    }
+    return null;
+  }
+
+  private static String killMidWindow(FarmProcess worker, String jobId) throws Exception {
+    String window = awaitMidWindow(worker, jobId);
+    worker.kill();
+    return window;
+  }
+
+  private static Map<String, Long> renders(List<FarmProcess> workers, String jobId) {
+    return workers.stream()
+        .flatMap(w -> w.lines("Rendered " + jobId + " window").stream())
+        .map(RENDERED::matcher)
+        .filter(Matcher::find)
+        .collect(Collectors.groupingBy(m -> m.group(2), Collectors.counting()));
+  }
+}
