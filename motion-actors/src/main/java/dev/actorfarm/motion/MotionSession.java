@@ -9,6 +9,7 @@ import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.CborSerializable;
+import dev.actorfarm.runtime.StashUntilLoaded;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
@@ -88,40 +89,32 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
 
   /** The entity of {@code jobId}: restores its checkpoint, then generates windows. */
   public static Behavior<Command> create(String jobId, Deps deps) {
-    return Behaviors.withStash(
+    long started = System.nanoTime();
+    return StashUntilLoaded.create(
+        Command.class,
+        Restored.class,
         STASH_CAPACITY,
-        stash ->
-            Behaviors.setup(
-                ctx -> {
-                  long started = System.nanoTime();
-                  ctx.pipeToSelf(
-                      CompletableFuture.supplyAsync(
-                          () -> latestCheckpoint(deps.kafka().bootstrapServers(), jobId),
-                          ctx.getExecutionContext()),
-                      (cp, error) -> new Restored(cp.orElse(null), started, error));
-                  return Behaviors.receive(Command.class)
-                      .onMessage(
-                          Restored.class,
-                          r -> {
-                            if (r.failure() != null) {
-                              // Unanswered windows time out and are retried as an
-                              // infrastructure failure by a fresh entity.
-                              log.warn(
-                                  "Motion entity {} cannot read its checkpoint: {}",
-                                  jobId,
-                                  RoleStream.describe(r.failure()));
-                              return Behaviors.stopped();
-                            }
-                            return stash.unstashAll(new MotionSession(ctx, jobId, deps, r));
-                          })
-                      .onMessage(
-                          Command.class,
-                          m -> {
-                            stash.stash(m);
-                            return Behaviors.same();
-                          })
-                      .build();
-                }));
+        ctx ->
+            CompletableFuture.supplyAsync(
+                () ->
+                    new Restored(
+                        latestCheckpoint(deps.kafka().bootstrapServers(), jobId).orElse(null),
+                        started,
+                        null),
+                ctx.getExecutionContext()),
+        error -> new Restored(null, started, error),
+        (ctx, r) -> {
+          if (r.failure() != null) {
+            // Unanswered windows time out and are retried as an infrastructure failure by a
+            // fresh entity.
+            log.warn(
+                "Motion entity {} cannot read its checkpoint: {}",
+                jobId,
+                RoleStream.describe(r.failure()));
+            return Behaviors.stopped();
+          }
+          return new MotionSession(ctx, jobId, deps, r);
+        });
   }
 
   /** The job's latest checkpoint, if it has one that was not removed. */

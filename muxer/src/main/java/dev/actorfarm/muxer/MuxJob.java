@@ -9,6 +9,7 @@ import dev.actorfarm.protocol.SegmentRendered;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.CborSerializable;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.StashUntilLoaded;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
@@ -88,36 +89,24 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
   /** The entity of {@code jobId}: rebuilds its state from the topics, then assembles. */
   public static Behavior<Command> create(String jobId, Deps deps) {
-    return Behaviors.withStash(
+    return StashUntilLoaded.create(
+        Command.class,
+        Rebuilt.class,
         STASH_CAPACITY,
-        stash ->
-            Behaviors.setup(
-                ctx -> {
-                  ctx.pipeToSelf(
-                      CompletableFuture.supplyAsync(
-                          () -> rebuild(deps.kafka().bootstrapServers(), jobId), deps.blocking()),
-                      (r, error) -> error == null ? r : new Rebuilt(null, List.of(), error));
-                  return Behaviors.receive(Command.class)
-                      .onMessage(
-                          Rebuilt.class,
-                          r -> {
-                            if (r.failure() != null) {
-                              log.warn(
-                                  "Mux entity {} cannot rebuild its state: {}",
-                                  jobId,
-                                  RoleStream.describe(r.failure()));
-                              return Behaviors.stopped();
-                            }
-                            return stash.unstashAll(new MuxJob(ctx, jobId, deps, r));
-                          })
-                      .onMessage(
-                          Command.class,
-                          m -> {
-                            stash.stash(m);
-                            return Behaviors.same();
-                          })
-                      .build();
-                }));
+        ctx ->
+            CompletableFuture.supplyAsync(
+                () -> rebuild(deps.kafka().bootstrapServers(), jobId), deps.blocking()),
+        error -> new Rebuilt(null, List.of(), error),
+        (ctx, r) -> {
+          if (r.failure() != null) {
+            log.warn(
+                "Mux entity {} cannot rebuild its state: {}",
+                jobId,
+                RoleStream.describe(r.failure()));
+            return Behaviors.stopped();
+          }
+          return new MuxJob(ctx, jobId, deps, r);
+        });
   }
 
   private static Rebuilt rebuild(String bootstrap, String jobId) {
