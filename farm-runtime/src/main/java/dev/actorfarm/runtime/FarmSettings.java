@@ -48,9 +48,17 @@ public record FarmSettings(
     }
   }
 
-  /** Render node settings. */
+  /**
+   * Render node settings. {@code simulatedLatencyPerFrame} adds a fixed cost to every frame, for
+   * tests and benchmarks that need windows of a known duration (a slower model, a GPU worker).
+   */
   public record Render(
-      int workers, int batchSize, String videoCodec, long bitsPerMegapixel, int sourceCacheSize) {}
+      int workers,
+      int batchSize,
+      String videoCodec,
+      long bitsPerMegapixel,
+      int sourceCacheSize,
+      Duration simulatedLatencyPerFrame) {}
 
   /** Muxer settings. */
   public record Muxer(int audioBitrate, int audioSampleRate) {}
@@ -93,7 +101,8 @@ public record FarmSettings(
             c.getInt("render.batch-size"),
             c.getString("render.video-codec"),
             c.getLong("render.bits-per-megapixel"),
-            c.getInt("render.source-cache-size")),
+            c.getInt("render.source-cache-size"),
+            c.getDuration("render.simulated-latency-per-frame")),
         new Muxer(c.getInt("muxer.audio-bitrate"), c.getInt("muxer.audio-sample-rate")));
   }
 

@@ -12,6 +12,7 @@ import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -168,6 +169,30 @@ public final class JobClient {
         Duration timeout,
         java.util.function.BooleanSupplier farmStopped)
         throws TimeoutException, InvalidProtocolBufferException {
+      return until(
+          e -> JobStates.isTerminal(e.getState()), onEvent, timeout, farmStopped, "finish");
+    }
+
+    /**
+     * Reads the job's events until one in {@code state} (or a terminal one) arrives; returns it.
+     */
+    public JobEvent awaitState(JobState state, Duration timeout)
+        throws TimeoutException, InvalidProtocolBufferException {
+      return until(
+          e -> e.getState() == state || JobStates.isTerminal(e.getState()),
+          e -> {},
+          timeout,
+          () -> false,
+          "reach " + state);
+    }
+
+    private JobEvent until(
+        java.util.function.Predicate<JobEvent> last,
+        Consumer<JobEvent> onEvent,
+        Duration timeout,
+        java.util.function.BooleanSupplier farmStopped,
+        String what)
+        throws TimeoutException, InvalidProtocolBufferException {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         if (farmStopped.getAsBoolean()) {
@@ -179,13 +204,14 @@ public final class JobClient {
           }
           JobEvent event = Topics.JOB_EVENTS.parse(rec.value());
           onEvent.accept(event);
-          JobState s = event.getState();
-          if (s == JobState.COMPLETED || s == JobState.FAILED || s == JobState.CANCELLED) {
+          if (last.test(event)) {
+            // Events after this one are read by the next call.
+            consumer.seek(new TopicPartition(rec.topic(), rec.partition()), rec.offset() + 1);
             return event;
           }
         }
       }
-      throw new TimeoutException("job " + jobId + " did not finish within " + timeout);
+      throw new TimeoutException("job " + jobId + " did not " + what + " within " + timeout);
     }
 
     @Override

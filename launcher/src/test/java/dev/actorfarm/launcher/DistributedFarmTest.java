@@ -21,11 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The farm as separate processes against one broker: two motion/mux cluster nodes (which also run
+ * The farm as separate processes against one broker: three motion/mux cluster nodes (two also run
  * the audio role) and render nodes of one worker each. Mid-job, the motion node that holds the job
- * is killed with SIGKILL, then a render node mid-window, then another render node gets SIGTERM
- * mid-window; a third render node joins meanwhile. The job completes with the frames of an
- * uninterrupted run.
+ * is killed with SIGKILL after its third window, then a render node mid-window, then another render
+ * node gets SIGTERM mid-window; a third render node joins meanwhile. A simulated per-frame render
+ * latency makes every window last at least 2 s, so the kills land mid-window. The job completes
+ * with the frames of an uninterrupted run.
  */
 class DistributedFarmTest {
 
@@ -44,6 +45,8 @@ class DistributedFarmTest {
       List<String> props =
           List.of(
               "actorfarm.motion.simulated-latency=700ms",
+              // A window takes at least 2 s to render, so that kills land mid-window.
+              "actorfarm.render.simulated-latency-per-frame=40ms",
               "actorfarm.kafka.session-timeout=6s",
               // Six JVMs share two cores here: heartbeats get late, so the failure detector and
               // the split-brain resolver are given room not to take a slow node for a dead one.
@@ -94,7 +97,7 @@ class DistributedFarmTest {
       assertThat(holder).as("no motion entity started for " + jobId).isNotNull();
       FarmProcess killedNode = holder;
       List<FarmProcess> survivors = motion.stream().filter(m -> m != killedNode).toList();
-      awaitRendered(List.of(r1, r2), jobId, 3);
+      holder.awaitLog("Motion entity " + jobId + " generated window 2\\b", Duration.ofMinutes(1));
       holder.kill();
       long killed = System.nanoTime();
       String restoredLine =
@@ -135,11 +138,18 @@ class DistributedFarmTest {
       assertThat(r2.log()).contains("Consumers drained");
       Map<String, Long> renders = renders(List.of(r1, r2, r3), jobId);
       assertThat(renders).hasSize(windows);
-      if (r2Window != null) {
-        assertThat(renders.get(r2Window)).as("window r2 was rendering at SIGTERM").isEqualTo(1L);
-      }
-      // and no window was rendered twice but the one r1 had in hand when it was killed
-      long twice = renders.values().stream().mapToLong(n -> n - 1).sum();
+      // and the window r1 was killed in was rendered elsewhere, once
+      assertThat(r1Window).as("r1 was killed mid-window").isNotNull();
+      assertThat(r1.log()).doesNotContain("Rendered " + jobId + " window " + r1Window + " ");
+      assertThat(renders.get(r1Window)).as("window r1 was killed in").isEqualTo(1L);
+      // and the window r2 had in hand at SIGTERM was finished by r2 and not rendered again
+      assertThat(r2Window).as("r2 got SIGTERM mid-window").isNotNull();
+      assertThat(r2.log()).contains("Rendered " + jobId + " window " + r2Window + " ");
+      assertThat(renders.get(r2Window)).as("window r2 was rendering at SIGTERM").isEqualTo(1L);
+      // and no window was rendered twice but those in flight at the kills: the one r1 had in
+      // hand, and at most one motion window whose checkpoint the killed motion node had not
+      // written (regenerated, so possibly rendered again)
+      long twice = starts(List.of(r1, r2, r3), jobId).values().stream().mapToLong(n -> n - 1).sum();
       System.out.printf(
           "Distributed: %d windows; motion node %s killed, entity restored on %s at window %s,"
               + " first new window %s generated %.1f s after the kill; r1 killed in window %s;"
@@ -153,7 +163,7 @@ class DistributedFarmTest {
           r1Window,
           r2Window,
           twice);
-      assertThat(twice).isLessThanOrEqualTo(1);
+      assertThat(twice).isLessThanOrEqualTo(2);
     } finally {
       nodes.forEach(FarmProcess::close);
       // Keep the nodes' logs for inspection.
@@ -209,18 +219,6 @@ class DistributedFarmTest {
     }
   }
 
-  private static void awaitRendered(List<FarmProcess> workers, String jobId, int n)
-      throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (renders(workers, jobId).size() >= n) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("fewer than " + n + " windows rendered");
-  }
-
   /** Waits until {@code worker} is in the middle of a window of the job; returns its index. */
   private static String awaitMidWindow(FarmProcess worker, String jobId) throws Exception {
     Pattern rendering = Pattern.compile("Rendering " + jobId + " window (\\d+)");
@@ -245,6 +243,16 @@ class DistributedFarmTest {
     String window = awaitMidWindow(worker, jobId);
     worker.kill();
     return window;
+  }
+
+  /** How often each window of the job was started, finished or not. */
+  private static Map<String, Long> starts(List<FarmProcess> workers, String jobId) {
+    Pattern rendering = Pattern.compile("Rendering " + jobId + " window (\\d+)$");
+    return workers.stream()
+        .flatMap(w -> w.lines("Rendering " + jobId + " window").stream())
+        .map(rendering::matcher)
+        .filter(Matcher::find)
+        .collect(Collectors.groupingBy(m -> m.group(1), Collectors.counting()));
   }
 
   private static Map<String, Long> renders(List<FarmProcess> workers, String jobId) {

@@ -8,20 +8,19 @@ import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.KafkaPartitionShards;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.kafka.ShardAsks;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.kafka.ConsumerRebalanceEvent;
 import org.apache.pekko.kafka.Subscriptions;
 import org.apache.pekko.kafka.javadsl.Consumer;
-import org.apache.pekko.util.Timeout;
 
 /**
  * The motion role: Cluster Sharding of {@link MotionSession} with Kafka-partition-aligned shard
@@ -54,14 +53,23 @@ public final class MotionRole {
                         KafkaPartitionShards.<MotionSession.Command>extractor(
                             settings.workPartitions()))
                     .withAllocationStrategy(
-                        new ExternalShardAllocationStrategy(
-                            system, typeName, Timeout.create(Duration.ofSeconds(5))))
+                        KafkaPartitionShards.allocationStrategy(system, typeName))
                     .withEntityProps(WorkerPool.BLOCKING));
+    jobs.onTransition(
+        s -> {
+          if (s.state() == dev.actorfarm.protocol.JobState.CANCELLED) {
+            // An idle entity gets no further window to notice the cancel: remove its checkpoint
+            // now (idempotent on every motion node; an entity mid-window removes it again).
+            kafka.tombstone(
+                Topics.MOTION_CHECKPOINTS, dev.actorfarm.protocol.Topic.jobKey(s.jobId()));
+          }
+        });
     ActorRef<ConsumerRebalanceEvent> listener =
         system.systemActorOf(
             KafkaPartitionShards.rebalanceListener(system, typeName),
             "motion-rebalance-listener",
             org.apache.pekko.actor.typed.Props.empty());
+    ShardAsks asks = ShardAsks.start(system, "motion-shard-asks");
     return RoleStream.run(
         system,
         RoleStream.consumerSettings(system, kafka, settings, typeName),
@@ -76,16 +84,17 @@ public final class MotionRole {
             (AudioFeatures f) -> f.getSpec().getJobId(),
             (features, record) -> {
               String jobId = features.getSpec().getJobId();
-              return org.apache.pekko.actor.typed.javadsl.AskPattern
-                  .<ShardingEnvelope<MotionSession.Command>, Done>askWithStatus(
-                      shards,
-                      replyTo ->
-                          new ShardingEnvelope<>(
-                              jobId,
-                              new MotionSession.GenerateWindow(
-                                  jobId, features.getWindowIndex(), record.value(), replyTo)),
-                      WINDOW_TIMEOUT,
-                      system.scheduler());
+              return asks.track(
+                  org.apache.pekko.actor.typed.javadsl.AskPattern
+                      .<ShardingEnvelope<MotionSession.Command>, Done>askWithStatus(
+                          shards,
+                          replyTo ->
+                              new ShardingEnvelope<>(
+                                  jobId,
+                                  new MotionSession.GenerateWindow(
+                                      jobId, features.getWindowIndex(), record.value(), replyTo)),
+                          WINDOW_TIMEOUT,
+                          system.scheduler()));
             }),
         settings.motionParallelism());
   }

@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p>State: the next window index and the context. Before it takes any window, a starting entity (a
  * new job, or one that moved after a crash or a rebalance) restores them from the job's latest
  * checkpoint in the compacted {@code farm.motion-checkpoints}, stashing windows meanwhile. A window
- * below the next index is a redelivery and is acknowledged without effect; one above it is refused
- * with the reason (the checkpoint lags the window, which the offset commit rules out). A window of
- * a cancelled job is acknowledged without effect, the checkpoint is removed and the entity stops.
+ * below the next index is a redelivery and is acknowledged without effect; one above it (retries
+ * after a restore reorder windows) is held, unanswered, until its turn comes. A window of a
+ * cancelled job is acknowledged without effect, the checkpoint is removed and the entity stops.
  * Runs on the blocking dispatcher.
  */
 public final class MotionSession extends AbstractBehavior<MotionSession.Command> {
@@ -74,6 +74,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
 
   private static final Logger log = LoggerFactory.getLogger(MotionSession.class);
 
+  /** Windows held because they arrived before their turn; more are refused with the reason. */
+  private static final int MAX_AHEAD = 256;
+
   /** Windows that may wait while the checkpoint is read: the consumer's in-flight bound. */
   private static final int STASH_CAPACITY = 1024;
 
@@ -86,6 +89,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private float[] context;
   private long restoredAtNanos;
   private boolean firstAfterRestore;
+  private final java.util.TreeMap<Integer, GenerateWindow> ahead = new java.util.TreeMap<>();
 
   /** The entity of {@code jobId}: restores its checkpoint, then generates windows. */
   public static Behavior<Command> create(String jobId, Deps deps) {
@@ -188,6 +192,12 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       msg.replyTo().tell(StatusReply.ack());
       return this;
     }
+    if (msg.windowIndex() > nextWindow && ahead.size() < MAX_AHEAD) {
+      // Retries after a restore or a timeout can reorder windows: hold this one until its turn
+      // (a copy already held is superseded; its ask times out and is retried as a duplicate).
+      ahead.put(msg.windowIndex(), msg);
+      return this;
+    }
     if (msg.windowIndex() > nextWindow) {
       msg.replyTo()
           .tell(
@@ -206,6 +216,10 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       getContext()
           .pipeToSelf(
               published, (ok, error) -> new Published(msg.windowIndex(), error, msg.replyTo()));
+      GenerateWindow next = ahead.remove(nextWindow);
+      if (next != null) {
+        getContext().getSelf().tell(next);
+      }
     } catch (InvalidProtocolBufferException | ai.onnxruntime.OrtException | RuntimeException e) {
       msg.replyTo().tell(StatusReply.error(RoleStream.describe(e)));
     }
@@ -219,6 +233,13 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       return Behaviors.stopped();
     }
     msg.replyTo().tell(StatusReply.ack());
+    if (deps.jobs().isCancelled(jobId)) {
+      // Cancelled while this window was generated: its checkpoint may have landed after the
+      // cancel's tombstone.
+      kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
+      log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
+      return Behaviors.stopped();
+    }
     return this;
   }
 
@@ -259,6 +280,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     // carries a full window of generated motion).
     context = Arrays.copyOfRange(motion, (w - p) * m, w * m);
     nextWindow = window + 1;
+    log.info("Motion entity {} generated window {}", jobId, window);
     if (firstAfterRestore) {
       firstAfterRestore = false;
       log.info(

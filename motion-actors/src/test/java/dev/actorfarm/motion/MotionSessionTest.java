@@ -131,12 +131,33 @@ class MotionSessionTest {
   }
 
   @Test
-  void aWindowAheadOfTheEntitysStateIsRefusedWithTheReason() {
+  void windowsThatArriveOutOfOrderAreHeldAndGeneratedInOrder() throws Exception {
+    // Given a fresh entity, when windows 2 and 1 arrive before window 0 (retries reorder them)
     String jobId = "job-motion-2";
     ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
-    StatusReply<Done> reply = send(entity, jobId, 3, false);
-    assertThat(reply.isError()).isTrue();
-    assertThat(reply.getError().getMessage()).contains("arrived before window 0");
+    TestProbe<StatusReply<Done>> p2 = testKit.createTestProbe();
+    TestProbe<StatusReply<Done>> p1 = testKit.createTestProbe();
+    entity.tell(new MotionSession.GenerateWindow(jobId, 2, features(jobId, 2, true), p2.ref()));
+    entity.tell(new MotionSession.GenerateWindow(jobId, 1, features(jobId, 1, false), p1.ref()));
+    // Then they are not answered while window 0 is missing
+    p2.expectNoMessage(Duration.ofMillis(500));
+    p1.expectNoMessage(Duration.ZERO);
+    // and once window 0 arrives, all three are generated, in order, and acknowledged
+    assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+    assertThat(p1.receiveMessage(Duration.ofSeconds(20)).isSuccess()).isTrue();
+    assertThat(p2.receiveMessage(Duration.ofSeconds(20)).isSuccess()).isTrue();
+    var all = broker.readAll(Topics.MOTION_WINDOWS);
+    assertThat(all.stream().filter(e -> e.getKey().startsWith(jobId + "/")))
+        .extracting(Map.Entry::getKey)
+        .containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
+    // with the same motion as windows sent in order
+    ActorRef<MotionSession.Command> ordered =
+        testKit.spawn(MotionSession.create("job-motion-2-ordered", deps));
+    for (int w = 0; w < 3; w++) {
+      assertThat(send(ordered, "job-motion-2-ordered", w, w == 2).isSuccess()).isTrue();
+    }
+    all = broker.readAll(Topics.MOTION_WINDOWS);
+    assertThat(motionOf(all, jobId, 2)).containsExactly(motionOf(all, "job-motion-2-ordered", 2));
   }
 
   @Test

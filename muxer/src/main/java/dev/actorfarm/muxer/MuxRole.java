@@ -11,6 +11,7 @@ import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.KafkaPartitionShards;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.kafka.ShardAsks;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -20,7 +21,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -28,7 +28,6 @@ import org.apache.pekko.kafka.ConsumerRebalanceEvent;
 import org.apache.pekko.kafka.Subscriptions;
 import org.apache.pekko.kafka.javadsl.Consumer;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.util.Timeout;
 
 /**
  * The mux role: Cluster Sharding of {@link MuxJob} with shards aligned to the {@code farm.segments}
@@ -62,14 +61,14 @@ public final class MuxRole {
                     .withMessageExtractor(
                         KafkaPartitionShards.<MuxJob.Command>extractor(settings.workPartitions()))
                     .withAllocationStrategy(
-                        new ExternalShardAllocationStrategy(
-                            system, typeName, Timeout.create(Duration.ofSeconds(5)))));
+                        KafkaPartitionShards.allocationStrategy(system, typeName)));
     ActorRef<ConsumerRebalanceEvent> listener =
         system.systemActorOf(
             KafkaPartitionShards.rebalanceListener(system, typeName),
             "mux-rebalance-listener",
             Props.empty());
     String source = settings.source("mux");
+    ShardAsks asks = ShardAsks.start(system, "mux-shard-asks");
     Consumer.DrainingControl<Done> plans =
         RoleStream.run(
             system,
@@ -84,6 +83,7 @@ public final class MuxRole {
             (plan, record) ->
                 ask(
                     system,
+                    asks,
                     shards,
                     plan.getSpec().getJobId(),
                     record.value(),
@@ -104,6 +104,7 @@ public final class MuxRole {
                 (segment, record) ->
                     ask(
                         system,
+                        asks,
                         shards,
                         segment.getHeader().getJobId(),
                         record.value(),
@@ -114,14 +115,16 @@ public final class MuxRole {
 
   private static java.util.concurrent.CompletionStage<Done> ask(
       ActorSystem<?> system,
+      ShardAsks asks,
       ActorRef<ShardingEnvelope<MuxJob.Command>> shards,
       String jobId,
       byte[] record,
       BiFunction<byte[], ActorRef<StatusReply<Done>>, MuxJob.Command> message) {
-    return AskPattern.askWithStatus(
-        shards,
-        replyTo -> new ShardingEnvelope<>(Topic.jobKey(jobId), message.apply(record, replyTo)),
-        ASK_TIMEOUT,
-        system.scheduler());
+    return asks.track(
+        AskPattern.askWithStatus(
+            shards,
+            replyTo -> new ShardingEnvelope<>(Topic.jobKey(jobId), message.apply(record, replyTo)),
+            ASK_TIMEOUT,
+            system.scheduler()));
   }
 }

@@ -189,6 +189,18 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
                 cropOnly));
   }
 
+  private void simulateLatency(int frames) throws java.io.IOException {
+    long ms = settings.render().simulatedLatencyPerFrame().toMillis() * frames;
+    if (ms > 0) {
+      try {
+        Thread.sleep(ms);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while rendering");
+      }
+    }
+  }
+
   private void encode(MotionWindow window, SourceState state, java.nio.file.Path file)
       throws java.io.IOException {
     int frames = window.getFrameCount();
@@ -206,6 +218,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
           throw new CancellationException("job " + window.getSpec().getJobId() + " was stopped");
         }
         int b = Math.min(batch, frames - start);
+        simulateLatency(b);
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
         float[] rendered;
         try {

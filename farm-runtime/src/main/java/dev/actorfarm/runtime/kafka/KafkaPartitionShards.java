@@ -7,13 +7,18 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.external.javadsl.ExternalShardAllocationClient;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.kafka.ConsumerRebalanceEvent;
 import org.apache.pekko.kafka.TopicPartitionsAssigned;
+import org.apache.pekko.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Shard allocation aligned with Kafka's partition assignment: the shard of a job is the Kafka
@@ -23,7 +28,46 @@ import org.apache.pekko.kafka.TopicPartitionsAssigned;
  */
 public final class KafkaPartitionShards {
 
+  private static final Logger log = LoggerFactory.getLogger(KafkaPartitionShards.class);
+
   private KafkaPartitionShards() {}
+
+  /**
+   * The shard allocation strategy of an entity type: Pekko's {@link
+   * ExternalShardAllocationStrategy} (a shard goes where the rebalance listener said its partition
+   * is consumed), except that no shard is moved while a member of the cluster is unreachable.
+   *
+   * <p>Why: when a node crashes, Kafka hands its partitions to a survivor after the consumer
+   * session timeout, usually before the split-brain resolver has downed and removed the dead
+   * member. The plain strategy then asks the coordinator to move the shard off the dead region, a
+   * hand-off that cannot complete, and every message for the shard waits for the hand-off timeout.
+   * Skipping the rebalance instead lets the coordinator drop the dead region's shards when the
+   * member is removed; the next message then allocates the shard at its partition's new consumer.
+   */
+  public static ExternalShardAllocationStrategy allocationStrategy(
+      ActorSystem<?> system, String typeKeyName) {
+    return new ExternalShardAllocationStrategy(
+        system, typeKeyName, Timeout.create(java.time.Duration.ofSeconds(5))) {
+      @Override
+      public scala.concurrent.Future<scala.collection.immutable.Set<String>> rebalance(
+          scala.collection.immutable.Map<
+                  org.apache.pekko.actor.ActorRef, scala.collection.immutable.IndexedSeq<String>>
+              current,
+          scala.collection.immutable.Set<String> inProgress) {
+        var state = Cluster.get(system).state();
+        boolean unstable =
+            !state.getUnreachable().isEmpty()
+                || java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
+                    .anyMatch(m -> m.status() == MemberStatus.down());
+        if (unstable) {
+          log.debug("{}: a member is unreachable or down; no shard moves now", typeKeyName);
+          return scala.concurrent.Future$.MODULE$.successful(
+              scala.collection.immutable.Set$.MODULE$.<String>empty());
+        }
+        return super.rebalance(current, inProgress);
+      }
+    };
+  }
 
   /** Maps an entity (a job id) to the shard named after its Kafka partition. */
   public static <M> ShardingMessageExtractor<ShardingEnvelope<M>, M> extractor(int partitions) {
