@@ -27,14 +27,7 @@ public final class CancelCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB", description = "Job id.")
   String jobId;
 
-  @Option(names = "--kafka", description = "Bootstrap servers of the farm's Kafka.")
-  String kafka;
-
-  @Option(
-      names = "--data-dir",
-      defaultValue = "farm-data",
-      description = "Data directory of an embedded farm (default ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @CommandLine.Mixin FarmConnection.Options farmOptions;
 
   @Option(
       names = "--blob-store",
@@ -46,7 +39,7 @@ public final class CancelCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    try (FarmConnection farm = FarmConnection.open(kafka, dataDir)) {
+    try (FarmConnection farm = farmOptions.open()) {
       var status = JobStates.snapshot(farm.bootstrap()).get(jobId);
       if (status.isEmpty()) {
         err.println("farm: error: no job " + jobId);
@@ -62,7 +55,8 @@ public final class CancelCommand implements Callable<Integer> {
       }
       FarmSettings settings =
           FarmSettings.create(
-              FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
+              FarmConfig.load(
+                  Map.of("actorfarm.data-dir", farmOptions.dataDir.toAbsolutePath().toString())));
       try (FarmKafka producer = new FarmKafka(farm.bootstrap())) {
         new JobClient(producer, null, settings.source("cli")).cancel(jobId, "cancelled by user");
       }

@@ -28,6 +28,24 @@ final class FarmConnection implements AutoCloseable {
     this.broker = broker;
   }
 
+  /** The options by which a command names the farm it talks to (a picocli mixin). */
+  static final class Options {
+    @picocli.CommandLine.Option(
+        names = "--kafka",
+        description = "Bootstrap servers of the farm's Kafka.")
+    String kafka;
+
+    @picocli.CommandLine.Option(
+        names = "--data-dir",
+        defaultValue = "farm-data",
+        description = "Data directory of an embedded farm (default ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    FarmConnection open() throws Exception {
+      return FarmConnection.open(kafka, dataDir);
+    }
+  }
+
   static FarmConnection open(String kafka, Path dataDir) throws Exception {
     if (kafka != null && !kafka.isBlank()) {
       return new FarmConnection(kafka, null);

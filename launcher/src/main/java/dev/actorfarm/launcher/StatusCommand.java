@@ -2,7 +2,6 @@ package dev.actorfarm.launcher;
 
 import dev.actorfarm.runtime.jobs.JobStates;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -12,7 +11,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code farm status [JOB]}: the state and progress of the farm's jobs. */
@@ -25,14 +23,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "JOB", description = "Job id (default: all jobs).")
   String jobId;
 
-  @Option(names = "--kafka", description = "Bootstrap servers of the farm's Kafka.")
-  String kafka;
-
-  @Option(
-      names = "--data-dir",
-      defaultValue = "farm-data",
-      description = "Data directory of an embedded farm (default ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @CommandLine.Mixin FarmConnection.Options farmOptions;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -44,7 +35,7 @@ public final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     JobStates states;
-    try (FarmConnection farm = FarmConnection.open(kafka, dataDir)) {
+    try (FarmConnection farm = farmOptions.open()) {
       states = JobStates.snapshot(farm.bootstrap());
     } catch (Exception e) {
       err.println("farm: error: " + e.getMessage());

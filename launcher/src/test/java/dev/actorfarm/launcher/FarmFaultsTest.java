@@ -90,18 +90,7 @@ class FarmFaultsTest {
 
   /** The reference job (same inputs and options as {@link ReferenceRender}), under its own id. */
   private static JobClient.Prepared referenceJob(String jobId) throws Exception {
-    return client()
-        .prepare(
-            new JobClient.Request(
-                ReferenceRender.ASTRONAUT,
-                ReferenceRender.NARRATION,
-                25,
-                0,
-                null,
-                false,
-                "actorfarm-reference@1.1.0",
-                21.12),
-            jobId);
+    return client().prepare(ReferenceRender.request(), jobId);
   }
 
   private static DecodedVideo output(JobEvent completed) throws Exception {

@@ -26,6 +26,8 @@ public final class ShardAsks {
 
   private static final Logger log = LoggerFactory.getLogger(ShardAsks.class);
 
+  private static final java.time.Duration RESEND_DELAY = java.time.Duration.ofSeconds(2);
+
   private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
 
   private ShardAsks() {}
@@ -39,7 +41,13 @@ public final class ShardAsks {
                 .onMessage(
                     ClusterEvent.MemberRemoved.class,
                     removed -> {
-                      asks.failAll(removed.member().address().toString());
+                      // Let sharding first drop its routes to the removed member's regions, so
+                      // that the asks sent again go to the shards' new homes.
+                      String member = removed.member().address().toString();
+                      system
+                          .scheduler()
+                          .scheduleOnce(
+                              RESEND_DELAY, () -> asks.failAll(member), system.executionContext());
                       return Behaviors.same();
                     })
                 .build(),
