@@ -28,6 +28,7 @@ final class ReferenceRender {
   static synchronized Result get() throws Exception {
     if (result == null) {
       Path dir = Files.createTempDirectory("actorfarm-reference");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(dir)));
       Path out = dir.resolve("out/example.mp4");
       StringWriter err = new StringWriter();
       CommandLine cli = new CommandLine(new Farm());
@@ -47,6 +48,14 @@ final class ReferenceRender {
       result = new Result(DecodedVideo.decode(out), err.toString(), dir.resolve("data"));
     }
     return result;
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a leftover temporary directory is harmless
+    }
   }
 
   /** The reference job as a submission: the options {@code farm render} uses by default. */
