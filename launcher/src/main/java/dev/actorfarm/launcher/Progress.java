@@ -19,6 +19,7 @@ final class Progress {
   private int totalFrames;
   private int lastDecile = -1;
   private String lastState = "";
+  private double firstSegmentSeconds = Double.NaN;
 
   /**
    * A display for a job of about {@code estimatedFrames}, of which {@code resumedFrames} were
@@ -37,6 +38,9 @@ final class Progress {
     }
     String state = e.getState().name();
     int done = e.getFramesDone();
+    if (Double.isNaN(firstSegmentSeconds) && done > resumedFrames) {
+      firstSegmentSeconds = (System.nanoTime() - startNanos) / 1e9;
+    }
     double fraction = totalFrames > 0 ? Math.min(1, done / (double) totalFrames) : 0;
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     int doneHere = done - resumedFrames;
@@ -74,6 +78,11 @@ final class Progress {
       }
     }
     lastState = state;
+  }
+
+  /** Seconds from the submission (or resumption) to the first segment reported; NaN: none yet. */
+  double firstSegmentSeconds() {
+    return firstSegmentSeconds;
   }
 
   void finish() {

@@ -163,6 +163,7 @@ public final class RenderCommand implements Callable<Integer> {
           "Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
       var previous = farm.jobs().get(job.jobId()).orElse(null);
       int resumedFrames = 0;
+      double[] firstSegment = {-1};
       JobEvent last;
       if (previous != null
           && previous.state() == JobState.COMPLETED
@@ -213,6 +214,7 @@ public final class RenderCommand implements Callable<Integer> {
           return EXIT_JOB_FAILED;
         }
         progress.finish();
+        firstSegment[0] = progress.firstSegmentSeconds();
       }
       if (last.getState() != JobState.COMPLETED) {
         err.println(
@@ -243,6 +245,13 @@ public final class RenderCommand implements Callable<Integer> {
           last.getTotalFrames(),
           wall,
           videoSeconds / wall);
+      if (firstSegment[0] >= 0 && last.getWallSeconds() > 0) {
+        err.printf(
+            Locale.ROOT,
+            "Farm: %.1f s from submission to the output, first segment after %.1f s%n",
+            last.getWallSeconds(),
+            firstSegment[0]);
+      }
       return 0;
     }
   }

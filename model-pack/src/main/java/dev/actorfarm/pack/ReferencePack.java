@@ -55,8 +55,17 @@ public final class ReferencePack {
 
   /** Writes the pack's graphs, manifest and README into {@code dir}. */
   public static void generate(Path dir) throws IOException {
+    generate(dir, CROP);
+  }
+
+  /**
+   * Writes a variant of the pack whose face crop (source encoder and renderer resolution) is {@code
+   * crop} pixels square instead of {@value ReferenceParameters#CROP}: what the benchmarks use to
+   * measure rendering at other resolutions. Its version says the crop, so it is another pack.
+   */
+  public static void generate(Path dir, int crop) throws IOException {
     Files.createDirectories(dir);
-    PackManifest m = manifest();
+    PackManifest m = manifest(crop);
     audioEncoder(m.audioEncoder()).write(dir.resolve(m.audioEncoder().file()), "log-mel encoder");
     motionGenerator(m.motionGenerator())
         .write(dir.resolve(m.motionGenerator().file()), "parametric AR motion generator");
@@ -74,6 +83,10 @@ public final class ReferencePack {
 
   /** The reference pack's manifest. */
   public static PackManifest manifest() {
+    return manifest(CROP);
+  }
+
+  private static PackManifest manifest(int crop) {
     List<Float> rest = new ArrayList<>();
     for (int i = 0; i < M; i++) {
       rest.add(0f);
@@ -81,7 +94,7 @@ public final class ReferencePack {
     return new PackManifest(
         PackManifest.FORMAT_VERSION,
         NAME,
-        VERSION,
+        crop == CROP ? VERSION : VERSION + "-crop" + crop,
         "Parametric reference pack: log-mel features, a hand-set autoregressive motion process,"
             + " a GridSample warping renderer. No learned weights.",
         FPS,
@@ -113,22 +126,22 @@ public final class ReferencePack {
             Map.of("motion", spec("motion", 1, WINDOW, M))),
         new PackManifest.SourceEncoder(
             "source_encoder.onnx",
-            CROP,
+            crop,
             CROP_SCALE,
             CROP_SHIFT_Y,
-            Map.of("image", spec("image", 1, 3, CROP, CROP)),
-            Map.of("appearance", spec("appearance", 1, 3, CROP, CROP))),
+            Map.of("image", spec("image", 1, 3, crop, crop)),
+            Map.of("appearance", spec("appearance", 1, 3, crop, crop))),
         new PackManifest.Renderer(
             "renderer.onnx",
             MAX_BATCH,
-            CROP,
-            CROP,
+            crop,
+            crop,
             Map.of(
-                "appearance", spec("appearance", 1, 3, CROP, CROP),
+                "appearance", spec("appearance", 1, 3, crop, crop),
                 "motion", spec("motion", -1, M)),
             Map.of(
-                "frames", spec("frames", -1, 3, CROP, CROP),
-                "grid", spec("grid", -1, CROP, CROP, 2))));
+                "frames", spec("frames", -1, 3, crop, crop),
+                "grid", spec("grid", -1, crop, crop, 2))));
   }
 
   private static TensorSpec spec(String name, long... shape) {

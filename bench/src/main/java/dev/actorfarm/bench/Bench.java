@@ -1,0 +1,180 @@
+package dev.actorfarm.bench;
+
+import dev.actorfarm.pack.ReferencePack;
+import dev.actorfarm.runtime.FarmConfig;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./farm bench}: measures the farm and writes the tables into {@code BENCHMARKS.md}.
+ *
+ * <ul>
+ *   <li>{@code stages}: each stage's cost in isolation;
+ *   <li>{@code naive}: the single-loop pipeline of the model repositories against the farm, same
+ *       input, same run, and the farm's efficiency against the bound the stage costs imply;
+ *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration.
+ * </ul>
+ */
+@Command(
+    name = "farm bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmark the farm; print the tables and write them into BENCHMARKS.md.")
+public final class Bench implements Callable<Integer> {
+
+  @Option(
+      names = "--sections",
+      split = ",",
+      defaultValue = "stages,naive,length",
+      description = "Sections to run (default ${DEFAULT-VALUE}).")
+  Set<String> sections;
+
+  @Option(
+      names = "--naive-seconds",
+      defaultValue = "60",
+      description = "Narration length of the naive-vs-farm run (default ${DEFAULT-VALUE}).")
+  double naiveSeconds;
+
+  @Option(
+      names = "--lengths",
+      split = ",",
+      defaultValue = "1,10,60",
+      description = "Job lengths in minutes of narration (default ${DEFAULT-VALUE}).")
+  List<Double> lengthsMinutes;
+
+  @Option(
+      names = "--length-size",
+      defaultValue = "256",
+      description = "Portrait side of the job-length runs, pixels (default ${DEFAULT-VALUE}).")
+  int lengthSize;
+
+  @Option(
+      names = "--work",
+      defaultValue = "target/bench-work",
+      description = "Working directory (inputs, data directories, logs).")
+  Path work;
+
+  @Option(
+      names = "--write",
+      defaultValue = "BENCHMARKS.md",
+      description = "File to write the tables into (between bench markers); '-' for none.")
+  String write;
+
+  static final Path PORTRAIT = Path.of("examples/astronaut.png");
+  static final Path NARRATION = Path.of("examples/narration.ogg");
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Bench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(PORTRAIT) || !Files.isRegularFile(NARRATION)) {
+      System.err.println("farm bench: run it from the repository root (examples/ not found)");
+      return 2;
+    }
+    work = work.toAbsolutePath();
+    Files.createDirectories(work);
+    Path packDir = work.resolve("packs/reference");
+    ModelPack pack = ReferencePack.ensure(packDir);
+    FarmSettings settings = FarmSettings.create(FarmConfig.load());
+    Report report = new Report(Machine.describe(), LocalDate.now().toString(), command());
+    StageCosts costs = null;
+    if (sections.contains("stages") || sections.contains("naive")) {
+      System.out.println("Stage costs:");
+      costs = StageCosts.measure(settings, pack, PORTRAIT, NARRATION, work);
+      report.stages(costs);
+    }
+    if (sections.contains("naive")) {
+      naive(report, costs, packDir);
+    }
+    if (sections.contains("length")) {
+      lengths(report, packDir);
+    }
+    String md = report.markdown();
+    System.out.println();
+    System.out.println(md);
+    if (!write.equals("-")) {
+      report.writeInto(Path.of(write));
+      System.out.println("Written into " + write);
+    }
+    return 0;
+  }
+
+  private String command() {
+    StringBuilder sb = new StringBuilder("./farm bench");
+    sb.append(" --sections ").append(String.join(",", sections));
+    if (sections.contains("naive")) {
+      sb.append(String.format(Locale.ROOT, " --naive-seconds %.0f", naiveSeconds));
+    }
+    if (sections.contains("length")) {
+      sb.append(" --lengths ");
+      List<String> l = new ArrayList<>();
+      lengthsMinutes.forEach(d -> l.add(trim(d)));
+      sb.append(String.join(",", l)).append(" --length-size ").append(lengthSize);
+    }
+    return sb.toString();
+  }
+
+  static String trim(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+  }
+
+  /** The naive pipeline and the farm on the same input, then the farm against its bound. */
+  private void naive(Report report, StageCosts costs, Path packDir) throws Exception {
+    Path audio = Inputs.loopedNarration(NARRATION, naiveSeconds, work.resolve("inputs"));
+    Path runs = work.resolve("naive");
+    Files.createDirectories(runs);
+    List<String> jvm = List.of("-Xmx4g");
+    System.out.println("Naive pipeline (" + trim(naiveSeconds) + " s) ...");
+    ChildRun naive =
+        ChildRun.run(
+            "naive",
+            runs.resolve("naive.log"),
+            jvm,
+            NaivePipeline.class.getName(),
+            List.of(
+                packDir.toString(),
+                PORTRAIT.toString(),
+                audio.toString(),
+                runs.resolve("naive.mp4").toString()));
+    System.out.println("Farm (" + trim(naiveSeconds) + " s) ...");
+    FarmRun farm = FarmRun.run("farm", runs, jvm, packDir, PORTRAIT, audio);
+    report.naive(naiveSeconds, naive, farm);
+    report.efficiency(costs, farm, Runtime.getRuntime().availableProcessors());
+  }
+
+  private void lengths(Report report, Path packDir) throws Exception {
+    Path portrait = Inputs.portrait(PORTRAIT, lengthSize, work.resolve("inputs"));
+    List<FarmRun> runs = new ArrayList<>();
+    for (double minutes : lengthsMinutes) {
+      Path audio = Inputs.loopedNarration(NARRATION, minutes * 60, work.resolve("inputs"));
+      System.out.println("Farm, " + trim(minutes) + " min ...");
+      runs.add(
+          FarmRun.run(
+              "length-" + trim(minutes) + "min",
+              work.resolve("length"),
+              List.of("-Xmx4g"),
+              packDir,
+              portrait,
+              audio));
+    }
+    report.lengths(lengthsMinutes, lengthSize, runs);
+  }
+
+  /** Reads a whole file, or "" when it is absent. */
+  static String read(Path file) throws java.io.IOException {
+    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+  }
+}

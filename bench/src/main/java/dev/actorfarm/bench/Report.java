@@ -1,0 +1,191 @@
+package dev.actorfarm.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** The benchmark's tables, as Markdown with the machine, date and command beside each. */
+final class Report {
+
+  private final String machine;
+  private final String date;
+  private final String command;
+  private final java.util.Map<String, StringBuilder> sections = new java.util.LinkedHashMap<>();
+  private StringBuilder md = new StringBuilder();
+
+  Report(String machine, String date, String command) {
+    this.machine = machine;
+    this.date = date;
+    this.command = command;
+  }
+
+  private void header(String key, String title) {
+    md = new StringBuilder();
+    sections.put(key, md);
+    md.append("\n### ").append(title).append("\n\n");
+    md.append("Machine: ").append(machine).append(". Date: ").append(date).append(".\n");
+    md.append("Command: `").append(command).append("`\n\n");
+  }
+
+  private void line(String format, Object... args) {
+    md.append(String.format(Locale.ROOT, format, args)).append('\n');
+  }
+
+  void stages(StageCosts costs) {
+    header("stages", "Stage costs in isolation");
+    line(
+        "Each stage alone on the example's inputs, one ORT thread per session, best of a few runs.");
+    line("");
+    line("| stage | setting | cost |");
+    line("|---|---|---|");
+    for (StageCosts.Cost c : costs.costs()) {
+      line("| %s | %s | %.3f ms per %s |", c.stage(), c.setting(), c.millis(), c.unit());
+    }
+  }
+
+  void naive(double seconds, ChildRun naive, FarmRun farm) {
+    header("naive", "Against the naive single-loop pipeline");
+    line(
+        "Same input (the example portrait, 512×512, and %.0f s of the example narration looped),"
+            + " same pack and classes, each in its own JVM with `-Xmx4g`. The naive pipeline is"
+            + " what the model repositories' inference scripts do (LivePortrait, JoyVASA, Hallo):"
+            + " decode all audio, compute all features, generate all motion, render every frame"
+            + " into a list, then encode it and add the sound track (`NaivePipeline`). Peak RSS"
+            + " is the kernel's VmHWM of the process.",
+        seconds);
+    line("");
+    line("| pipeline | process wall | peak RSS |");
+    line("|---|---|---|");
+    line("| naive single loop | %.1f s | %.0f MiB |", naive.wallSeconds(), naive.peakRssMib());
+    line(
+        "| farm (`farm render`, embedded) | %.1f s (%.1f s from submission) | %.0f MiB |",
+        farm.process().wallSeconds(), farm.farmWall(), farm.process().peakRssMib());
+    line("");
+    line(
+        "Naive ÷ farm: wall time **%.2f×**, peak memory **%.2f×**.",
+        naive.wallSeconds() / farm.process().wallSeconds(),
+        naive.peakRssMib() / farm.process().peakRssMib());
+  }
+
+  void efficiency(StageCosts c, FarmRun farm, int cores) {
+    header("efficiency", "Efficiency against the bound the stage costs imply");
+    int fps = 25;
+    int w = 50;
+    double frames = Math.round(farm.videoSeconds() * fps);
+    double windows = Math.ceil(frames / w);
+    double perFrame =
+        c.get("render (GridSample)", "256×256, batch 4")
+            + c.get("paste-back", "256 crop into 512×512")
+            + c.get("segment encode", "libopenh264, 512×512");
+    double motion = c.get("motion generation", w + "-frame window");
+    double audio = c.get("audio decode + encode", "16 kHz, log-mel");
+    double mux = c.get("mux", "stream copy + AAC");
+    double work =
+        frames * perFrame + windows * motion + farm.videoSeconds() * audio + windows * mux;
+    double spread = work / cores;
+    double chain =
+        farm.videoSeconds() * audio / windows + windows * motion + w * perFrame + windows * mux;
+    double bound = Math.max(spread, chain) / 1000;
+    line(
+        "Work of the %.0f s job (%.0f frames, %.0f windows) from the stage costs: %.0f frames ×"
+            + " %.2f ms (render at batch 4 + paste-back + encode) + %.0f windows × %.2f ms"
+            + " (motion) + %.0f s × %.2f ms (audio) + %.0f segments × %.2f ms (mux) = %.1f s of"
+            + " CPU. Lower bound on %d cores = max(work ÷ cores = %.1f s, the sequential chain"
+            + " — first window's audio, all motion windows, one window's render, the mux ="
+            + " %.1f s) = **%.1f s**.",
+        farm.videoSeconds(),
+        frames,
+        windows,
+        frames,
+        perFrame,
+        windows,
+        motion,
+        farm.videoSeconds(),
+        audio,
+        windows,
+        mux,
+        work / 1000,
+        cores,
+        spread / 1000,
+        chain / 1000,
+        bound);
+    line("");
+    line("| measure | value |");
+    line("|---|---|");
+    line("| farm wall, submission to output | %.1f s |", farm.farmWall());
+    line("| lower bound | %.1f s |", bound);
+    line("| efficiency (bound ÷ farm wall) | **%.2f** (target ≥ 0.85) |", bound / farm.farmWall());
+  }
+
+  void lengths(List<Double> minutes, int side, List<FarmRun> runs) {
+    header("length", "Job length");
+    line(
+        "`farm render` of the example portrait scaled to %d×%d with the example narration (21 s"
+            + " of synthesised speech with pauses) looped to each length; fresh data directory"
+            + " each, `-Xmx4g`.",
+        side, side);
+    line("");
+    line(
+        "| narration | frames | process wall | farm wall | farm wall per audio minute |"
+            + " peak RSS | first segment |");
+    line("|---|---|---|---|---|---|---|");
+    double minPer = Double.MAX_VALUE;
+    double maxPer = 0;
+    for (int i = 0; i < runs.size(); i++) {
+      FarmRun r = runs.get(i);
+      double per = r.farmWall() / (r.videoSeconds() / 60);
+      minPer = Math.min(minPer, per);
+      maxPer = Math.max(maxPer, per);
+      line(
+          "| %s min | %.0f | %.1f s | %.1f s | %.1f s | %.0f MiB | %.1f s |",
+          Bench.trim(minutes.get(i)),
+          r.videoSeconds() * 25,
+          r.process().wallSeconds(),
+          r.farmWall(),
+          per,
+          r.process().peakRssMib(),
+          r.firstSegment());
+    }
+    if (runs.size() > 1) {
+      FarmRun first = runs.get(0);
+      FarmRun last = runs.get(runs.size() - 1);
+      line("");
+      line(
+          "Spread of the wall time per audio minute: %.1f%% (target within 10%%). Peak RSS of"
+              + " the longest job ÷ the shortest: %.2f× (target ≤ 1.2×). Slowest first segment:"
+              + " %.1f s (target < 10 s).",
+          (maxPer / minPer - 1) * 100,
+          last.process().peakRssMib() / first.process().peakRssMib(),
+          runs.stream().mapToDouble(FarmRun::firstSegment).max().orElse(0));
+    }
+  }
+
+  String markdown() {
+    StringBuilder all = new StringBuilder();
+    sections.values().forEach(all::append);
+    return all.toString();
+  }
+
+  /**
+   * Writes each section run into {@code file}, replacing that section's earlier figures (between
+   * its markers) and keeping the others', or appending it.
+   */
+  void writeInto(Path file) throws java.io.IOException {
+    String text = Bench.read(file);
+    for (var e : sections.entrySet()) {
+      String begin = "<!-- bench:" + e.getKey() + " (written by ./farm bench) -->";
+      String end = "<!-- /bench:" + e.getKey() + " -->";
+      String block = begin + "\n" + e.getValue() + "\n" + end;
+      int b = text.indexOf(begin);
+      int x = text.indexOf(end);
+      if (b >= 0 && x > b) {
+        text = text.substring(0, b) + block + text.substring(x + end.length());
+      } else {
+        text = text + (text.endsWith("\n") ? "" : "\n") + "\n" + block + "\n";
+      }
+    }
+    Files.writeString(file, text, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,224 @@
+package dev.actorfarm.bench;
+
+import dev.actorfarm.audio.AudioDecoder;
+import dev.actorfarm.audio.AudioEncoderStage;
+import dev.actorfarm.audio.FeatureWindower;
+import dev.actorfarm.motion.MotionGeneratorStage;
+import dev.actorfarm.muxer.SegmentMuxer;
+import dev.actorfarm.pack.ReferencePack;
+import dev.actorfarm.render.FrameRenderer;
+import dev.actorfarm.render.Portraits;
+import dev.actorfarm.render.SegmentEncoder;
+import dev.actorfarm.render.SourceState;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.onnx.OnnxSessions;
+import dev.actorfarm.runtime.pack.ModelPack;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/**
+ * The cost of each stage in isolation, on the example's inputs, with the farm's own classes and
+ * settings (CPU execution provider, one ORT thread per session): what a window of work costs when
+ * nothing else runs.
+ */
+final class StageCosts {
+
+  /** One measured stage: {@code millis} per {@code unit}. */
+  record Cost(String stage, String setting, double millis, String unit) {}
+
+  private final List<Cost> costs = new ArrayList<>();
+  private final Map<String, Double> byKey = new LinkedHashMap<>();
+
+  List<Cost> costs() {
+    return costs;
+  }
+
+  /** A measured cost by {@code stage|setting}. */
+  double get(String stage, String setting) {
+    Double v = byKey.get(stage + "|" + setting);
+    if (v == null) {
+      throw new IllegalStateException("not measured: " + stage + " " + setting);
+    }
+    return v;
+  }
+
+  private void add(String stage, String setting, double millis, String unit) {
+    costs.add(new Cost(stage, setting, millis, unit));
+    byKey.put(stage + "|" + setting, millis);
+    System.out.printf(
+        java.util.Locale.ROOT, "  %-22s %-28s %9.3f ms per %s%n", stage, setting, millis, unit);
+  }
+
+  static StageCosts measure(
+      FarmSettings settings, ModelPack pack, Path portrait, Path narration, Path work)
+      throws Exception {
+    StageCosts c = new StageCosts();
+    c.audio(pack, narration);
+    c.motion(pack);
+    for (int crop : new int[] {256, 512}) {
+      ModelPack p = crop == pack.manifest().renderer().width() ? pack : variant(work, crop);
+      c.render(settings, p, portrait, crop, work, narration);
+    }
+    return c;
+  }
+
+  private static ModelPack variant(Path work, int crop) throws Exception {
+    Path dir = work.resolve("packs/reference-crop" + crop);
+    if (!Files.isRegularFile(dir.resolve(ModelPack.MANIFEST))) {
+      ReferencePack.generate(dir, crop);
+    }
+    return ModelPack.load(dir);
+  }
+
+  private void audio(ModelPack pack, Path narration) throws Exception {
+    var enc = pack.manifest().audioEncoder();
+    int w = pack.manifest().motionGenerator().windowFrames();
+    try (AudioEncoderStage encoder = new AudioEncoderStage(pack, "cpu", 1)) {
+      double best = Double.MAX_VALUE;
+      double seconds = 0;
+      for (int run = 0; run < 3; run++) {
+        long t0 = System.nanoTime();
+        FeatureWindower windower =
+            new FeatureWindower(
+                w,
+                enc.hopSamples(),
+                enc.lookBehindSamples(),
+                enc.lookAheadSamples(),
+                (index, chunk) -> {
+                  try {
+                    encoder.encode(chunk, w);
+                  } catch (ai.onnxruntime.OrtException e) {
+                    throw new java.io.IOException(e);
+                  }
+                });
+        long total = AudioDecoder.decode(narration, enc.sampleRate(), windower::accept);
+        int frames = (int) Math.round((double) total / enc.hopSamples());
+        windower.finish((frames + w - 1) / w);
+        seconds = (double) total / enc.sampleRate();
+        best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+      }
+      add("audio decode + encode", "16 kHz, log-mel", best / seconds, "audio second");
+    }
+  }
+
+  private void motion(ModelPack pack) throws Exception {
+    try (MotionGeneratorStage g = new MotionGeneratorStage(pack, "cpu", 1)) {
+      var spec = g.spec();
+      int w = spec.windowFrames();
+      int m = spec.motionDim();
+      Random rnd = new Random(1);
+      float[] features = new float[w * pack.manifest().audioEncoder().featureDim()];
+      for (int i = 0; i < features.length; i++) {
+        features[i] = (float) rnd.nextGaussian() - 5f;
+      }
+      float[] noise = new float[w * m];
+      for (int i = 0; i < noise.length; i++) {
+        noise[i] = (float) rnd.nextGaussian();
+      }
+      float[] context = g.initialContext();
+      float[] controls = {1f, 1f};
+      for (int i = 0; i < 20; i++) {
+        g.generate(features, context, noise, controls);
+      }
+      int n = 200;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        g.generate(features, context, noise, controls);
+      }
+      add("motion generation", w + "-frame window", (System.nanoTime() - t0) / 1e6 / n, "window");
+    }
+  }
+
+  private void render(
+      FarmSettings settings, ModelPack pack, Path portrait, int crop, Path work, Path narration)
+      throws Exception {
+    var spec = pack.manifest();
+    int m = spec.motionGenerator().motionDim();
+    try (FrameRenderer renderer = new FrameRenderer(pack, "cpu", 1);
+        var sourceEncoder = OnnxSessions.open(pack.file(spec.sourceEncoder().file()), "cpu", 1)) {
+      SourceState state =
+          SourceState.build(
+              Portraits.read(portrait), null, spec.sourceEncoder(), sourceEncoder, false);
+      float[] motion = new float[8 * m];
+      Random rnd = new Random(2);
+      for (int i = 0; i < motion.length; i++) {
+        motion[i] = (float) (0.1 * rnd.nextGaussian());
+      }
+      float[] rendered = null;
+      for (int batch : new int[] {1, 4, 8}) {
+        int frames = 48;
+        for (int i = 0; i < 3; i++) {
+          renderer.render(state, motion, batch, m);
+        }
+        long t0 = System.nanoTime();
+        for (int f = 0; f < frames; f += batch) {
+          rendered = renderer.render(state, motion, batch, m);
+        }
+        add(
+            "render (GridSample)",
+            crop + "×" + crop + ", batch " + batch,
+            (System.nanoTime() - t0) / 1e6 / frames,
+            "frame");
+      }
+      int w = state.outputWidth();
+      int h = state.outputHeight();
+      // Paste-back of the rendered crop into the portrait.
+      int frames = 50;
+      List<Mat> composited = new ArrayList<>();
+      long t0 = System.nanoTime();
+      for (int f = 0; f < frames; f++) {
+        composited.add(state.composite(rendered, f % 8));
+      }
+      add(
+          "paste-back",
+          crop + " crop into " + w + "×" + h,
+          (System.nanoTime() - t0) / 1e6 / frames,
+          "frame");
+      if (crop != 256) {
+        return;
+      }
+      // Segment encode: one 50-frame window, the farm's codec and bitrate.
+      FarmSettings.Render r = settings.render();
+      long bitrate = (long) (r.bitsPerMegapixel() * (w * (double) h) / 1e6);
+      Path segments = work.resolve("stage-segments");
+      Files.createDirectories(segments);
+      double best = Double.MAX_VALUE;
+      List<SegmentMuxer.Segment> list = new ArrayList<>();
+      for (int s = 0; s < 10; s++) {
+        Path file = segments.resolve(String.format("%06d.mp4", s));
+        long e0 = System.nanoTime();
+        try (SegmentEncoder enc =
+            new SegmentEncoder(file, w, h, spec.fps(), frames, r.videoCodec(), bitrate)) {
+          for (Mat frame : composited) {
+            enc.write(frame);
+          }
+        }
+        best = Math.min(best, (System.nanoTime() - e0) / 1e6 / frames);
+        list.add(new SegmentMuxer.Segment(file, s * frames, frames));
+      }
+      add("segment encode", r.videoCodec() + ", " + w + "×" + h, best, "frame");
+      // Mux: ten 2 s segments joined by stream copy with the narration encoded to AAC.
+      FarmSettings.Muxer mx = settings.muxer();
+      double bestMux = Double.MAX_VALUE;
+      for (int run = 0; run < 3; run++) {
+        long m0 = System.nanoTime();
+        SegmentMuxer.mux(
+            list,
+            narration,
+            segments.resolve("muxed.mp4"),
+            spec.fps(),
+            mx.audioSampleRate(),
+            mx.audioBitrate());
+        bestMux = Math.min(bestMux, (System.nanoTime() - m0) / 1e6 / list.size());
+      }
+      add("mux", "stream copy + AAC", bestMux, "segment (2 s)");
+      composited.forEach(Mat::close);
+    }
+  }
+}
