@@ -65,6 +65,10 @@ final class StageCosts {
       ModelPack p = crop == pack.manifest().renderer().width() ? pack : variant(work, crop);
       c.render(settings, p, portrait, crop, work, narration);
     }
+    int cores = Runtime.getRuntime().availableProcessors();
+    for (int threads = 1; threads <= cores; threads *= 2) {
+      c.window(settings, pack, portrait, work, threads);
+    }
     return c;
   }
 
@@ -135,6 +139,114 @@ final class StageCosts {
     }
   }
 
+  /**
+   * A render worker's whole per-frame work (render at batch 4, paste-back, encode into 50-frame
+   * segments) in {@code threads} threads at once, each with its own sessions: machine-wide
+   * milliseconds per frame. With as many threads as cores this is the best this machine can do.
+   */
+  private void window(FarmSettings settings, ModelPack pack, Path portrait, Path work, int threads)
+      throws Exception {
+    var spec = pack.manifest();
+    int m = spec.motionGenerator().motionDim();
+    int framesEach = 200;
+    FarmSettings.Render r = settings.render();
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads + 1);
+    List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      done.add(
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try (FrameRenderer renderer = new FrameRenderer(pack, "cpu", 1);
+                    var sourceEncoder =
+                        OnnxSessions.open(pack.file(spec.sourceEncoder().file()), "cpu", 1)) {
+                  SourceState state =
+                      SourceState.build(
+                          Portraits.read(portrait),
+                          null,
+                          spec.sourceEncoder(),
+                          sourceEncoder,
+                          false);
+                  float[] motion = new float[4 * m];
+                  int w = state.outputWidth();
+                  int h = state.outputHeight();
+                  long bitrate = (long) (r.bitsPerMegapixel() * (w * (double) h) / 1e6);
+                  Path dir = work.resolve("stage-window-" + id);
+                  Files.createDirectories(dir);
+                  // warm-up window, then the timed ones
+                  encodeFrames(renderer, state, motion, m, dir, spec.fps(), r, bitrate, 50);
+                  start.await();
+                  encodeFrames(renderer, state, motion, m, dir, spec.fps(), r, bitrate, framesEach);
+                } catch (Exception e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              },
+              java.util.concurrent.Executors.newSingleThreadExecutor()));
+    }
+    start.await();
+    long t0 = System.nanoTime();
+    java.util.concurrent.CompletableFuture.allOf(
+            done.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .join();
+    double ms = (System.nanoTime() - t0) / 1e6 / (framesEach * threads);
+    add(
+        "render worker, whole frame",
+        threads + (threads == 1 ? " worker" : " workers in parallel"),
+        ms,
+        "frame (machine-wide)");
+  }
+
+  private static void encodeFrames(
+      FrameRenderer renderer,
+      SourceState state,
+      float[] motion,
+      int m,
+      Path dir,
+      int fps,
+      FarmSettings.Render r,
+      long bitrate,
+      int frames)
+      throws Exception {
+    for (int start = 0; start < frames; start += 50) {
+      int n = Math.min(50, frames - start);
+      try (SegmentEncoder enc =
+          new SegmentEncoder(
+              dir.resolve("w.mp4"),
+              state.outputWidth(),
+              state.outputHeight(),
+              fps,
+              n,
+              r.videoCodec(),
+              bitrate)) {
+        for (int f = 0; f < n; f += 4) {
+          int b = Math.min(4, n - f);
+          for (int i = 0; i < b * m; i++) {
+            motion[i] = (float) (0.05 * Math.sin(start + f + i));
+          }
+          float[] rendered = renderer.render(state, motion, b, m);
+          for (int i = 0; i < b; i++) {
+            org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+            try {
+              enc.write(state.composite(rendered, i));
+            } finally {
+              scope.close();
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** One paste-back as the render worker does it: every native buffer freed at once. */
+  private static void compositeOnce(SourceState state, float[] rendered, int b) {
+    org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+    try {
+      state.composite(rendered, b);
+    } finally {
+      scope.close();
+    }
+  }
+
   private void render(
       FarmSettings settings, ModelPack pack, Path portrait, int crop, Path work, Path narration)
       throws Exception {
@@ -170,16 +282,23 @@ final class StageCosts {
       int h = state.outputHeight();
       // Paste-back of the rendered crop into the portrait.
       int frames = 50;
-      List<Mat> composited = new ArrayList<>();
+      for (int f = 0; f < 200; f++) {
+        compositeOnce(state, rendered, f % 8);
+      }
+      int timed = 400;
       long t0 = System.nanoTime();
-      for (int f = 0; f < frames; f++) {
-        composited.add(state.composite(rendered, f % 8));
+      for (int f = 0; f < timed; f++) {
+        compositeOnce(state, rendered, f % 8);
       }
       add(
           "paste-back",
           crop + " crop into " + w + "×" + h,
-          (System.nanoTime() - t0) / 1e6 / frames,
+          (System.nanoTime() - t0) / 1e6 / timed,
           "frame");
+      List<Mat> composited = new ArrayList<>();
+      for (int f = 0; f < frames; f++) {
+        composited.add(state.composite(rendered, f % 8));
+      }
       if (crop != 256) {
         return;
       }

@@ -16,6 +16,7 @@ import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.kafka.TopicReader;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -53,7 +54,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
   /** Messages of a job's assembly. */
   public sealed interface Command extends CborSerializable
-      permits PlanReady, SegmentReady, MuxFinished, Rebuilt {}
+      permits PlanReady, SegmentReady, Appended, Rebuilt {}
 
   /** The job's plan is known (a serialized {@link JobPlan}). */
   public record PlanReady(byte[] planRecord, ActorRef<StatusReply<Done>> replyTo)
@@ -63,7 +64,8 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   public record SegmentReady(byte[] segmentRecord, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  private record MuxFinished(BlobRef output, Throwable failure) implements Command {}
+  /** The prefix up to {@code windows} is in the output; {@code output}: the finished file. */
+  private record Appended(int windows, BlobRef output, Throwable failure) implements Command {}
 
   private record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
       implements Command {}
@@ -84,8 +86,12 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private final TreeMap<Integer, SegmentRendered> segments = new TreeMap<>();
   private JobPlan plan;
   private int framesDone;
-  private boolean muxing;
   private boolean finished;
+  private int appendedWindows;
+  private boolean appending;
+  private SegmentMuxer.Session session;
+  private Path partial;
+  private CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
 
   /** The entity of {@code jobId}: rebuilds its state from the topics, then assembles. */
   public static Behavior<Command> create(String jobId, Deps deps) {
@@ -163,7 +169,13 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
     return newReceiveBuilder()
         .onMessage(PlanReady.class, this::onPlanReady)
         .onMessage(SegmentReady.class, this::onSegmentReady)
-        .onMessage(MuxFinished.class, this::onMuxFinished)
+        .onMessage(Appended.class, this::onAppended)
+        .onSignal(
+            org.apache.pekko.actor.typed.PostStop.class,
+            signal -> {
+              abortOutput();
+              return this;
+            })
         .build();
   }
 
@@ -212,71 +224,123 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
     return true;
   }
 
+  /**
+   * Appends the segments that extend the contiguous prefix to the output being assembled, off the
+   * actor; once the last window is in, finishes the file and renames it into place. One append runs
+   * at a time; {@link Appended} reports it back.
+   */
   private void maybeMux() {
-    if (plan == null || muxing || finished || segments.size() < plan.getTotalWindows()) {
+    if (plan == null || appending || finished) {
       return;
     }
     if (deps.jobs().isStopped(jobId)) {
       finished = true;
+      abortOutput();
       return;
     }
-    muxing = true;
-    kafka.jobEvent(
-        jobId,
-        source,
-        JobEvent.newBuilder()
-            .setState(JobState.MUXING)
-            .setFramesDone(framesDone)
-            .setTotalFrames(plan.getTotalFrames()));
-    List<SegmentMuxer.Segment> ordered = new ArrayList<>();
-    int expectedFirst = 0;
-    for (SegmentRendered s : segments.values()) {
-      ordered.add(
-          new SegmentMuxer.Segment(
-              blobs.resolve(s.getSegment().getUri()), s.getFirstFrame(), s.getFrameCount()));
-      if (s.getFirstFrame() != expectedFirst) {
-        getContext()
-            .getSelf()
-            .tell(
-                new MuxFinished(
-                    null,
-                    new IllegalStateException(
-                        "segment of window "
-                            + s.getWindowIndex()
-                            + " starts at frame "
-                            + s.getFirstFrame()
-                            + ", expected "
-                            + expectedFirst)));
-        return;
-      }
-      expectedFirst += s.getFrameCount();
+    List<SegmentRendered> run = new ArrayList<>();
+    int next = appendedWindows;
+    while (segments.containsKey(next)) {
+      run.add(segments.get(next));
+      next++;
     }
+    if (run.isEmpty()) {
+      return;
+    }
+    boolean last = next >= plan.getTotalWindows();
+    if (last) {
+      kafka.jobEvent(
+          jobId,
+          source,
+          JobEvent.newBuilder()
+              .setState(JobState.MUXING)
+              .setFramesDone(framesDone)
+              .setTotalFrames(plan.getTotalFrames()));
+    }
+    appending = true;
+    int upTo = next;
     JobPlan p = plan;
     FarmSettings.Muxer settings = deps.settings().muxer();
     CompletableFuture<BlobRef> done =
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return blobs.write(
-                    outputPath(jobId),
-                    tmp ->
-                        SegmentMuxer.mux(
-                            ordered,
-                            blobs.open(p.getSpec().getAudio()),
-                            tmp,
-                            p.getSpec().getOptions().getFps(),
-                            settings.audioSampleRate(),
-                            settings.audioBitrate()));
+                if (session == null) {
+                  Path target = blobs.resolve(BlobStore.SCHEME + outputPath(jobId));
+                  Files.createDirectories(target.getParent());
+                  partial = Files.createTempFile(target.getParent(), ".tmp-", "-output.mp4");
+                  session =
+                      SegmentMuxer.Session.open(
+                          blobs.resolve(run.get(0).getSegment().getUri()),
+                          blobs.open(p.getSpec().getAudio()),
+                          partial,
+                          p.getSpec().getOptions().getFps(),
+                          settings.audioSampleRate(),
+                          settings.audioBitrate());
+                }
+                for (SegmentRendered s : run) {
+                  session.append(
+                      new SegmentMuxer.Segment(
+                          blobs.resolve(s.getSegment().getUri()),
+                          s.getFirstFrame(),
+                          s.getFrameCount()));
+                }
+                if (!last) {
+                  return null;
+                }
+                session.finish();
+                BlobStore.moveAtomically(
+                    partial, blobs.resolve(BlobStore.SCHEME + outputPath(jobId)));
+                return blobs.ref(outputPath(jobId));
               } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
             },
             deps.blocking());
-    getContext().pipeToSelf(done, MuxFinished::new);
+    inFlight = done;
+    getContext().pipeToSelf(done, (output, error) -> new Appended(upTo, output, error));
   }
 
-  private Behavior<Command> onMuxFinished(MuxFinished msg) {
+  private Behavior<Command> onAppended(Appended msg) {
+    appending = false;
+    if (msg.failure() != null) {
+      return finish(null, msg.failure());
+    }
+    appendedWindows = msg.windows();
+    if (msg.output() != null) {
+      session = null;
+      return finish(msg.output(), null);
+    }
+    maybeMux();
+    return this;
+  }
+
+  /** Drops the output being assembled, once the append in flight (if any) has returned. */
+  private void abortOutput() {
+    SegmentMuxer.Session open = session;
+    Path file = partial;
+    session = null;
+    partial = null;
+    inFlight.whenComplete(
+        (x, e) -> {
+          if (open != null) {
+            open.close();
+          }
+          if (file != null) {
+            try {
+              Files.deleteIfExists(file);
+            } catch (java.io.IOException ex) {
+              log.debug("Cannot remove {}", file, ex);
+            }
+          }
+        });
+  }
+
+  private Behavior<Command> finish(BlobRef output, Throwable failure) {
     finished = true;
+    if (failure != null) {
+      abortOutput();
+    }
     if (deps.jobs().isStopped(jobId)) {
       // Cancelled while muxing: the node's cancel handler removed the job's files; make sure the
       // output written since does not outlive it.
@@ -287,9 +351,9 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       }
       return this;
     }
-    if (msg.failure() != null) {
+    if (failure != null) {
       deps.jobs().markFailed(jobId, "mux failed");
-      kafka.jobFailed(jobId, source, "mux failed: " + RoleStream.describe(msg.failure()));
+      kafka.jobFailed(jobId, source, "mux failed: " + RoleStream.describe(failure));
     } else {
       kafka.jobEvent(
           jobId,
@@ -298,7 +362,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
               .setState(JobState.COMPLETED)
               .setFramesDone(framesDone)
               .setTotalFrames(plan.getTotalFrames())
-              .setOutput(msg.output())
+              .setOutput(output)
               .setWallSeconds(
                   (System.currentTimeMillis() - plan.getSpec().getSubmittedMs()) / 1e3));
     }

@@ -18,7 +18,8 @@ import org.bytedeco.javacv.FrameRecorder;
 /**
  * Joins a job's segments, in window order, into one MP4 by stream copy (no re-encode) and adds the
  * narration as AAC. Segments are opened one at a time and audio is written up to the end of each
- * segment before the next is opened, so the muxer's memory does not grow with job length.
+ * segment before the next is opened, so the muxer's memory does not grow with job length; a {@link
+ * Session} does this incrementally, while the later windows are still rendering.
  */
 public final class SegmentMuxer {
 
@@ -48,54 +49,152 @@ public final class SegmentMuxer {
     if (segments.isEmpty()) {
       throw new IOException("no segments to mux");
     }
-    long packets = 0;
-    FFmpegFrameGrabber first = open(segments.get(0).file());
-    FFmpegFrameGrabber narration = new FFmpegFrameGrabber(audio.toFile());
-    FFmpegFrameRecorder recorder = null;
+    Session session =
+        Session.open(segments.get(0).file(), audio, output, fps, audioSampleRate, audioBitrate);
     try {
-      narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
-      narration.setSampleRate(audioSampleRate);
-      int channels;
-      try {
-        narration.start();
-        channels = Math.min(2, Math.max(1, narration.getAudioChannels()));
-        narration.stop();
-        narration.setAudioChannels(channels);
-        narration.start();
-      } catch (FrameGrabber.Exception e) {
-        throw new IOException("cannot decode the narration: " + e.getMessage(), e);
+      for (Segment seg : segments) {
+        session.append(seg);
       }
-      recorder =
-          new FFmpegFrameRecorder(
-              output.toFile(), first.getImageWidth(), first.getImageHeight(), channels);
-      recorder.setFormat("mp4");
-      recorder.setOption("movflags", "+faststart");
-      recorder.setFrameRate(fps);
-      recorder.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
-      recorder.setAudioBitrate(audioBitrate);
-      recorder.setSampleRate(audioSampleRate);
-      recorder.setAudioChannels(channels);
-      recorder.start(first.getFormatContext());
-      AudioCursor cursor = new AudioCursor(narration, recorder, audioSampleRate, channels);
-      for (int i = 0; i < segments.size(); i++) {
-        Segment seg = segments.get(i);
-        FFmpegFrameGrabber grabber = i == 0 ? first : open(seg.file());
+      return session.finish();
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * An output being assembled segment by segment, as the contiguous prefix of a job's windows
+   * grows: each {@link #append} copies one segment's packets and encodes the narration up to its
+   * end, so that when the last segment arrives only it and the container's index remain to be
+   * written. Not thread-safe: one caller at a time.
+   */
+  public static final class Session implements AutoCloseable {
+    private final FFmpegFrameGrabber first;
+    private final FFmpegFrameGrabber narration;
+    private final FFmpegFrameRecorder recorder;
+    private final AudioCursor cursor;
+    private final Path output;
+    private final int fps;
+    private long packets;
+    private int nextFrame;
+    private boolean closed;
+
+    private Session(
+        FFmpegFrameGrabber first,
+        FFmpegFrameGrabber narration,
+        FFmpegFrameRecorder recorder,
+        AudioCursor cursor,
+        Path output,
+        int fps) {
+      this.first = first;
+      this.narration = narration;
+      this.recorder = recorder;
+      this.cursor = cursor;
+      this.output = output;
+      this.fps = fps;
+    }
+
+    /**
+     * Starts {@code output} with the stream parameters of {@code firstSegment} (every segment of a
+     * job shares them) and the narration {@code audio}.
+     */
+    public static Session open(
+        Path firstSegment, Path audio, Path output, int fps, int audioSampleRate, int audioBitrate)
+        throws IOException {
+      FFmpegFrameGrabber first = SegmentMuxer.open(firstSegment);
+      FFmpegFrameGrabber narration = new FFmpegFrameGrabber(audio.toFile());
+      FFmpegFrameRecorder recorder = null;
+      try {
+        narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
+        narration.setSampleRate(audioSampleRate);
+        int channels;
+        try {
+          narration.start();
+          channels = Math.min(2, Math.max(1, narration.getAudioChannels()));
+          narration.stop();
+          narration.setAudioChannels(channels);
+          narration.start();
+        } catch (FrameGrabber.Exception e) {
+          throw new IOException("cannot decode the narration: " + e.getMessage(), e);
+        }
+        recorder =
+            new FFmpegFrameRecorder(
+                output.toFile(), first.getImageWidth(), first.getImageHeight(), channels);
+        recorder.setFormat("mp4");
+        recorder.setOption("movflags", "+faststart");
+        recorder.setFrameRate(fps);
+        recorder.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
+        recorder.setAudioBitrate(audioBitrate);
+        recorder.setSampleRate(audioSampleRate);
+        recorder.setAudioChannels(channels);
+        recorder.start(first.getFormatContext());
+        return new Session(
+            first,
+            narration,
+            recorder,
+            new AudioCursor(narration, recorder, audioSampleRate, channels),
+            output,
+            fps);
+      } catch (FrameRecorder.Exception | RuntimeException e) {
+        closeQuietly(recorder);
+        closeQuietly(first);
+        closeQuietly(narration);
+        throw new IOException("cannot start " + output.getFileName() + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        closeQuietly(recorder);
+        closeQuietly(first);
+        closeQuietly(narration);
+        throw e;
+      }
+    }
+
+    /** Appends the next segment (it must start where the previous one ended). */
+    public void append(Segment seg) throws IOException {
+      if (seg.firstFrame() != nextFrame) {
+        throw new IOException(
+            "segment "
+                + seg.file().getFileName()
+                + " starts at frame "
+                + seg.firstFrame()
+                + ", expected "
+                + nextFrame);
+      }
+      try {
+        FFmpegFrameGrabber grabber = packets == 0 ? first : SegmentMuxer.open(seg.file());
         try {
           packets += copyVideo(grabber, recorder, seg, fps);
         } finally {
-          if (i != 0) {
+          if (grabber != first) {
             grabber.close();
           }
         }
-        double end = (seg.firstFrame() + seg.frameCount()) / (double) fps;
-        cursor.writeUntil(i == segments.size() - 1 ? Double.POSITIVE_INFINITY : end);
+        nextFrame += seg.frameCount();
+        cursor.writeUntil(nextFrame / (double) fps);
+      } catch (FrameRecorder.Exception | FrameGrabber.Exception e) {
+        throw new IOException("cannot mux " + output.getFileName() + ": " + e.getMessage(), e);
       }
-      cursor.flush();
-      recorder.stop();
-      return packets;
-    } catch (FrameRecorder.Exception | FrameGrabber.Exception e) {
-      throw new IOException("cannot mux " + output.getFileName() + ": " + e.getMessage(), e);
-    } finally {
+    }
+
+    /** Writes the rest of the narration and closes the file; returns the video packets written. */
+    public long finish() throws IOException {
+      try {
+        cursor.writeUntil(Double.POSITIVE_INFINITY);
+        cursor.flush();
+        recorder.stop();
+        return packets;
+      } catch (FrameRecorder.Exception | FrameGrabber.Exception e) {
+        throw new IOException("cannot mux " + output.getFileName() + ": " + e.getMessage(), e);
+      } finally {
+        close();
+      }
+    }
+
+    /** Releases the encoders and files (an unfinished output is left incomplete). */
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
       closeQuietly(recorder);
       closeQuietly(first);
       closeQuietly(narration);

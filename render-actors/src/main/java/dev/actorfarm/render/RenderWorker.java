@@ -27,6 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.opencv_core.Mat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,7 +140,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     } else {
       log.info("Rendering {} window {}", jobId, window.getWindowIndex());
       SourceState state = sourceState(spec);
-      segment = blobs.write(path, tmp -> encode(window, state, tmp));
+      long[] timing = new long[3];
+      segment = blobs.write(path, tmp -> encode(window, state, tmp, timing));
       if (jobs.isStopped(jobId)) {
         // Cancelled while this window rendered: the node's cancel handler may already have
         // removed the job's folder; this segment must not outlive it.
@@ -147,11 +149,15 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         throw new CancellationException("job " + jobId + " was stopped");
       }
       log.info(
-          "Rendered {} window {} ({} frames) in {} s",
+          "Rendered {} window {} ({} frames) in {} s (render {} ms, paste-back {} ms, encode {}"
+              + " ms)",
           jobId,
           window.getWindowIndex(),
           window.getFrameCount(),
-          String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9));
+          String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9),
+          timing[0] / 1_000_000,
+          timing[1] / 1_000_000,
+          timing[2] / 1_000_000);
     }
     return SegmentRendered.newBuilder()
         .setHeader(
@@ -201,7 +207,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     }
   }
 
-  private void encode(MotionWindow window, SourceState state, java.nio.file.Path file)
+  /** Renders, pastes back and encodes the window; adds ns spent to {@code timing} (r, p, e). */
+  private void encode(
+      MotionWindow window, SourceState state, java.nio.file.Path file, long[] timing)
       throws java.io.IOException {
     int frames = window.getFrameCount();
     int m = Tensors.dim(window.getMotion(), 1);
@@ -222,7 +230,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
         float[] rendered;
         try {
+          long r0 = System.nanoTime();
           rendered = renderer.render(state, slice, b, m);
+          timing[0] += System.nanoTime() - r0;
         } catch (ai.onnxruntime.OrtException e) {
           throw new java.io.IOException("renderer failed: " + e.getMessage(), e);
         }
@@ -231,7 +241,12 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
           // job would otherwise hold native memory in proportion to the frames rendered.
           PointerScope frameScope = new PointerScope();
           try {
-            encoder.write(state.composite(rendered, i));
+            long p0 = System.nanoTime();
+            Mat frame = state.composite(rendered, i);
+            long e0 = System.nanoTime();
+            encoder.write(frame);
+            timing[1] += e0 - p0;
+            timing[2] += System.nanoTime() - e0;
           } finally {
             frameScope.close();
           }

@@ -188,17 +188,13 @@ public final class SourceState {
     int s = cropSize;
     int plane = s * s;
     int base = b * 3 * plane;
-    Mat frame = new Mat(s, s, opencv_core.CV_32FC3);
-    FloatIndexer idx = frame.createIndexer();
-    for (int y = 0; y < s; y++) {
-      for (int x = 0; x < s; x++) {
-        int p = y * s + x;
-        idx.put(y, x, 0, frames[base + 2 * plane + p]);
-        idx.put(y, x, 1, frames[base + plane + p]);
-        idx.put(y, x, 2, frames[base + p]);
-      }
-    }
-    idx.close();
+    // Planar RGB to interleaved BGR: three bulk copies and one merge (a per-pixel indexer loop
+    // here cost more than the renderer itself at 512×512).
+    Mat blue = plane(frames, base + 2 * plane, s);
+    Mat green = plane(frames, base + plane, s);
+    Mat red = plane(frames, base, s);
+    Mat frame = new Mat();
+    opencv_core.merge(new org.bytedeco.opencv.opencv_core.MatVector(blue, green, red), frame);
     Mat out = new Mat();
     if (cropOnly) {
       frame.convertTo(out, opencv_core.CV_8UC3, 255, 0);
@@ -221,6 +217,12 @@ public final class SourceState {
     Mat target = new Mat(out, roi);
     diff.convertTo(target, opencv_core.CV_8UC3, 255, 0);
     return out;
+  }
+
+  private static Mat plane(float[] values, int offset, int s) {
+    Mat m = new Mat(s, s, opencv_core.CV_32FC1);
+    new org.bytedeco.javacpp.FloatPointer(m.data()).put(values, offset, s * s);
+    return m;
   }
 
   public int outputWidth() {
