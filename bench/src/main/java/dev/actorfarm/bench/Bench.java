@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
  * <ul>
  *   <li>{@code stages}: each stage's cost in isolation;
  *   <li>{@code naive}: the single-loop pipeline of the model repositories against the farm, same
- *       input, same run, and the farm's efficiency against the bound the stage costs imply;
- *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration.
+ *       input, same run;
+ *   <li>{@code efficiency}: the farm against the bound the stage costs imply on this many cores;
+ *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration;
+ *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers.
  * </ul>
  */
 @Command(
@@ -36,7 +38,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,length",
+      defaultValue = "stages,naive,efficiency,length,workers",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -45,6 +47,25 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "60",
       description = "Narration length of the naive-vs-farm run (default ${DEFAULT-VALUE}).")
   double naiveSeconds;
+
+  @Option(
+      names = "--efficiency-seconds",
+      defaultValue = "300",
+      description = "Narration length of the efficiency run at 512×512 (default ${DEFAULT-VALUE}).")
+  double efficiencySeconds;
+
+  @Option(
+      names = "--workers",
+      split = ",",
+      defaultValue = "1,2,4,8,16",
+      description = "Simulated GPU render workers to scale over (default ${DEFAULT-VALUE}).")
+  List<Integer> workers;
+
+  @Option(
+      names = "--worker-latency",
+      defaultValue = "10",
+      description = "Simulated render cost per frame, ms (default ${DEFAULT-VALUE}).")
+  int workerLatencyMs;
 
   @Option(
       names = "--lengths",
@@ -91,16 +112,28 @@ public final class Bench implements Callable<Integer> {
     FarmSettings settings = FarmSettings.create(FarmConfig.load());
     Report report = new Report(Machine.describe(), LocalDate.now().toString(), command());
     StageCosts costs = null;
-    if (sections.contains("stages") || sections.contains("naive")) {
+    if (sections.contains("stages")
+        || sections.contains("naive")
+        || sections.contains("efficiency")) {
       System.out.println("Stage costs:");
       costs = StageCosts.measure(settings, pack, PORTRAIT, NARRATION, work);
       report.stages(costs);
     }
     if (sections.contains("naive")) {
-      naive(report, costs, packDir);
+      naive(report, packDir);
+    }
+    if (sections.contains("efficiency")) {
+      Path audio = Inputs.loopedNarration(NARRATION, efficiencySeconds, work.resolve("inputs"));
+      System.out.println("Farm, efficiency run (" + trim(efficiencySeconds) + " s) ...");
+      FarmRun farm =
+          FarmRun.run("efficiency", work.resolve("efficiency"), FARM_JVM, packDir, PORTRAIT, audio);
+      report.efficiency(costs, farm, Runtime.getRuntime().availableProcessors());
     }
     if (sections.contains("length")) {
       lengths(report, packDir);
+    }
+    if (sections.contains("workers")) {
+      workers(report, packDir);
     }
     String md = report.markdown();
     System.out.println();
@@ -118,6 +151,15 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("naive")) {
       sb.append(String.format(Locale.ROOT, " --naive-seconds %.0f", naiveSeconds));
     }
+    if (sections.contains("efficiency")) {
+      sb.append(String.format(Locale.ROOT, " --efficiency-seconds %.0f", efficiencySeconds));
+    }
+    if (sections.contains("workers")) {
+      List<String> l = new ArrayList<>();
+      workers.forEach(n -> l.add(String.valueOf(n)));
+      sb.append(" --workers ").append(String.join(",", l));
+      sb.append(" --worker-latency ").append(workerLatencyMs);
+    }
     if (sections.contains("length")) {
       sb.append(" --lengths ");
       List<String> l = new ArrayList<>();
@@ -131,18 +173,21 @@ public final class Bench implements Callable<Integer> {
     return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
   }
 
-  /** The naive pipeline and the farm on the same input, then the farm against its bound. */
-  private void naive(Report report, StageCosts costs, Path packDir) throws Exception {
+  /** JVM options of every farm run: those `./farm` gives the launcher. */
+  static final List<String> FARM_JVM = List.of("-Xmx2g", "-XX:TieredStopAtLevel=1");
+
+  /** The naive pipeline and the farm on the same input. */
+  private void naive(Report report, Path packDir) throws Exception {
     Path audio = Inputs.loopedNarration(NARRATION, naiveSeconds, work.resolve("inputs"));
     Path runs = work.resolve("naive");
     Files.createDirectories(runs);
-    List<String> jvm = List.of("-Xmx4g");
     System.out.println("Naive pipeline (" + trim(naiveSeconds) + " s) ...");
     ChildRun naive =
         ChildRun.run(
             "naive",
             runs.resolve("naive.log"),
-            jvm,
+            // the naive pipeline holds every frame: it needs the larger heap
+            List.of("-Xmx4g"),
             NaivePipeline.class.getName(),
             List.of(
                 packDir.toString(),
@@ -150,9 +195,30 @@ public final class Bench implements Callable<Integer> {
                 audio.toString(),
                 runs.resolve("naive.mp4").toString()));
     System.out.println("Farm (" + trim(naiveSeconds) + " s) ...");
-    FarmRun farm = FarmRun.run("farm", runs, jvm, packDir, PORTRAIT, audio);
+    FarmRun farm = FarmRun.run("farm", runs, FARM_JVM, packDir, PORTRAIT, audio);
     report.naive(naiveSeconds, naive, farm);
-    report.efficiency(costs, farm, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * Simulated GPU workers: the render stage replaced by a fixed latency per frame and a tiny
+   * placeholder segment, on one node with 1..16 workers; everything else (Kafka, the motion entity,
+   * the render consumer, the muxer) is the real farm. Each run has 20 windows per worker.
+   */
+  private void workers(Report report, Path packDir) throws Exception {
+    Path portrait = Inputs.portrait(PORTRAIT, 256, work.resolve("inputs"));
+    List<FarmRun> runs = new ArrayList<>();
+    for (int n : workers) {
+      double seconds = 20 * n * 2;
+      Path audio = Inputs.loopedNarration(NARRATION, seconds, work.resolve("inputs"));
+      System.out.println("Farm, " + n + " simulated workers ...");
+      List<String> jvm = new ArrayList<>(FARM_JVM);
+      jvm.add("-Dactorfarm.render.simulate-only=true");
+      jvm.add("-Dactorfarm.render.simulated-latency-per-frame=" + workerLatencyMs + "ms");
+      jvm.add("-Dactorfarm.render.workers=" + n);
+      jvm.add("-Dactorfarm.blocking-dispatcher.thread-pool-executor.fixed-pool-size=" + (n + 8));
+      runs.add(FarmRun.run("workers-" + n, work.resolve("workers"), jvm, packDir, portrait, audio));
+    }
+    report.workers(workers, workerLatencyMs, runs);
   }
 
   private void lengths(Report report, Path packDir) throws Exception {
@@ -165,7 +231,7 @@ public final class Bench implements Callable<Integer> {
           FarmRun.run(
               "length-" + trim(minutes) + "min",
               work.resolve("length"),
-              List.of("-Xmx4g"),
+              FARM_JVM,
               packDir,
               portrait,
               audio));

@@ -50,7 +50,9 @@ public record FarmSettings(
 
   /**
    * Render node settings. {@code simulatedLatencyPerFrame} adds a fixed cost to every frame, for
-   * tests and benchmarks that need windows of a known duration (a slower model, a GPU worker).
+   * tests and benchmarks that need windows of a known duration (a slower model, a GPU worker);
+   * {@code simulateOnly} replaces the rendering itself by that cost and a tiny placeholder segment
+   * (the worker-scaling benchmark's simulated GPU workers).
    */
   public record Render(
       int workers,
@@ -58,7 +60,8 @@ public record FarmSettings(
       String videoCodec,
       long bitsPerMegapixel,
       int sourceCacheSize,
-      Duration simulatedLatencyPerFrame) {}
+      Duration simulatedLatencyPerFrame,
+      boolean simulateOnly) {}
 
   /** Muxer settings. */
   public record Muxer(int audioBitrate, int audioSampleRate) {}
@@ -102,7 +105,8 @@ public record FarmSettings(
             c.getString("render.video-codec"),
             c.getLong("render.bits-per-megapixel"),
             c.getInt("render.source-cache-size"),
-            c.getDuration("render.simulated-latency-per-frame")),
+            c.getDuration("render.simulated-latency-per-frame"),
+            c.getBoolean("render.simulate-only")),
         new Muxer(c.getInt("muxer.audio-bitrate"), c.getInt("muxer.audio-sample-rate")));
   }
 

@@ -137,6 +137,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     BlobRef segment;
     if (Files.isRegularFile(blobs.resolve(BlobStore.SCHEME + path))) {
       segment = blobs.ref(path);
+    } else if (settings.render().simulateOnly()) {
+      segment = blobs.write(path, tmp -> simulate(window, tmp));
     } else {
       log.info("Rendering {} window {}", jobId, window.getWindowIndex());
       SourceState state = sourceState(spec);
@@ -193,6 +195,27 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
                 pack.manifest().sourceEncoder(),
                 sourceEncoder,
                 cropOnly));
+  }
+
+  /** A simulated GPU worker: the configured latency per frame, then a tiny placeholder segment. */
+  private void simulate(MotionWindow window, java.nio.file.Path file) throws java.io.IOException {
+    int frames = window.getFrameCount();
+    simulateLatency(frames);
+    try (SegmentEncoder encoder =
+            new SegmentEncoder(
+                file,
+                16,
+                16,
+                pack.manifest().fps(),
+                frames,
+                settings.render().videoCodec(),
+                20_000);
+        Mat black = new Mat(16, 16, org.bytedeco.opencv.global.opencv_core.CV_8UC3)) {
+      black.put(new org.bytedeco.opencv.opencv_core.Scalar(0, 0, 0, 0));
+      for (int i = 0; i < frames; i++) {
+        encoder.write(black);
+      }
+    }
   }
 
   private void simulateLatency(int frames) throws java.io.IOException {
