@@ -197,26 +197,44 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
                 cropOnly));
   }
 
-  /** A simulated GPU worker: the configured latency per frame, then a tiny placeholder segment. */
+  /**
+   * A simulated GPU worker: the configured latency per frame, then a tiny placeholder segment of
+   * the window's frame count (encoded once per count and copied: a GPU worker spends next to no
+   * CPU).
+   */
   private void simulate(MotionWindow window, java.nio.file.Path file) throws java.io.IOException {
     int frames = window.getFrameCount();
     simulateLatency(frames);
-    try (SegmentEncoder encoder =
-            new SegmentEncoder(
-                file,
-                16,
-                16,
-                pack.manifest().fps(),
-                frames,
-                settings.render().videoCodec(),
-                20_000);
-        Mat black = new Mat(16, 16, org.bytedeco.opencv.global.opencv_core.CV_8UC3)) {
-      black.put(new org.bytedeco.opencv.opencv_core.Scalar(0, 0, 0, 0));
-      for (int i = 0; i < frames; i++) {
-        encoder.write(black);
+    byte[] placeholder;
+    synchronized (PLACEHOLDERS) {
+      placeholder = PLACEHOLDERS.get(frames);
+      if (placeholder == null) {
+        java.nio.file.Path tmp =
+            java.nio.file.Files.createTempFile("actorfarm-placeholder", ".mp4");
+        try (SegmentEncoder encoder =
+                new SegmentEncoder(
+                    tmp,
+                    16,
+                    16,
+                    pack.manifest().fps(),
+                    frames,
+                    settings.render().videoCodec(),
+                    20_000);
+            Mat black = new Mat(16, 16, org.bytedeco.opencv.global.opencv_core.CV_8UC3)) {
+          black.put(new org.bytedeco.opencv.opencv_core.Scalar(0, 0, 0, 0));
+          for (int i = 0; i < frames; i++) {
+            encoder.write(black);
+          }
+        }
+        placeholder = java.nio.file.Files.readAllBytes(tmp);
+        java.nio.file.Files.delete(tmp);
+        PLACEHOLDERS.put(frames, placeholder);
       }
     }
+    java.nio.file.Files.write(file, placeholder);
   }
+
+  private static final java.util.Map<Integer, byte[]> PLACEHOLDERS = new java.util.HashMap<>();
 
   private void simulateLatency(int frames) throws java.io.IOException {
     long ms = settings.render().simulatedLatencyPerFrame().toMillis() * frames;
