@@ -269,7 +269,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         int b = Math.min(batch, frames - start);
         simulateLatency(b);
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
-        float[] rendered;
+        java.nio.FloatBuffer rendered;
         try {
           long r0 = System.nanoTime();
           rendered = renderer.render(state, slice, b, m);

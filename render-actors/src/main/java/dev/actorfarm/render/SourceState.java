@@ -184,15 +184,16 @@ public final class SourceState {
   }
 
   /** Frame {@code b} of a rendered batch {@code [B, 3, S, S]} composited into an output frame. */
-  public Mat composite(float[] frames, int b) {
+  public Mat composite(java.nio.FloatBuffer frames, int b) {
     int s = cropSize;
     int plane = s * s;
     int base = b * 3 * plane;
-    // Planar RGB to interleaved BGR: three bulk copies and one merge (a per-pixel indexer loop
-    // here cost more than the renderer itself at 512×512).
-    Mat blue = plane(frames, base + 2 * plane, s);
-    Mat green = plane(frames, base + plane, s);
-    Mat red = plane(frames, base, s);
+    // Planar RGB to interleaved BGR: one merge over views of the renderer's output buffer (a
+    // per-pixel indexer loop here cost more than the renderer itself at 512×512).
+    org.bytedeco.javacpp.FloatPointer all = new org.bytedeco.javacpp.FloatPointer(frames);
+    Mat blue = plane(all, base + 2 * plane, s);
+    Mat green = plane(all, base + plane, s);
+    Mat red = plane(all, base, s);
     Mat frame = new Mat();
     opencv_core.merge(new org.bytedeco.opencv.opencv_core.MatVector(blue, green, red), frame);
     Mat out = new Mat();
@@ -219,10 +220,10 @@ public final class SourceState {
     return out;
   }
 
-  private static Mat plane(float[] values, int offset, int s) {
-    Mat m = new Mat(s, s, opencv_core.CV_32FC1);
-    new org.bytedeco.javacpp.FloatPointer(m.data()).put(values, offset, s * s);
-    return m;
+  /** A view (no copy) of one {@code s × s} plane of {@code values}, from {@code offset}. */
+  private static Mat plane(org.bytedeco.javacpp.FloatPointer values, int offset, int s) {
+    // getPointer: an absolute address (a position on a void* argument would count bytes).
+    return new Mat(s, s, opencv_core.CV_32FC1, values.getPointer(offset));
   }
 
   public int outputWidth() {
