@@ -49,7 +49,9 @@ final class Report {
     header("naive", "Against the naive single-loop pipeline");
     line(
         "Same input (the example portrait, 512×512, and %.0f s of the example narration looped),"
-            + " same pack and classes, each in its own JVM with `-Xmx4g`. The naive pipeline is"
+            + " same pack and classes, each in its own JVM (the farm with `./farm`'s options,"
+            + " `-Xmx2g -XX:TieredStopAtLevel=1`; the naive pipeline with `-Xmx4g`, as it holds"
+            + " every frame). The naive pipeline is"
             + " what the model repositories' inference scripts do (LivePortrait, JoyVASA, Hallo):"
             + " decode all audio, compute all features, generate all motion, render every frame"
             + " into a list, then encode it and add the sound track (`NaivePipeline`). Peak RSS"
@@ -149,7 +151,7 @@ final class Report {
     line(
         "`farm render` of the example portrait scaled to %d×%d with the example narration (21 s"
             + " of synthesised speech with pauses) looped to each length; fresh data directory"
-            + " each, `-Xmx4g`.",
+            + " each, `./farm`'s JVM options (`-Xmx2g -XX:TieredStopAtLevel=1`).",
         side, side);
     line("");
     line(
