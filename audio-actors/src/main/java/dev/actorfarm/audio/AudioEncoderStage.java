@@ -54,6 +54,25 @@ public final class AudioEncoderStage implements AutoCloseable {
     }
   }
 
+  /**
+   * A windower of the pack's geometry that encodes each window's audio and passes the window's
+   * features ({@code windowFrames × D} values) to {@code features}.
+   */
+  public FeatureWindower windower(int windowFrames, FeatureWindower.ChunkSink features) {
+    return new FeatureWindower(
+        windowFrames,
+        spec.hopSamples(),
+        spec.lookBehindSamples(),
+        spec.lookAheadSamples(),
+        (index, chunk) -> {
+          try {
+            features.accept(index, encode(chunk, windowFrames));
+          } catch (OrtException e) {
+            throw new java.io.IOException("audio encoder failed: " + e.getMessage(), e);
+          }
+        });
+  }
+
   @Override
   public void close() throws OrtException {
     session.close();

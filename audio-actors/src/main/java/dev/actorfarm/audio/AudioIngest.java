@@ -126,19 +126,7 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     Path audio = blobs.open(spec.getAudio());
     long maxSamples = (long) (settings.limits().maxAudioSeconds() * enc.sampleRate());
     WindowPublisher publisher = new WindowPublisher(spec, cause, w, enc.featureDim());
-    FeatureWindower windower =
-        new FeatureWindower(
-            w,
-            enc.hopSamples(),
-            enc.lookBehindSamples(),
-            enc.lookAheadSamples(),
-            (index, chunk) -> {
-              try {
-                publisher.add(index, encoder.encode(chunk, w));
-              } catch (ai.onnxruntime.OrtException e) {
-                throw new IOException("audio encoder failed: " + e.getMessage(), e);
-              }
-            });
+    FeatureWindower windower = encoder.windower(w, publisher::add);
     long[] decoded = {0};
     long total =
         AudioDecoder.decode(

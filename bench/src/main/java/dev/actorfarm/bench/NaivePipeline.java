@@ -70,19 +70,7 @@ public final class NaivePipeline {
     // 2. Every window's features.
     List<float[]> features = new ArrayList<>();
     try (AudioEncoderStage encoder = new AudioEncoderStage(pack, "cpu", 1)) {
-      FeatureWindower windower =
-          new FeatureWindower(
-              w,
-              enc.hopSamples(),
-              enc.lookBehindSamples(),
-              enc.lookAheadSamples(),
-              (index, chunk) -> {
-                try {
-                  features.add(encoder.encode(chunk, w));
-                } catch (ai.onnxruntime.OrtException e) {
-                  throw new java.io.IOException(e);
-                }
-              });
+      FeatureWindower windower = encoder.windower(w, (index, f) -> features.add(f));
       windower.accept(java.nio.FloatBuffer.wrap(pcm[0], 0, n[0]));
       windower.finish(windows);
     }

@@ -88,19 +88,7 @@ final class StageCosts {
       double seconds = 0;
       for (int run = 0; run < 3; run++) {
         long t0 = System.nanoTime();
-        FeatureWindower windower =
-            new FeatureWindower(
-                w,
-                enc.hopSamples(),
-                enc.lookBehindSamples(),
-                enc.lookAheadSamples(),
-                (index, chunk) -> {
-                  try {
-                    encoder.encode(chunk, w);
-                  } catch (ai.onnxruntime.OrtException e) {
-                    throw new java.io.IOException(e);
-                  }
-                });
+        FeatureWindower windower = encoder.windower(w, (index, features) -> {});
         long total = AudioDecoder.decode(narration, enc.sampleRate(), windower::accept);
         int frames = (int) Math.round((double) total / enc.hopSamples());
         windower.finish((frames + w - 1) / w);
