@@ -30,6 +30,9 @@ public final class KafkaPartitionShards {
 
   private static final Logger log = LoggerFactory.getLogger(KafkaPartitionShards.class);
 
+  /** How long a removed member's region may block shard moves before they go ahead anyway. */
+  private static final java.time.Duration STALE_REGION_GRACE = java.time.Duration.ofSeconds(15);
+
   private KafkaPartitionShards() {}
 
   /**
@@ -41,13 +44,16 @@ public final class KafkaPartitionShards {
    * session timeout, usually before the split-brain resolver has downed and removed the dead
    * member. The plain strategy then asks the coordinator to move the shard off the dead region, a
    * hand-off that cannot complete, and every message for the shard waits for the hand-off timeout.
-   * Skipping the rebalance instead lets the coordinator drop the dead region's shards when the
-   * member is removed; the next message then allocates the shard at its partition's new consumer.
+   * Skipping the rebalance instead (also while a removed member's region is still in the
+   * coordinator's state) lets the coordinator drop the dead region's shards; the next message then
+   * allocates the shard at its partition's new consumer.
    */
   public static ExternalShardAllocationStrategy allocationStrategy(
       ActorSystem<?> system, String typeKeyName) {
     return new ExternalShardAllocationStrategy(
         system, typeKeyName, Timeout.create(java.time.Duration.ofSeconds(5))) {
+      private long staleSince;
+
       @Override
       public scala.concurrent.Future<scala.collection.immutable.Set<String>> rebalance(
           scala.collection.immutable.Map<
@@ -55,12 +61,27 @@ public final class KafkaPartitionShards {
               current,
           scala.collection.immutable.Set<String> inProgress) {
         var state = Cluster.get(system).state();
+        java.util.Set<Address> members = new java.util.HashSet<>();
+        state.getMembers().forEach(m -> members.add(m.address()));
+        // A region on a member already removed, which the coordinator has not dropped yet; if it
+        // lingers past the grace period, a rebalance (bounded by the hand-off timeout) frees it.
+        boolean staleRegion =
+            scala.jdk.javaapi.CollectionConverters.asJava(current.keySet()).stream()
+                .map(region -> region.path().address())
+                .anyMatch(a -> a.hasGlobalScope() && !members.contains(a));
+        long now = System.nanoTime();
+        if (!staleRegion) {
+          staleSince = 0;
+        } else if (staleSince == 0) {
+          staleSince = now;
+        }
         boolean unstable =
             !state.getUnreachable().isEmpty()
                 || java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
-                    .anyMatch(m -> m.status() == MemberStatus.down());
+                    .anyMatch(m -> m.status() == MemberStatus.down())
+                || (staleRegion && now - staleSince < STALE_REGION_GRACE.toNanos());
         if (unstable) {
-          log.debug("{}: a member is unreachable or down; no shard moves now", typeKeyName);
+          log.debug("{}: a member is unreachable, down or gone; no shard moves now", typeKeyName);
           return scala.concurrent.Future$.MODULE$.successful(
               scala.collection.immutable.Set$.MODULE$.<String>empty());
         }
