@@ -64,8 +64,11 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   public record SegmentReady(byte[] segmentRecord, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  /** The prefix up to {@code windows} is in the output; {@code output}: the finished file. */
-  private record Appended(int windows, BlobRef output, Throwable failure) implements Command {}
+  /** The prefix up to {@code windows} is in the output being assembled (or failed). */
+  private record Appended(int windows, Assembly assembly, Throwable failure) implements Command {}
+
+  /** An append's result: the open output and its file, or the finished output. */
+  private record Assembly(SegmentMuxer.Session session, Path partial, BlobRef output) {}
 
   private record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
       implements Command {}
@@ -91,7 +94,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private boolean appending;
   private SegmentMuxer.Session session;
   private Path partial;
-  private CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
+  private CompletableFuture<Assembly> inFlight = CompletableFuture.completedFuture(null);
 
   /** The entity of {@code jobId}: rebuilds its state from the topics, then assembles. */
   public static Behavior<Command> create(String jobId, Deps deps) {
@@ -261,44 +264,60 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
     int upTo = next;
     JobPlan p = plan;
     FarmSettings.Muxer settings = deps.settings().muxer();
-    CompletableFuture<BlobRef> done =
+    SegmentMuxer.Session current = session;
+    Path currentFile = partial;
+    // The task hands the session (opened by its first append) back in its result: the actor's
+    // fields are only ever touched by the actor.
+    CompletableFuture<Assembly> done =
         CompletableFuture.supplyAsync(
             () -> {
+              SegmentMuxer.Session open = current;
+              Path file = currentFile;
+              boolean handedBack = false;
               try {
-                if (session == null) {
+                if (open == null) {
                   Path target = blobs.resolve(BlobStore.SCHEME + outputPath(jobId));
                   Files.createDirectories(target.getParent());
-                  partial = Files.createTempFile(target.getParent(), ".tmp-", "-output.mp4");
-                  session =
+                  file = Files.createTempFile(target.getParent(), ".tmp-", "-output.mp4");
+                  open =
                       SegmentMuxer.Session.open(
                           blobs.resolve(run.get(0).getSegment().getUri()),
                           blobs.open(p.getSpec().getAudio()),
-                          partial,
+                          file,
                           p.getSpec().getOptions().getFps(),
                           settings.audioSampleRate(),
                           settings.audioBitrate());
                 }
                 for (SegmentRendered s : run) {
-                  session.append(
+                  open.append(
                       new SegmentMuxer.Segment(
                           blobs.resolve(s.getSegment().getUri()),
                           s.getFirstFrame(),
                           s.getFrameCount()));
                 }
+                Assembly result;
                 if (!last) {
-                  return null;
+                  result = new Assembly(open, file, null);
+                } else {
+                  open.finish();
+                  BlobStore.moveAtomically(
+                      file, blobs.resolve(BlobStore.SCHEME + outputPath(jobId)));
+                  result = new Assembly(null, null, blobs.ref(outputPath(jobId)));
                 }
-                session.finish();
-                BlobStore.moveAtomically(
-                    partial, blobs.resolve(BlobStore.SCHEME + outputPath(jobId)));
-                return blobs.ref(outputPath(jobId));
+                handedBack = true;
+                return result;
               } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
+              } finally {
+                if (!handedBack && current == null) {
+                  // A session this task opened and cannot hand back: nobody else knows of it.
+                  discard(open, file);
+                }
               }
             },
             deps.blocking());
     inFlight = done;
-    getContext().pipeToSelf(done, (output, error) -> new Appended(upTo, output, error));
+    getContext().pipeToSelf(done, (assembly, error) -> new Appended(upTo, assembly, error));
   }
 
   private Behavior<Command> onAppended(Appended msg) {
@@ -307,33 +326,44 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       return finish(null, msg.failure());
     }
     appendedWindows = msg.windows();
-    if (msg.output() != null) {
-      session = null;
-      return finish(msg.output(), null);
+    session = msg.assembly().session();
+    partial = msg.assembly().partial();
+    if (msg.assembly().output() != null) {
+      return finish(msg.assembly().output(), null);
     }
     maybeMux();
     return this;
   }
 
-  /** Drops the output being assembled, once the append in flight (if any) has returned. */
+  /**
+   * Drops the output being assembled, once the append in flight (if any) has returned: the one the
+   * actor holds, or the one that append hands back (the actor stopped before it came).
+   */
   private void abortOutput() {
     SegmentMuxer.Session open = session;
     Path file = partial;
     session = null;
     partial = null;
     inFlight.whenComplete(
-        (x, e) -> {
-          if (open != null) {
-            open.close();
-          }
-          if (file != null) {
-            try {
-              Files.deleteIfExists(file);
-            } catch (java.io.IOException ex) {
-              log.debug("Cannot remove {}", file, ex);
-            }
+        (assembly, e) -> {
+          discard(open, file);
+          if (assembly != null && assembly.session() != open) {
+            discard(assembly.session(), assembly.partial());
           }
         });
+  }
+
+  private static void discard(SegmentMuxer.Session open, Path file) {
+    if (open != null) {
+      open.close();
+    }
+    if (file != null) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (java.io.IOException ex) {
+        log.debug("Cannot remove {}", file, ex);
+      }
+    }
   }
 
   private Behavior<Command> finish(BlobRef output, Throwable failure) {
