@@ -16,9 +16,7 @@ record FarmRun(ChildRun process, double videoSeconds, double farmWall, double fi
       throws Exception {
     Path data = dir.resolve(name + "-data");
     if (java.nio.file.Files.exists(data)) {
-      try (var walk = java.nio.file.Files.walk(data)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      org.apache.commons.io.file.PathUtils.deleteDirectory(data);
     }
     List<String> options = new java.util.ArrayList<>(jvm);
     options.add("-Dactorfarm.model-pack.dir=" + packDir);

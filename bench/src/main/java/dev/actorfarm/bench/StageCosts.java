@@ -140,6 +140,8 @@ final class StageCosts {
     FarmSettings.Render r = settings.render();
     java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads + 1);
     List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
     for (int t = 0; t < threads; t++) {
       int id = t;
       done.add(
@@ -169,14 +171,19 @@ final class StageCosts {
                   throw new java.util.concurrent.CompletionException(e);
                 }
               },
-              java.util.concurrent.Executors.newSingleThreadExecutor()));
+              pool));
     }
-    start.await();
-    long t0 = System.nanoTime();
-    java.util.concurrent.CompletableFuture.allOf(
-            done.toArray(java.util.concurrent.CompletableFuture[]::new))
-        .join();
-    double ms = (System.nanoTime() - t0) / 1e6 / (framesEach * threads);
+    double ms;
+    try {
+      start.await();
+      long t0 = System.nanoTime();
+      java.util.concurrent.CompletableFuture.allOf(
+              done.toArray(java.util.concurrent.CompletableFuture[]::new))
+          .join();
+      ms = (System.nanoTime() - t0) / 1e6 / (framesEach * threads);
+    } finally {
+      pool.shutdown();
+    }
     add(
         "render worker, whole frame",
         threads + (threads == 1 ? " worker" : " workers in parallel"),

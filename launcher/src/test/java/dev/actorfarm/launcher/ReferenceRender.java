@@ -51,8 +51,8 @@ final class ReferenceRender {
   }
 
   private static void deleteRecursively(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      org.apache.commons.io.file.PathUtils.deleteDirectory(dir);
     } catch (java.io.IOException e) {
       // a leftover temporary directory is harmless
     }

@@ -181,12 +181,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private Behavior<Command> onGenerateWindow(GenerateWindow msg) {
     if (deps.jobs().isStopped(jobId)) {
       msg.replyTo().tell(StatusReply.ack());
-      if (deps.jobs().isCancelled(jobId)) {
-        kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
-        log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
-        return Behaviors.stopped();
-      }
-      return this;
+      return deps.jobs().isCancelled(jobId) ? removeCheckpointAndStop() : this;
     }
     if (msg.windowIndex() < nextWindow) {
       msg.replyTo().tell(StatusReply.ack());
@@ -233,14 +228,15 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       return Behaviors.stopped();
     }
     msg.replyTo().tell(StatusReply.ack());
-    if (deps.jobs().isCancelled(jobId)) {
-      // Cancelled while this window was generated: its checkpoint may have landed after the
-      // cancel's tombstone.
-      kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
-      log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
-      return Behaviors.stopped();
-    }
-    return this;
+    // Cancelled while this window was generated: its checkpoint may have landed after the cancel's
+    // tombstone.
+    return deps.jobs().isCancelled(jobId) ? removeCheckpointAndStop() : this;
+  }
+
+  private Behavior<Command> removeCheckpointAndStop() {
+    kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
+    log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
+    return Behaviors.stopped();
   }
 
   private CompletableFuture<?> generate(AudioFeatures features) throws ai.onnxruntime.OrtException {

@@ -62,7 +62,11 @@ public final class KafkaPartitionShards {
           scala.collection.immutable.Set<String> inProgress) {
         var state = Cluster.get(system).state();
         java.util.Set<Address> members = new java.util.HashSet<>();
-        state.getMembers().forEach(m -> members.add(m.address()));
+        boolean down = false;
+        for (var m : state.getMembers()) {
+          members.add(m.address());
+          down |= m.status() == MemberStatus.down();
+        }
         // A region on a member already removed, which the coordinator has not dropped yet; if it
         // lingers past the grace period, a rebalance (bounded by the hand-off timeout) frees it.
         boolean staleRegion =
@@ -77,8 +81,7 @@ public final class KafkaPartitionShards {
         }
         boolean unstable =
             !state.getUnreachable().isEmpty()
-                || java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
-                    .anyMatch(m -> m.status() == MemberStatus.down())
+                || down
                 || (staleRegion && now - staleSince < STALE_REGION_GRACE.toNanos());
         if (unstable) {
           log.debug("{}: a member is unreachable, down or gone; no shard moves now", typeKeyName);
