@@ -3,6 +3,7 @@ package dev.actorfarm.audio;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import dev.actorfarm.runtime.pack.PackManifest;
@@ -31,10 +32,14 @@ public final class AudioEncoderStage implements AutoCloseable {
 
   /** Encodes a chunk; returns {@code frames × D} values, checking the frame count. */
   public float[] encode(float[] chunk, int expectedFrames) throws OrtException {
+    long started = System.nanoTime();
     try (OnnxTensor in =
             OnnxTensor.createTensor(
                 OnnxSessions.environment(), FloatBuffer.wrap(chunk), new long[] {1, chunk.length});
         OrtSession.Result r = session.run(Map.of(inputName, in))) {
+      FarmMetrics.INFERENCE_SECONDS
+          .labelValues("audio_encoder")
+          .observe((System.nanoTime() - started) / 1e9);
       OnnxTensor out = (OnnxTensor) r.get(outputName).orElseThrow();
       long[] shape = out.getInfo().getShape();
       if (shape.length != 3 || shape[1] != expectedFrames || shape[2] != spec.featureDim()) {

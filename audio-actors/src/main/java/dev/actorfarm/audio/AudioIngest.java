@@ -15,6 +15,7 @@ import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -217,6 +218,10 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
               .setFeatures(Tensors.ofFloats(features, 1, windowFrames, featureDim))
               .build();
       inFlight.add(kafka.send(Topics.AUDIO_FEATURES, Topic.jobKey(spec.getJobId()), record));
+      int fps = spec.getOptions().getFps();
+      if (fps > 0) {
+        FarmMetrics.AUDIO_SECONDS.inc(frameCount / (double) fps);
+      }
     }
 
     void awaitBelow(int limit) throws IOException {

@@ -110,7 +110,13 @@ public final class EmbeddedFarm implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "actorfarm", config);
     if (clustered) {
       Cluster cluster = Cluster.get(system);
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      if (config.getBoolean("actorfarm.cluster.bootstrap")) {
+        // Kubernetes: the members find each other through the API server (pekko-management's
+        // Cluster Bootstrap with kubernetes-api discovery; see cluster-config/kubernetes.conf).
+        var classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system);
+        org.apache.pekko.management.javadsl.PekkoManagement.get(classic).start();
+        org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(classic).start();
+      } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
     }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         "A render farm that turns a portrait and a narration into a talking-portrait video.",
     subcommands = {
       RenderCommand.class,
+      ServeCommand.class,
       NodeCommand.class,
       BrokerCommand.class,
       StatusCommand.class,

@@ -121,6 +121,17 @@ public final class JobClient {
   /** Queues the job; events from now on are what {@link #follow} reads. */
   public Follower submit(Prepared job) throws Exception {
     Follower follower = new Follower(job.jobId());
+    try {
+      enqueue(job);
+    } catch (Exception e) {
+      follower.close();
+      throw e;
+    }
+    return follower;
+  }
+
+  /** Queues the job without following it (the HTTP API reads states from {@link JobStates}). */
+  public void enqueue(Prepared job) throws Exception {
     JobRequested request =
         JobRequested.newBuilder()
             .setHeader(Headers.create("JobRequested", job.jobId(), source, null))
@@ -128,7 +139,6 @@ public final class JobClient {
             .build();
     kafka.send(Topics.JOBS, Topic.jobKey(job.jobId()), request).get();
     kafka.jobEvent(job.jobId(), source, JobEvent.newBuilder().setState(JobState.SUBMITTED)).get();
-    return follower;
   }
 
   /** Reads one job's events from the partition its key lives in, from the submission on. */

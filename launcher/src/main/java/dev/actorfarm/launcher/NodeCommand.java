@@ -74,6 +74,13 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--render-workers", description = "Concurrent windows of a render node.")
   Integer renderWorkers;
 
+  @Option(
+      names = "--management-port",
+      description =
+          "Serve /healthz, /readyz and /metrics on this port (default:"
+              + " actorfarm.http.management-port; 0: off).")
+  Integer managementPort;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -112,7 +119,12 @@ public final class NodeCommand implements Callable<Integer> {
       }
       seedNodes.add("pekko://actorfarm@" + s);
     }
-    overrides.put("pekko.cluster.seed-nodes", seedNodes);
+    if (!seedNodes.isEmpty()) {
+      overrides.put("pekko.cluster.seed-nodes", seedNodes);
+    }
+    if (managementPort != null) {
+      overrides.put("actorfarm.http.management-port", managementPort);
+    }
     Config config = FarmConfig.load(overrides);
     if (config.getString("actorfarm.kafka.bootstrap-servers").isBlank()) {
       err.println(
@@ -122,6 +134,13 @@ public final class NodeCommand implements Callable<Integer> {
     System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
     System.setProperty("actorfarm.log.console", "INFO");
     EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
+    int mgmt = config.getInt("actorfarm.http.management-port");
+    if (mgmt > 0) {
+      var address =
+          dev.actorfarm.launcher.api.FarmHttp.serveManagement(
+              farm, config.getString("actorfarm.http.interface"), mgmt);
+      err.println("Health and metrics on port " + address.getPort());
+    }
     err.println(
         "Farm node "
             + farm.settings().nodeName()

@@ -98,7 +98,7 @@ public final class RenderCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** What a job id may look like: it names a folder of the blob store. */
-  static final java.util.regex.Pattern JOB_ID =
+  public static final java.util.regex.Pattern JOB_ID =
       java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   @Override
@@ -267,7 +267,7 @@ public final class RenderCommand implements Callable<Integer> {
     }
   }
 
-  private static FaceBox parseFaceBox(String text) throws InputValidator.BadInputException {
+  public static FaceBox parseFaceBox(String text) throws InputValidator.BadInputException {
     if (text == null) {
       return null;
     }

@@ -3,6 +3,7 @@ package dev.actorfarm.motion;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import dev.actorfarm.runtime.pack.PackManifest;
@@ -70,7 +71,11 @@ public final class MotionGeneratorStage implements AutoCloseable {
             OnnxTensor.createTensor(
                 env, FloatBuffer.wrap(controls), new long[] {1, controls.length}));
       }
+      long started = System.nanoTime();
       try (OrtSession.Result r = session.run(in)) {
+        FarmMetrics.INFERENCE_SECONDS
+            .labelValues("motion_generator")
+            .observe((System.nanoTime() - started) / 1e9);
         OnnxTensor out = (OnnxTensor) r.get(spec.outputs().get("motion").name()).orElseThrow();
         FloatBuffer b = out.getFloatBuffer();
         float[] motion = new float[b.remaining()];

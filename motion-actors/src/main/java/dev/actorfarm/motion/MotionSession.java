@@ -271,6 +271,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
             .setFrameCount(frames)
             .setLast(features.getLast())
             .setMotion(Tensors.ofFloats(Arrays.copyOf(motion, frames * m), frames, m))
+            .setFeaturesProducedMs(features.getHeader().getTimestampMs())
             .build();
     // The context is the last P frames the generator produced (a short last window still
     // carries a full window of generated motion).

@@ -13,6 +13,7 @@ import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
@@ -144,6 +145,12 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       SourceState state = sourceState(spec);
       long[] timing = new long[3];
       segment = blobs.write(path, tmp -> encode(window, state, tmp, timing));
+      FarmMetrics.ENCODE_SECONDS.observe(timing[2] / 1e9);
+      FarmMetrics.FRAMES_RENDERED.inc(window.getFrameCount());
+      if (window.getFeaturesProducedMs() > 0) {
+        FarmMetrics.WINDOW_END_TO_END_SECONDS.observe(
+            Math.max(0, System.currentTimeMillis() - window.getFeaturesProducedMs()) / 1e3);
+      }
       if (jobs.isStopped(jobId)) {
         // Cancelled while this window rendered: the node's cancel handler may already have
         // removed the job's folder; this segment must not outlive it.
@@ -274,6 +281,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
           long r0 = System.nanoTime();
           rendered = renderer.render(state, slice, b, m);
           timing[0] += System.nanoTime() - r0;
+          FarmMetrics.INFERENCE_SECONDS
+              .labelValues("renderer")
+              .observe((System.nanoTime() - r0) / 1e9);
         } catch (ai.onnxruntime.OrtException e) {
           throw new java.io.IOException("renderer failed: " + e.getMessage(), e);
         }

@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.jobs.JobStates;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -123,6 +124,23 @@ public final class RoleStream {
 
     /** Completes when the record may be committed: processed, skipped or dead-lettered. */
     public CompletionStage<Done> process(ConsumerRecord<String, byte[]> record) {
+      String stage = FarmMetrics.stageOf(source);
+      FarmMetrics.ITEMS_IN.labelValues(stage).inc();
+      FarmMetrics.ITEMS_IN_PROGRESS.labelValues(stage).inc();
+      CompletionStage<Done> done;
+      try {
+        done = processRecord(record);
+      } catch (RuntimeException e) {
+        done = CompletableFuture.failedFuture(e);
+      }
+      return done.whenComplete(
+          (d, e) -> {
+            FarmMetrics.ITEMS_IN_PROGRESS.labelValues(stage).dec();
+            FarmMetrics.ITEMS_OUT.labelValues(stage).inc();
+          });
+    }
+
+    private CompletionStage<Done> processRecord(ConsumerRecord<String, byte[]> record) {
       V value;
       try {
         value = topic.parse(record.value() == null ? new byte[0] : record.value());
@@ -131,11 +149,12 @@ public final class RoleStream {
             record,
             jobIdFromKey(record.key()),
             "undecodable " + topic.name() + " record: " + e.getMessage(),
-            true);
+            true,
+            "undecodable");
       }
       String jobId = jobIdOf.apply(value);
       if (jobId.isEmpty()) {
-        return deadLetter(record, "", topic.name() + " record names no job", false);
+        return deadLetter(record, "", topic.name() + " record names no job", false, "no_job");
       }
       return attempt(value, record, jobId, 1, 0);
     }
@@ -165,9 +184,14 @@ public final class RoleStream {
                 if (nextAttempt > retry.maxAttempts()
                     || nextInfra > retry.maxInfrastructureAttempts()) {
                   log.warn("Job {}: {} failed on {}", jobId, source, topic.name(), cause);
-                  return deadLetter(record, jobId, describe(cause), true);
+                  return deadLetter(record, jobId, describe(cause), true, "failed");
                 }
                 var pause = retry.backoff(nextAttempt + nextInfra - 1);
+                FarmMetrics.RETRIES
+                    .labelValues(
+                        FarmMetrics.stageOf(source),
+                        infrastructure ? "infrastructure" : "processing")
+                    .inc();
                 log.info(
                     "Job {}: {} on {}@{} failed ({}{}); retrying in {} ms",
                     jobId,
@@ -187,7 +211,12 @@ public final class RoleStream {
     }
 
     private CompletionStage<Done> deadLetter(
-        ConsumerRecord<String, byte[]> record, String jobId, String reason, boolean failJob) {
+        ConsumerRecord<String, byte[]> record,
+        String jobId,
+        String reason,
+        boolean failJob,
+        String reasonClass) {
+      FarmMetrics.DEAD_LETTERS.labelValues(FarmMetrics.stageOf(source), reasonClass).inc();
       CompletableFuture<?> dl = kafka.deadLetter(record, jobId, source, reason);
       CompletableFuture<?> failed = CompletableFuture.completedFuture(null);
       if (failJob && !jobId.isEmpty()) {

@@ -1,0 +1,91 @@
+package dev.actorfarm.launcher.api;
+
+import dev.actorfarm.launcher.EmbeddedFarm;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds a farm node's HTTP server: the whole API for {@code farm serve}, or only the health and
+ * metrics endpoints on the management port of {@code farm node}. The server stops taking requests
+ * first when the node shuts down, before its consumers drain.
+ */
+public final class FarmHttp {
+
+  private static final Logger log = LoggerFactory.getLogger(FarmHttp.class);
+
+  private FarmHttp() {}
+
+  /** Starts the API of {@code farm serve}; returns the bound address. */
+  public static InetSocketAddress serveApi(EmbeddedFarm farm, ApiSettings settings)
+      throws Exception {
+    ExecutorService blocking =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "api-blocking");
+              t.setDaemon(true);
+              return t;
+            });
+    FarmApi api =
+        new FarmApi(
+            new JobService(farm), settings, Materializer.matFromSystem(farm.system()), blocking);
+    InetSocketAddress address = bind(farm, settings.iface(), settings.port(), api.route());
+    CoordinatedShutdown.get(farm.system())
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "api-blocking-pool",
+            () -> {
+              blocking.shutdownNow();
+              return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+            });
+    return address;
+  }
+
+  /** Starts {@code /healthz}, {@code /readyz} and {@code /metrics} on a node. */
+  public static InetSocketAddress serveManagement(EmbeddedFarm farm, String iface, int port)
+      throws Exception {
+    AllDirectives d = new FarmApi.Directives();
+    return bind(farm, iface, port, FarmApi.health(d, () -> !farm.stopping()));
+  }
+
+  private static InetSocketAddress bind(EmbeddedFarm farm, String iface, int port, Route route)
+      throws Exception {
+    NodeMetrics.attach(farm.jobs(), farm.kafka().bootstrapServers());
+    ServerBinding binding =
+        Http.get(farm.system())
+            .newServerAt(iface, port)
+            .bind(route)
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    CoordinatedShutdown cs = CoordinatedShutdown.get(farm.system());
+    cs.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "http-unbind",
+        () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    cs.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "http-terminate",
+        () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
+    cs.addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "node-metrics-detach",
+        () -> {
+          NodeMetrics.detach(farm.jobs());
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
+    log.info("HTTP on {}", binding.localAddress());
+    return binding.localAddress();
+  }
+}

@@ -1,0 +1,337 @@
+package dev.actorfarm.launcher.api;
+
+import dev.actorfarm.launcher.EmbeddedFarm;
+import dev.actorfarm.launcher.InputValidator;
+import dev.actorfarm.launcher.JobClient;
+import dev.actorfarm.launcher.RenderCommand;
+import dev.actorfarm.protocol.JobRequested;
+import dev.actorfarm.protocol.JobSpec;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
+import dev.actorfarm.runtime.kafka.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * The jobs behind the HTTP API: submission (validation, import into the blob store, queueing),
+ * their states as the farm's events describe them, cancel, and where their output and segments are.
+ * Independent of HTTP, so that the routes stay a thin translation.
+ */
+public final class JobService {
+
+  /** A refused request: the HTTP status and the one-line reason returned to the client. */
+  public static final class ApiException extends Exception {
+    private final int status;
+
+    public ApiException(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
+
+  /** What a client asks to render: input files on this server plus options. */
+  public record Submission(
+      Path portrait,
+      Path audio,
+      String portraitLabel,
+      String audioLabel,
+      int fps,
+      long seed,
+      String faceBox,
+      boolean crop,
+      String clientToken) {}
+
+  /** A job as the API shows it. */
+  public record JobView(
+      String id,
+      JobState state,
+      double progress,
+      int framesDone,
+      int totalFrames,
+      Double etaSeconds,
+      String error,
+      long submittedMs,
+      long updatedMs,
+      boolean outputReady) {}
+
+  /** The result of a submission: the job and whether this request created it. */
+  public record Submitted(JobView job, boolean created) {}
+
+  private final EmbeddedFarm farm;
+  private final JobClient client;
+  private final Map<String, JobSpec> specs = new ConcurrentHashMap<>();
+
+  public JobService(EmbeddedFarm farm) {
+    this.farm = farm;
+    this.client = new JobClient(farm.kafka(), farm.blobs(), farm.settings().source("api"));
+  }
+
+  public EmbeddedFarm farm() {
+    return farm;
+  }
+
+  /**
+   * Validates the inputs and queues the job. The job id comes from the client token when one is
+   * given (a retried POST returns the same job) and otherwise from the inputs' content and options
+   * (the same inputs are the same job). A job that already exists and did not fail or get cancelled
+   * is returned as it is, not queued again.
+   */
+  public Submitted submit(Submission s) throws ApiException {
+    if (s.fps() <= 0) {
+      throw new ApiException(400, "fps must be positive");
+    }
+    if (s.fps() != farm.pack().manifest().fps()) {
+      throw new ApiException(
+          400,
+          "model pack "
+              + farm.pack().id()
+              + " renders at "
+              + farm.pack().manifest().fps()
+              + " fps; fps "
+              + s.fps()
+              + " is not supported");
+    }
+    String tokenId = null;
+    if (s.clientToken() != null && !s.clientToken().isEmpty()) {
+      if (s.clientToken().length() > 200) {
+        throw new ApiException(400, "client_token may be at most 200 characters");
+      }
+      tokenId = "job-" + sha256Hex("client-token", s.clientToken()).substring(0, 16);
+      Optional<JobView> existing = get(tokenId);
+      if (existing.isPresent()) {
+        return new Submitted(existing.get(), false);
+      }
+    }
+    InputValidator.Validated inputs;
+    try {
+      inputs =
+          InputValidator.validate(
+              s.portrait(),
+              s.audio(),
+              RenderCommand.parseFaceBox(s.faceBox()),
+              farm.settings().limits());
+    } catch (InputValidator.BadInputException e) {
+      String message =
+          e.getMessage()
+              .replace(s.portrait().toString(), s.portraitLabel())
+              .replace(s.audio().toString(), s.audioLabel())
+              .replace("--face-box", "face_box");
+      throw new ApiException(422, message);
+    }
+    JobClient.Prepared job;
+    try {
+      job =
+          client.prepare(
+              new JobClient.Request(
+                  s.portrait(),
+                  s.audio(),
+                  s.fps(),
+                  s.seed(),
+                  inputs.faceGiven() ? inputs.faceBox() : null,
+                  s.crop(),
+                  farm.pack().id(),
+                  inputs.audioSeconds()),
+              tokenId);
+    } catch (java.io.IOException e) {
+      throw new ApiException(503, "cannot store the inputs: " + e.getMessage());
+    }
+    synchronized (this) {
+      Optional<JobStates.Status> previous = farm.jobs().get(job.jobId());
+      JobSpec known = specs.get(job.jobId());
+      boolean active =
+          previous
+              .map(p -> p.state() != JobState.FAILED && p.state() != JobState.CANCELLED)
+              .orElse(known != null);
+      if (active) {
+        return new Submitted(get(job.jobId()).orElseThrow(), false);
+      }
+      try {
+        client.enqueue(job);
+      } catch (Exception e) {
+        throw new ApiException(503, "cannot queue the job: " + e.getMessage());
+      }
+      specs.put(job.jobId(), job.spec());
+    }
+    return new Submitted(get(job.jobId()).orElseThrow(), true);
+  }
+
+  /** Every job the farm knows, newest first. */
+  public List<JobView> list() {
+    List<JobView> out = new ArrayList<>();
+    Map<String, JobStates.Status> all = farm.jobs().all();
+    for (String id : all.keySet()) {
+      get(id).ifPresent(out::add);
+    }
+    for (String id : specs.keySet()) {
+      if (!all.containsKey(id)) {
+        get(id).ifPresent(out::add);
+      }
+    }
+    out.sort(Comparator.comparingLong(JobView::submittedMs).reversed());
+    return out;
+  }
+
+  /** One job; a job queued by this node whose first event is not back yet shows as SUBMITTED. */
+  public Optional<JobView> get(String id) {
+    if (!validId(id)) {
+      return Optional.empty();
+    }
+    Optional<JobStates.Status> status = farm.jobs().get(id);
+    JobSpec spec = specs.get(id);
+    if (status.isEmpty()) {
+      if (spec == null) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new JobView(
+              id,
+              JobState.SUBMITTED,
+              0,
+              0,
+              0,
+              null,
+              null,
+              spec.getSubmittedMs(),
+              spec.getSubmittedMs(),
+              false));
+    }
+    JobStates.Status s = status.get();
+    long submitted = spec != null ? spec.getSubmittedMs() : 0;
+    double progress =
+        s.state() == JobState.COMPLETED
+            ? 1
+            : s.totalFrames() > 0 ? Math.min(1, s.framesDone() / (double) s.totalFrames()) : 0;
+    Double eta = null;
+    if (!s.terminal() && progress > 0 && submitted > 0) {
+      double elapsed = (System.currentTimeMillis() - submitted) / 1e3;
+      eta = elapsed * (1 - progress) / progress;
+    } else if (s.state() == JobState.COMPLETED) {
+      eta = 0.0;
+    }
+    boolean outputReady =
+        s.state() == JobState.COMPLETED
+            && s.output() != null
+            && Files.isRegularFile(farm.blobs().resolve(s.output().getUri()));
+    return Optional.of(
+        new JobView(
+            id,
+            s.state(),
+            progress,
+            s.framesDone(),
+            s.totalFrames(),
+            eta,
+            s.state() == JobState.FAILED || s.state() == JobState.CANCELLED ? s.reason() : null,
+            submitted > 0 ? submitted : s.updatedMs(),
+            s.updatedMs(),
+            outputReady));
+  }
+
+  /** Cancels a job that has not finished; returns its view after the cancel. */
+  public JobView cancel(String id, String reason) throws ApiException {
+    JobView job = get(id).orElseThrow(() -> new ApiException(404, "no job " + id));
+    if (JobStates.isTerminal(job.state())) {
+      throw new ApiException(
+          409,
+          "job " + id + " is already " + job.state().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    try {
+      client.cancel(id, reason);
+    } catch (Exception e) {
+      throw new ApiException(503, "cannot cancel job " + id + ": " + e.getMessage());
+    }
+    // The CANCELLED event is on its way back from the broker; answer with what it will say.
+    return new JobView(
+        id,
+        JobState.CANCELLED,
+        job.progress(),
+        job.framesDone(),
+        job.totalFrames(),
+        null,
+        reason,
+        job.submittedMs(),
+        System.currentTimeMillis(),
+        false);
+  }
+
+  /** The finished MP4 of a completed job. */
+  public Path output(String id) throws ApiException {
+    JobView job = get(id).orElseThrow(() -> new ApiException(404, "no job " + id));
+    if (!job.outputReady()) {
+      throw new ApiException(
+          409,
+          "job "
+              + id
+              + " has no output yet (it is "
+              + job.state().name().toLowerCase(java.util.Locale.ROOT)
+              + ")");
+    }
+    return farm.blobs().resolve(farm.jobs().get(id).orElseThrow().output().getUri());
+  }
+
+  /**
+   * The job's spec: from this node's submissions, else read back from {@code farm.jobs} (a job
+   * submitted elsewhere or before a restart).
+   */
+  public Optional<JobSpec> spec(String id) {
+    if (!validId(id)) {
+      return Optional.empty();
+    }
+    JobSpec known = specs.get(id);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    JobSpec found = null;
+    for (ConsumerRecord<String, byte[]> r :
+        TopicReader.readKey(farm.kafka().bootstrapServers(), Topics.JOBS.name(), id)) {
+      try {
+        JobRequested req = Topics.JOBS.parse(r.value());
+        found = req.getSpec();
+      } catch (Exception e) {
+        // An undecodable record was dead-lettered by the audio role; the last good one wins.
+      }
+    }
+    if (found != null) {
+      specs.put(id, found);
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** The blob store folder of a job's rendered segments. */
+  public Path segmentsDir(String id) {
+    return farm.blobs().resolve(BlobStore.SCHEME + "jobs/" + id + "/segments");
+  }
+
+  /** True for ids the farm could have made: they name a folder of the blob store. */
+  public static boolean validId(String id) {
+    return id != null && RenderCommand.JOB_ID.matcher(id).matches() && !id.startsWith(".");
+  }
+
+  private static String sha256Hex(String... parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (String p : parts) {
+        md.update(p.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
