@@ -34,11 +34,26 @@ public final class CancelCommand implements Callable<Integer> {
       description = "Blob store root to remove the job's files from (default <data-dir>/blobs).")
   Path blobStore;
 
+  @CommandLine.Mixin RemoteFarm.Options server;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
+    if (server.given()) {
+      try (RemoteFarm farm = server.open()) {
+        farm.cancel(jobId);
+        err.println("Job " + jobId + " cancelled.");
+        return 0;
+      } catch (RemoteFarm.RemoteException e) {
+        err.println("farm: error: " + e.getMessage());
+        return e.exitCode();
+      } catch (Exception e) {
+        err.println("farm: error: " + e.getMessage());
+        return 1;
+      }
+    }
     try (FarmConnection farm = farmOptions.open()) {
       var status = JobStates.snapshot(farm.bootstrap()).get(jobId);
       if (status.isEmpty()) {

@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       RenderCommand.class,
       ServeCommand.class,
+      SubmitCommand.class,
+      DownloadCommand.class,
       NodeCommand.class,
       BrokerCommand.class,
       StatusCommand.class,

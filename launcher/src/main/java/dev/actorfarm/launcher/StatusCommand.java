@@ -1,5 +1,6 @@
 package dev.actorfarm.launcher;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.actorfarm.runtime.jobs.JobStates;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -25,7 +26,52 @@ public final class StatusCommand implements Callable<Integer> {
 
   @CommandLine.Mixin FarmConnection.Options farmOptions;
 
+  @CommandLine.Mixin RemoteFarm.Options server;
+
+  @CommandLine.Option(
+      names = "--watch",
+      description = "Keep showing progress until the job (or every job) ends (needs --server).")
+  boolean watch;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Through a running farm's API: a table, or progress lines until the jobs end. */
+  private int remote(PrintWriter out, PrintWriter err) throws Exception {
+    try (RemoteFarm farm = server.open()) {
+      if (jobId != null) {
+        if (watch) {
+          JsonNode last = farm.watch(jobId, out, System.console() != null);
+          return "COMPLETED".equals(last.path("state").asText()) ? 0 : 1;
+        }
+        out.println(RemoteFarm.progressLine(farm.job(jobId)));
+        out.flush();
+        return 0;
+      }
+      while (true) {
+        JsonNode jobs = farm.jobs();
+        boolean active = false;
+        for (JsonNode j : jobs) {
+          out.println(RemoteFarm.progressLine(j));
+          active |= !List.of("COMPLETED", "FAILED", "CANCELLED").contains(j.path("state").asText());
+        }
+        if (jobs.isEmpty()) {
+          out.println("No jobs.");
+        }
+        out.flush();
+        if (!watch || !active) {
+          return 0;
+        }
+        Thread.sleep(2000);
+        out.println();
+      }
+    } catch (RemoteFarm.RemoteException e) {
+      err.println("farm: error: " + e.getMessage());
+      return e.exitCode();
+    } catch (java.io.IOException e) {
+      err.println("farm: error: " + e.getMessage());
+      return 1;
+    }
+  }
 
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
@@ -34,6 +80,9 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (server.given() || watch) {
+      return remote(out, err);
+    }
     JobStates states;
     try (FarmConnection farm = farmOptions.open()) {
       states = JobStates.snapshot(farm.bootstrap());

@@ -109,8 +109,7 @@ public final class FarmApi extends AllDirectives {
                         health(),
                         pathSingleSlash(() -> get(() -> webResource("web/index.html"))),
                         pathPrefix("ui", this::webAssets),
-                        pathPrefix("jobs", () -> authorized(this::jobRoutes)),
-                        extractUnmatchedPath(p -> error(404, "no route " + p)))));
+                        pathPrefix("jobs", () -> authorized(this::jobRoutes)))));
   }
 
   /** Directives for routes built outside an API instance. */
@@ -438,15 +437,18 @@ public final class FarmApi extends AllDirectives {
     }
     String portrait = text(root, "portrait", true);
     String audio = text(root, "audio", true);
+    int fps = intField("fps", text(root, "fps", false), 25);
+    long seed = longField("seed", text(root, "seed", false), 0);
+    boolean crop = boolField("crop", text(root, "crop", false));
     return new JobService.Submission(
         resolveInput(portrait, "portrait"),
         resolveInput(audio, "audio"),
         "portrait " + portrait,
         "audio " + audio,
-        intField("fps", text(root, "fps", false), 25),
-        longField("seed", text(root, "seed", false), 0),
+        fps,
+        seed,
         text(root, "face_box", false),
-        boolField("crop", text(root, "crop", false)),
+        crop,
         text(root, "client_token", false));
   }
 
@@ -583,14 +585,17 @@ public final class FarmApi extends AllDirectives {
     if (t instanceof JobService.ApiException e) {
       return error(e.status(), e.getMessage());
     }
-    if (t instanceof StreamLimitReachedException) {
-      return error(413, "the portrait is larger than " + settings.maxPortraitBytes() + " bytes");
-    }
-    if (t instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
-      return error(413, "the upload is larger than " + settings.maxUploadBytes() + " bytes");
-    }
-    if (t.getCause() instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
-      return error(413, "the upload is larger than " + settings.maxUploadBytes() + " bytes");
+    // A limit hit while streaming an upload surfaces wrapped (in the file sink's failure).
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof StreamLimitReachedException) {
+        return error(413, "the portrait is larger than " + settings.maxPortraitBytes() + " bytes");
+      }
+      if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
+        return error(413, "the upload is larger than " + settings.maxUploadBytes() + " bytes");
+      }
+      if (c.getCause() == c) {
+        break;
+      }
     }
     if (t instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException
         || t instanceof org.apache.pekko.http.scaladsl.model.ParsingException) {

@@ -132,7 +132,7 @@ public final class HlsPreview {
         rec.setAudioChannels(1);
         // Every stream of this segment starts at the window's place in the job, so that the
         // player's timeline is continuous across segments.
-        rec.setOption("output_ts_offset", Long.toString(startUs));
+        rec.setOption("output_ts_offset", startUs + "us");
         rec.start(video.getFormatContext());
         AVPacket pkt;
         int stream = video.getVideoStream();

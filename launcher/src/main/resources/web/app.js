@@ -1,0 +1,191 @@
+// ActorFarm web page: the jobs table, the submit form and a job's page with the live HLS
+// preview (hls.js) and the final video. Talks to the same API as the CLI.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const tokenInput = $('token');
+  tokenInput.value = localStorage.getItem('actorfarm.token') || '';
+  tokenInput.addEventListener('change', () => {
+    localStorage.setItem('actorfarm.token', tokenInput.value);
+    route();
+  });
+
+  function authHeaders() {
+    const t = tokenInput.value;
+    return t ? { Authorization: 'Bearer ' + t } : {};
+  }
+  function withToken(url) {
+    const t = tokenInput.value;
+    return t ? url + (url.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(t) : url;
+  }
+  async function api(path, options) {
+    const r = await fetch(path, Object.assign({ headers: authHeaders() }, options || {}));
+    const body = await r.json().catch(() => ({ error: r.statusText }));
+    if (!r.ok) throw new Error(body.error || r.statusText);
+    return body;
+  }
+  function pct(p) { return (p * 100).toFixed(1) + '%'; }
+  function eta(s) { return s == null ? '' : s < 1 ? '' : 'ETA ' + Math.round(s) + ' s'; }
+
+  // ---- jobs table ----
+  let listTimer = null;
+  async function refreshJobs() {
+    try {
+      const jobs = await api('/jobs');
+      const body = $('jobs').querySelector('tbody');
+      body.replaceChildren(...jobs.map((j) => {
+        const tr = document.createElement('tr');
+        tr.dataset.job = j.id;
+        tr.innerHTML =
+          '<td class="id"></td><td class="state"></td>' +
+          '<td><progress max="1"></progress> <span class="pct"></span></td>' +
+          '<td class="eta"></td><td class="when"></td><td><a>open</a></td>';
+        tr.querySelector('.id').textContent = j.id;
+        const st = tr.querySelector('.state');
+        st.textContent = j.state;
+        st.classList.add(j.state);
+        tr.querySelector('progress').value = j.progress;
+        tr.querySelector('.pct').textContent = pct(j.progress);
+        tr.querySelector('.eta').textContent = eta(j.eta_seconds);
+        tr.querySelector('.when').textContent = new Date(j.submitted_at).toLocaleString();
+        tr.querySelector('a').href = '#/jobs/' + encodeURIComponent(j.id);
+        return tr;
+      }));
+      $('jobs-error').textContent = '';
+    } catch (e) {
+      $('jobs-error').textContent = e.message;
+    }
+  }
+
+  $('submit-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = new FormData();
+    form.append('portrait', $('portrait').files[0]);
+    form.append('audio', $('audio').files[0]);
+    form.append('seed', $('seed').value || '0');
+    form.append('crop', $('crop').checked ? 'true' : 'false');
+    $('submit-status').textContent = 'Uploading…';
+    $('submit').disabled = true;
+    try {
+      const job = await api('/jobs', { method: 'POST', body: form });
+      $('submit-status').textContent = 'Submitted ' + job.id;
+      location.hash = '#/jobs/' + encodeURIComponent(job.id);
+    } catch (e) {
+      $('submit-status').textContent = 'Refused: ' + e.message;
+    } finally {
+      $('submit').disabled = false;
+    }
+  });
+
+  // ---- one job ----
+  let jobTimer = null;
+  let hls = null;
+  let shownJob = null;
+  let finalLoaded = false;
+  let previewStarted = false;
+
+  function startPreview(id) {
+    const video = $('preview');
+    const src = '/jobs/' + encodeURIComponent(id) + '/preview/index.m3u8';
+    if (window.Hls && Hls.isSupported()) {
+      hls = new Hls({
+        startPosition: 0,
+        liveDurationInfinity: true,
+        xhrSetup: (xhr) => {
+          const t = tokenInput.value;
+          if (t) xhr.setRequestHeader('Authorization', 'Bearer ' + t);
+        },
+      });
+      hls.loadSource(src);
+      hls.attachMedia(video);
+      hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+      hls.on(Hls.Events.ERROR, (ev, data) => {
+        if (data.fatal && hls) {
+          // Started before the first window landed, or a network error: the next refresh retries.
+          hls.destroy();
+          hls = null;
+          previewStarted = false;
+        }
+      });
+    } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      video.src = withToken(src);
+      video.play().catch(() => {});
+    }
+  }
+
+  async function refreshJob(id) {
+    try {
+      const j = await api('/jobs/' + encodeURIComponent(id));
+      $('job-state').textContent = j.state;
+      $('job-state').className = 'state ' + j.state;
+      $('job-progress').value = j.progress;
+      $('job-percent').textContent = pct(j.progress);
+      $('job-eta').textContent = eta(j.eta_seconds);
+      $('job-error').textContent = j.error || '';
+      $('job-cancel').hidden = ['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.state);
+      if (!previewStarted && (j.frames_done > 0 || j.state === 'COMPLETED')) {
+        previewStarted = true;
+        startPreview(id);
+      }
+      if (j.output_url && !finalLoaded) {
+        finalLoaded = true;
+        const url = withToken(j.output_url);
+        $('final').src = url;
+        $('final-note').hidden = true;
+        $('download').href = url;
+        $('download').hidden = false;
+      }
+      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.state) && previewStarted) {
+        clearInterval(jobTimer);
+        jobTimer = null;
+      }
+    } catch (e) {
+      $('job-error').textContent = e.message;
+    }
+  }
+
+  $('job-cancel').addEventListener('click', async () => {
+    try {
+      await api('/jobs/' + encodeURIComponent(shownJob) + '/cancel', { method: 'POST' });
+      refreshJob(shownJob);
+    } catch (e) {
+      $('job-error').textContent = e.message;
+    }
+  });
+
+  function stopJobView() {
+    if (jobTimer) clearInterval(jobTimer);
+    jobTimer = null;
+    if (hls) hls.destroy();
+    hls = null;
+    shownJob = null;
+    finalLoaded = false;
+    previewStarted = false;
+    $('final').removeAttribute('src');
+    $('final-note').hidden = false;
+    $('download').hidden = true;
+  }
+
+  function route() {
+    const m = location.hash.match(/^#\/jobs\/(.+)$/);
+    stopJobView();
+    if (listTimer) clearInterval(listTimer);
+    listTimer = null;
+    if (m) {
+      const id = decodeURIComponent(m[1]);
+      shownJob = id;
+      $('jobs-view').hidden = true;
+      $('job-view').hidden = false;
+      $('job-title').textContent = 'Job ' + id;
+      refreshJob(id);
+      jobTimer = setInterval(() => refreshJob(id), 1000);
+    } else {
+      $('job-view').hidden = true;
+      $('jobs-view').hidden = false;
+      refreshJobs();
+      listTimer = setInterval(refreshJobs, 2000);
+    }
+  }
+  window.addEventListener('hashchange', route);
+  route();
+})();

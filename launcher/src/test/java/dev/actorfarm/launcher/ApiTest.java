@@ -1,0 +1,430 @@
+package dev.actorfarm.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.actorfarm.launcher.api.ApiSettings;
+import dev.actorfarm.launcher.api.FarmHttp;
+import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.FarmConfig;
+import dev.actorfarm.runtime.TestBroker;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The HTTP API end to end on the embedded farm (a real broker, every role, the real renderer and
+ * FFmpeg): the CLI submits, watches and downloads over HTTP; the output equals the reference
+ * render; the preview is HLS with audio; cancel, auth, upload limits, path traversal and malformed
+ * requests are refused with 4xx and a JSON error.
+ */
+class ApiTest {
+
+  static final String TOKEN = "s3cret-token";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path dir;
+  static TestBroker broker;
+  static EmbeddedFarm farm;
+  static String base;
+  static Path allowed;
+  static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  @BeforeAll
+  static void startFarm() throws Exception {
+    Path pack = ReferenceRender.pack();
+    broker = new TestBroker(dir.resolve("broker"));
+    allowed = Files.createDirectories(dir.resolve("allowed"));
+    Files.copy(ReferenceRender.ASTRONAUT, allowed.resolve("astronaut.png"));
+    Files.copy(ReferenceRender.NARRATION, allowed.resolve("narration.ogg"));
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put("actorfarm.data-dir", dir.resolve("farm").toString());
+    overrides.put("actorfarm.node-name", "api");
+    overrides.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
+    overrides.put("actorfarm.model-pack.dir", pack.toString());
+    overrides.put("actorfarm.http.port", 0);
+    overrides.put("actorfarm.http.interface", "127.0.0.1");
+    overrides.put("actorfarm.http.token", TOKEN);
+    overrides.put("actorfarm.http.max-upload-size", "2MiB");
+    overrides.put("actorfarm.http.max-portrait-size", "1MiB");
+    overrides.put("actorfarm.http.allowed-roots", List.of(allowed.toString()));
+    var config = FarmConfig.load(overrides);
+    farm = EmbeddedFarm.start(config);
+    var address = FarmHttp.serveApi(farm, ApiSettings.create(config));
+    base = "http://127.0.0.1:" + address.getPort();
+  }
+
+  @AfterAll
+  static void stopFarm() {
+    if (farm != null) {
+      farm.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void submitWatchDownloadThroughTheCliAndTheApi() throws Exception {
+    // Submit through the CLI, following the job to the end and downloading it.
+    Path out = dir.resolve("cli/out.mp4");
+    Cli submit =
+        cli(
+            "submit",
+            "--server",
+            base,
+            "--token",
+            TOKEN,
+            "--portrait",
+            ReferenceRender.ASTRONAUT.toString(),
+            "--audio",
+            ReferenceRender.NARRATION.toString(),
+            "--client-token",
+            "reference-1",
+            "--out",
+            out.toString());
+    assertThat(submit.code).as(submit.err).isZero();
+    String id = submit.out.trim();
+    assertThat(id).startsWith("job-");
+    assertThat(submit.err).contains("COMPLETED").contains("100.0%");
+
+    // The job as the API shows it.
+    JsonNode job = json(get("/jobs/" + id, TOKEN));
+    assertThat(job.get("state").asText()).isEqualTo("COMPLETED");
+    assertThat(job.get("progress").asDouble()).isEqualTo(1.0);
+    assertThat(job.get("total_frames").asInt()).isEqualTo(528);
+    assertThat(job.get("output_url").asText()).isEqualTo("/jobs/" + id + "/output");
+    assertThat(job.get("error").isNull()).isTrue();
+    JsonNode all = json(get("/jobs", TOKEN));
+    assertThat(all.findValuesAsText("id")).contains(id);
+
+    // The output equals the reference render frame for frame.
+    DecodedVideo reference = ReferenceRender.get().video();
+    DecodedVideo downloaded = DecodedVideo.decode(out);
+    assertThat(downloaded.hashes()).isEqualTo(reference.hashes());
+    assertThat(downloaded.audioCodec()).isEqualTo("aac");
+
+    // The whole file, and a range of it.
+    HttpResponse<byte[]> whole = get("/jobs/" + id + "/output", TOKEN);
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(whole.headers().firstValue("Content-Type")).contains("video/mp4");
+    assertThat(whole.body()).isEqualTo(Files.readAllBytes(out));
+    HttpResponse<byte[]> range =
+        send(request("/jobs/" + id + "/output", TOKEN).header("Range", "bytes=100-1099").GET());
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.headers().firstValue("Content-Range"))
+        .contains("bytes 100-1099/" + whole.body().length);
+    assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(whole.body(), 100, 1100));
+
+    // `farm download` writes the same bytes.
+    Path again = dir.resolve("cli/again.mp4");
+    Cli download =
+        cli("download", id, "--server", base, "--token", TOKEN, "--out", again.toString());
+    assertThat(download.code).as(download.err).isZero();
+    assertThat(Files.readAllBytes(again)).isEqualTo(whole.body());
+
+    // `farm status` over HTTP.
+    Cli status = cli("status", id, "--server", base, "--token", TOKEN);
+    assertThat(status.code).as(status.err).isZero();
+    assertThat(status.out).contains(id).contains("COMPLETED").contains("100.0%");
+
+    // The same client token is the same job: nothing is queued again.
+    HttpResponse<byte[]> retry =
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of("client_token", "reference-1"),
+            Map.of(
+                "portrait", ReferenceRender.ASTRONAUT,
+                "audio", ReferenceRender.NARRATION));
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(json(retry).get("id").asText()).isEqualTo(id);
+
+    // The preview: a complete HLS playlist of every window, each segment with video and audio.
+    HttpResponse<byte[]> playlist = get("/jobs/" + id + "/preview/index.m3u8", TOKEN);
+    assertThat(playlist.statusCode()).isEqualTo(200);
+    String m3u8 = new String(playlist.body(), StandardCharsets.UTF_8);
+    assertThat(m3u8).startsWith("#EXTM3U").contains("#EXT-X-ENDLIST");
+    List<String> segments = m3u8.lines().filter(l -> l.endsWith(".ts")).toList();
+    assertThat(segments).hasSize(11).first().isEqualTo("000000.ts");
+    HttpResponse<byte[]> ts = get("/jobs/" + id + "/preview/000003.ts", TOKEN);
+    assertThat(ts.statusCode()).isEqualTo(200);
+    assertThat(ts.headers().firstValue("Content-Type")).contains("video/mp2t");
+    Path tsFile = Files.write(dir.resolve("w3.ts"), ts.body());
+    DecodedVideo preview = DecodedVideo.decode(tsFile);
+    assertThat(preview.videoCodec()).isEqualTo("h264");
+    assertThat(preview.audioCodec()).isEqualTo("aac");
+    assertThat(preview.frames()).hasSize(50);
+    // Window 3 starts at frame 150: 6 s into the job (the player's timeline is continuous).
+    assertThat(preview.timestamps().get(0)).isBetween(5_950_000L, 6_050_000L);
+    assertThat(preview.audioSeconds()).isBetween(1.8, 2.1);
+    assertThat(preview.hashes()).isEqualTo(reference.hashes().subList(150, 200));
+    System.out.println(
+        "API: job "
+            + id
+            + " completed; "
+            + segments.size()
+            + " preview segments; output "
+            + whole.body().length
+            + " bytes");
+  }
+
+  @Test
+  void jsonSubmissionNamesFilesInTheAllowedRootsOnly() throws Exception {
+    // A file inside the allowed root: accepted (a new seed makes a new job).
+    HttpResponse<byte[]> ok =
+        postJson(
+            "{\"portrait\":\""
+                + allowed.resolve("astronaut.png").toUri()
+                + "\",\"audio\":\""
+                + allowed.resolve("narration.ogg")
+                + "\",\"seed\":7}");
+    assertThat(ok.statusCode()).as(body(ok)).isEqualTo(201);
+    String id = json(ok).get("id").asText();
+    assertThat(json(ok).get("state").asText()).isEqualTo("SUBMITTED");
+
+    // Cancel it: the API says CANCELLED, its files go, a second cancel is a conflict.
+    HttpResponse<byte[]> cancel = send(request("/jobs/" + id + "/cancel", TOKEN).POST(noBody()));
+    assertThat(cancel.statusCode()).as(body(cancel)).isEqualTo(200);
+    assertThat(json(cancel).get("state").asText()).isEqualTo("CANCELLED");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!json(get("/jobs/" + id, TOKEN)).get("state").asText().equals("CANCELLED")) {
+      assertThat(System.nanoTime()).as("the job is CANCELLED within 30 s").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    assertThat(farm.blobs().root().resolve("jobs/" + id + "/output.mp4")).doesNotExist();
+    assertError(send(request("/jobs/" + id + "/cancel", TOKEN).POST(noBody())), 409, "already");
+    assertError(get("/jobs/" + id + "/output", TOKEN), 409, "no output");
+
+    // Outside the allowed roots, by every route there is.
+    Path outside = Files.writeString(dir.resolve("secret.txt"), "not yours");
+    Files.createSymbolicLink(allowed.resolve("link.png"), outside);
+    for (String uri :
+        List.of(
+            "file:///etc/passwd",
+            "/etc/passwd",
+            allowed + "/../secret.txt",
+            allowed.toUri() + "../secret.txt",
+            allowed.resolve("link.png").toString(),
+            "blob:../../../etc/passwd",
+            "blob:jobs/x/output.mp4")) {
+      HttpResponse<byte[]> r =
+          postJson(
+              "{\"portrait\":\""
+                  + uri
+                  + "\",\"audio\":\""
+                  + allowed.resolve("narration.ogg")
+                  + "\"}");
+      assertError(r, 403, "portrait");
+    }
+    assertError(
+        postJson("{\"portrait\":\"relative/x.png\",\"audio\":\"a.ogg\"}"), 400, "absolute path");
+    assertError(
+        postJson("{\"portrait\":\"" + allowed.resolve("missing.png") + "\",\"audio\":\"/x\"}"),
+        422,
+        "does not exist");
+    // Job ids never reach the file system unchecked.
+    assertError(get("/jobs/..%2F..%2Fetc%2Fpasswd/output", TOKEN), 404, "no job");
+    assertError(get("/jobs/../../etc/passwd", TOKEN), 404, "");
+    assertError(get("/ui/../../../../etc/passwd", null), 404, "");
+    assertError(get("/jobs/nope/preview/..%2Foutput.mp4", TOKEN), 404, "");
+  }
+
+  @Test
+  void badRequestsGetA4xxWithAJsonError() throws Exception {
+    assertError(postJson("{\"portrait\": "), 400, "malformed JSON");
+    assertError(postJson("[1,2]"), 400, "JSON object");
+    assertError(postJson("{\"portrait\":\"/a\",\"audio\":\"/b\",\"colour\":1}"), 400, "colour");
+    assertError(postJson("{\"audio\":\"/b\"}"), 400, "'portrait' is required");
+    assertError(postJson("{\"portrait\":\"/a\",\"audio\":\"/b\",\"fps\":\"x\"}"), 400, "fps");
+    assertError(
+        send(
+            request("/jobs", TOKEN)
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("hello"))),
+        415,
+        "multipart/form-data");
+    assertError(get("/jobs/job-0000000000000000", TOKEN), 404, "no job");
+    assertError(send(request("/jobs/x/output", TOKEN).DELETE()), 405, "");
+    assertError(get("/nothing-here", null), 404, "could not be found");
+
+    // A form without its files, and one whose audio is not audio.
+    assertError(postMultipart("/jobs", TOKEN, Map.of("seed", "1"), Map.of()), 400, "'portrait'");
+    Path notAudio = Files.writeString(dir.resolve("notes.wav"), "not audio at all");
+    assertError(
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of(),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", notAudio)),
+        422,
+        "the uploaded audio is not audio");
+  }
+
+  @Test
+  void uploadsOverTheLimitsAreRefused() throws Exception {
+    Path big = dir.resolve("big.png");
+    Files.write(big, new byte[(int) (1.5 * (1 << 20))]);
+    assertError(
+        postMultipart(
+            "/jobs", TOKEN, Map.of(), Map.of("portrait", big, "audio", ReferenceRender.NARRATION)),
+        413,
+        "portrait is larger");
+    Path huge = dir.resolve("huge.wav");
+    Files.write(huge, new byte[3 << 20]);
+    assertError(
+        postMultipart(
+            "/jobs", TOKEN, Map.of(), Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", huge)),
+        413,
+        "upload is larger");
+    assertThat(Files.list(dir.resolve("farm/uploads")).toList()).as("uploads cleaned up").isEmpty();
+  }
+
+  @Test
+  void jobRoutesNeedTheBearerToken() throws Exception {
+    HttpResponse<byte[]> none = get("/jobs", null);
+    assertError(none, 401, "bearer token");
+    assertThat(none.headers().firstValue("WWW-Authenticate"))
+        .contains("Bearer realm=\"actorfarm\"");
+    assertError(get("/jobs", "wrong"), 401, "not valid");
+    assertError(get("/jobs/x/output?access_token=wrong", null), 401, "not valid");
+    assertThat(get("/jobs?access_token=" + TOKEN, null).statusCode()).isEqualTo(200);
+    assertError(
+        postMultipart(
+            "/jobs",
+            null,
+            Map.of(),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", ReferenceRender.NARRATION)),
+        401,
+        "bearer token");
+    Cli cli = cli("status", "--server", base, "--token", "wrong");
+    assertThat(cli.code).isEqualTo(2);
+    assertThat(cli.err).contains("farm: error: the bearer token is not valid");
+    // Health, readiness, metrics and the page itself are open (probes and scrapers carry no token).
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+    assertThat(get("/readyz", null).statusCode()).isEqualTo(200);
+    assertThat(get("/metrics", null).statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> page = get("/", null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(body(page)).contains("<title>ActorFarm</title>");
+    assertThat(get("/ui/hls.min.js", null).statusCode()).isEqualTo(200);
+  }
+
+  // ---- helpers ----
+
+  record Cli(int code, String out, String err) {}
+
+  static Cli cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine c = new CommandLine(new Farm());
+    c.setOut(new PrintWriter(out, true));
+    c.setErr(new PrintWriter(err, true));
+    int code = c.execute(args);
+    return new Cli(code, out.toString(), err.toString());
+  }
+
+  static HttpRequest.Builder request(String path, String token) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return b;
+  }
+
+  static HttpResponse<byte[]> send(HttpRequest.Builder b) throws Exception {
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  static HttpResponse<byte[]> get(String path, String token) throws Exception {
+    return send(request(path, token).GET());
+  }
+
+  static HttpRequest.BodyPublisher noBody() {
+    return HttpRequest.BodyPublishers.noBody();
+  }
+
+  static HttpResponse<byte[]> postJson(String body) throws Exception {
+    return send(
+        request("/jobs", TOKEN)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  /** A multipart/form-data POST, written out by hand: the test checks the server, not a client. */
+  static HttpResponse<byte[]> postMultipart(
+      String path, String token, Map<String, String> fields, Map<String, Path> files)
+      throws Exception {
+    String boundary = "----actorfarm" + UUID.randomUUID();
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    Map<String, Object> parts = new LinkedHashMap<>(fields);
+    parts.putAll(files);
+    for (var e : parts.entrySet()) {
+      body.write(("--" + boundary + "\r\n").getBytes(StandardCharsets.UTF_8));
+      if (e.getValue() instanceof Path p) {
+        body.write(
+            ("Content-Disposition: form-data; name=\""
+                    + e.getKey()
+                    + "\"; filename=\""
+                    + p.getFileName()
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8));
+        body.write(Files.readAllBytes(p));
+      } else {
+        body.write(
+            ("Content-Disposition: form-data; name=\"" + e.getKey() + "\"\r\n\r\n" + e.getValue())
+                .getBytes(StandardCharsets.UTF_8));
+      }
+      body.write("\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+    body.write(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return send(
+        request(path, token)
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+  }
+
+  static String body(HttpResponse<byte[]> r) {
+    return new String(r.body(), StandardCharsets.UTF_8);
+  }
+
+  static JsonNode json(HttpResponse<byte[]> r) throws Exception {
+    assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+    return JSON.readTree(r.body());
+  }
+
+  /** A refusal: the status, a JSON body with the error, and no stack trace. */
+  static void assertError(HttpResponse<byte[]> r, int status, String messagePart) throws Exception {
+    assertThat(r.statusCode()).as(r.uri() + ": " + body(r)).isEqualTo(status);
+    JsonNode error = json(r);
+    assertThat(error.get("status").asInt()).isEqualTo(status);
+    assertThat(error.get("error").asText()).contains(messagePart);
+    assertThat(body(r)).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  static List<String> lines(String s) {
+    return new ArrayList<>(s.lines().toList());
+  }
+}
