@@ -331,6 +331,90 @@ class ApiTest {
     assertThat(get("/ui/hls.min.js", null).statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void metricsHaveThePromisedNamesTypesAndLabels() throws Exception {
+    // A completed job first (the same client token as the other test: whichever runs first
+    // renders it, the other finds it).
+    HttpResponse<byte[]> submitted =
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of("client_token", "reference-1"),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", ReferenceRender.NARRATION));
+    String id = json(submitted).get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (!json(get("/jobs/" + id, TOKEN)).get("state").asText().equals("COMPLETED")) {
+      assertThat(System.nanoTime()).as("job completes within 3 minutes").isLessThan(deadline);
+      Thread.sleep(200);
+    }
+    HttpResponse<byte[]> r = get("/metrics", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    String text = body(r);
+    Map<String, String> types = new HashMap<>();
+    Map<String, Double> samples = new HashMap<>();
+    for (String line : text.lines().toList()) {
+      if (line.startsWith("# TYPE ")) {
+        String[] p = line.split(" ");
+        types.put(p[2], p[3]);
+      } else if (!line.startsWith("#") && !line.isBlank()) {
+        int space = line.lastIndexOf(' ');
+        samples.merge(
+            line.substring(0, space), Double.parseDouble(line.substring(space + 1)), Double::sum);
+        // No job ids as labels: their cardinality is unbounded.
+        assertThat(line).doesNotContain("job_id=").doesNotContain(id);
+      }
+    }
+    Map<String, String> promised = new LinkedHashMap<>();
+    promised.put("actorfarm_stage_items_in_total", "counter");
+    promised.put("actorfarm_stage_items_out_total", "counter");
+    promised.put("actorfarm_stage_items_in_progress", "gauge");
+    promised.put("actorfarm_inference_duration_seconds", "histogram");
+    promised.put("actorfarm_encode_duration_seconds", "histogram");
+    promised.put("actorfarm_window_end_to_end_duration_seconds", "histogram");
+    promised.put("actorfarm_frames_rendered_total", "counter");
+    promised.put("actorfarm_audio_processed_seconds_total", "counter");
+    promised.put("actorfarm_retries_total", "counter");
+    promised.put("actorfarm_dead_letters_total", "counter");
+    promised.put("actorfarm_consumer_lag_records", "gauge");
+    promised.put("actorfarm_jobs", "gauge");
+    promised.put("jvm_memory_used_bytes", "gauge");
+    promised.put("jvm_threads_current", "gauge");
+    promised.put("process_cpu_seconds_total", "counter");
+    assertThat(types).containsAllEntriesOf(promised);
+    for (String stage : List.of("audio", "motion", "render", "mux")) {
+      assertThat(samples.get("actorfarm_stage_items_in_total{stage=\"" + stage + "\"}"))
+          .as(stage + " items in")
+          .isPositive();
+      assertThat(samples.get("actorfarm_stage_items_out_total{stage=\"" + stage + "\"}"))
+          .as(stage + " items out")
+          .isPositive();
+      assertThat(samples)
+          .containsKey(
+              "actorfarm_retries_total{reason=\"infrastructure\",stage=\"" + stage + "\"}");
+      assertThat(samples)
+          .containsKey("actorfarm_dead_letters_total{reason=\"failed\",stage=\"" + stage + "\"}");
+    }
+    assertThat(samples.get("actorfarm_frames_rendered_total")).isGreaterThanOrEqualTo(528);
+    assertThat(samples.get("actorfarm_audio_processed_seconds_total")).isGreaterThanOrEqualTo(21.1);
+    for (String model : List.of("audio_encoder", "motion_generator", "renderer")) {
+      assertThat(samples.get("actorfarm_inference_duration_seconds_count{model=\"" + model + "\"}"))
+          .as(model + " inferences")
+          .isPositive();
+    }
+    assertThat(samples.get("actorfarm_encode_duration_seconds_count")).isGreaterThanOrEqualTo(11);
+    assertThat(samples.get("actorfarm_window_end_to_end_duration_seconds_count"))
+        .isGreaterThanOrEqualTo(11);
+    assertThat(samples.keySet())
+        .anyMatch(
+            k -> k.startsWith("actorfarm_window_end_to_end_duration_seconds_bucket{le=\"+Inf\""));
+    assertThat(samples)
+        .containsKey(
+            "actorfarm_consumer_lag_records{group=\"farm-render\",topic=\"farm.motion-windows\"}");
+    assertThat(samples.get("actorfarm_jobs{state=\"COMPLETED\"}")).isGreaterThanOrEqualTo(1);
+  }
+
   // ---- helpers ----
 
   record Cli(int code, String out, String err) {}

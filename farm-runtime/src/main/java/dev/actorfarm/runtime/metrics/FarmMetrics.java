@@ -112,6 +112,28 @@ public final class FarmMetrics {
           .labelNames("stage", "reason")
           .register();
 
+  /** The stages, as the {@code stage} label names them. */
+  public static final java.util.List<String> STAGES =
+      java.util.List.of("audio", "motion", "render", "mux");
+
+  static {
+    // Every series exists from the start at 0, so that rate() and alerts see the first event.
+    for (String model : java.util.List.of("audio_encoder", "motion_generator", "renderer")) {
+      INFERENCE_SECONDS.initLabelValues(model);
+    }
+    for (String stage : STAGES) {
+      ITEMS_IN.initLabelValues(stage);
+      ITEMS_OUT.initLabelValues(stage);
+      ITEMS_IN_PROGRESS.initLabelValues(stage);
+      for (String reason : java.util.List.of("infrastructure", "processing")) {
+        RETRIES.initLabelValues(stage, reason);
+      }
+      for (String reason : java.util.List.of("undecodable", "no_job", "failed")) {
+        DEAD_LETTERS.initLabelValues(stage, reason);
+      }
+    }
+  }
+
   private static volatile boolean jvmRegistered;
 
   /** Registers the JVM's metrics (memory, GC, threads, ...) once per process. */

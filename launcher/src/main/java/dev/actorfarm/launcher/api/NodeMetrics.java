@@ -112,25 +112,45 @@ public final class NodeMetrics {
                     AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000));
       }
       Map<List<String>, Long> out = new HashMap<>();
-      for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(4, TimeUnit.SECONDS)) {
+      List<String> groups =
+          admin.listConsumerGroups().all().get(4, TimeUnit.SECONDS).stream()
+              .map(ConsumerGroupListing::groupId)
+              .toList();
+      var described = admin.describeConsumerGroups(groups).all().get(4, TimeUnit.SECONDS);
+      for (String group : groups) {
         Map<TopicPartition, OffsetAndMetadata> committed =
             admin
-                .listConsumerGroupOffsets(g.groupId())
+                .listConsumerGroupOffsets(group)
                 .partitionsToOffsetAndMetadata()
                 .get(4, TimeUnit.SECONDS);
+        // The partitions the group reads: those it committed, and those assigned to its members
+        // that have not committed yet (their lag is everything since the beginning).
+        java.util.Set<TopicPartition> partitions = new java.util.HashSet<>(committed.keySet());
+        var description = described.get(group);
+        if (description != null) {
+          description.members().forEach(m -> partitions.addAll(m.assignment().topicPartitions()));
+        }
+        if (partitions.isEmpty()) {
+          continue;
+        }
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-        var ends = admin.listOffsets(latest).all().get(4, TimeUnit.SECONDS);
-        committed.forEach(
-            (tp, off) -> {
-              var end = ends.get(tp);
-              if (off != null && end != null) {
-                out.merge(
-                    List.of(g.groupId(), tp.topic()),
-                    Math.max(0, end.offset() - off.offset()),
-                    Long::sum);
-              }
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        partitions.forEach(
+            tp -> {
+              latest.put(tp, OffsetSpec.latest());
+              earliest.put(tp, OffsetSpec.earliest());
             });
+        var ends = admin.listOffsets(latest).all().get(4, TimeUnit.SECONDS);
+        var starts = admin.listOffsets(earliest).all().get(4, TimeUnit.SECONDS);
+        for (TopicPartition tp : partitions) {
+          var end = ends.get(tp);
+          if (end == null) {
+            continue;
+          }
+          OffsetAndMetadata off = committed.get(tp);
+          long from = off != null ? off.offset() : starts.get(tp).offset();
+          out.merge(List.of(group, tp.topic()), Math.max(0, end.offset() - from), Long::sum);
+        }
       }
       lag = out;
     } catch (Exception e) {
