@@ -13,6 +13,7 @@ import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.EmbeddedKafka;
 import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.KafkaClients;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,6 +91,7 @@ public final class EmbeddedFarm implements AutoCloseable {
     }
     FarmSettings settings = FarmSettings.create(config);
     Files.createDirectories(settings.dataDir());
+    KafkaClients.configure(config);
     EmbeddedKafka broker = null;
     String bootstrap = settings.kafkaBootstrap();
     if (settings.embeddedKafka()) {

@@ -47,6 +47,8 @@ final class FarmConnection implements AutoCloseable {
   }
 
   static FarmConnection open(String kafka, Path dataDir) throws Exception {
+    // The farm's client security settings (SASL/TLS), as its nodes use them.
+    dev.actorfarm.runtime.kafka.KafkaClients.configure(dev.actorfarm.runtime.FarmConfig.load());
     if (kafka != null && !kafka.isBlank()) {
       return new FarmConnection(kafka, null);
     }
@@ -72,13 +74,14 @@ final class FarmConnection implements AutoCloseable {
   private static boolean reachable(String bootstrap) {
     try (Admin admin =
         Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                3000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                3000))) {
+            dev.actorfarm.runtime.kafka.KafkaClients.with(
+                Map.of(
+                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    bootstrap,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                    3000,
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                    3000)))) {
       admin.describeCluster().clusterId().get(4, TimeUnit.SECONDS);
       return true;
     } catch (Exception e) {

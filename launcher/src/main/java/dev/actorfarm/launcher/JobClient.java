@@ -150,11 +150,12 @@ public final class JobClient {
       this.jobId = jobId;
       this.consumer =
           new KafkaConsumer<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  kafka.bootstrapServers(),
-                  ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                  false),
+              dev.actorfarm.runtime.kafka.KafkaClients.with(
+                  Map.of(
+                      ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                      kafka.bootstrapServers(),
+                      ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                      false)),
               new StringDeserializer(),
               new ByteArrayDeserializer());
       List<PartitionInfo> partitions = consumer.partitionsFor(Topics.JOB_EVENTS.name());

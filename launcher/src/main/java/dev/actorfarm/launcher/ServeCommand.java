@@ -56,11 +56,33 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--kafka", description = "An external Kafka (default: the embedded broker).")
   String kafka;
 
+  @Option(
+      names = "--roles",
+      split = ",",
+      defaultValue = "audio,motion,render,mux",
+      description = {
+        "Farm roles this process runs beside the API (default ${DEFAULT-VALUE});",
+        "'none' for an API-only front end of a distributed farm (Kubernetes)."
+      })
+  List<String> roles;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
+    java.util.Set<EmbeddedFarm.Role> chosen = java.util.EnumSet.noneOf(EmbeddedFarm.Role.class);
+    for (String r : roles) {
+      if (r.isBlank() || r.trim().equalsIgnoreCase("none")) {
+        continue;
+      }
+      try {
+        chosen.add(EmbeddedFarm.Role.valueOf(r.trim().toUpperCase(java.util.Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        err.println("farm: error: unknown role '" + r + "' (audio, motion, render, mux, none)");
+        return 2;
+      }
+    }
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
     if (port != null) {
@@ -93,7 +115,7 @@ public final class ServeCommand implements Callable<Integer> {
     System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
     System.setProperty("actorfarm.log.console", "INFO");
     err.println("Starting the farm (data in " + dataDir.toAbsolutePath() + ") ...");
-    EmbeddedFarm farm = EmbeddedFarm.start(config);
+    EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
     InetSocketAddress address;
     try {
       address = FarmHttp.serveApi(farm, api);

@@ -54,7 +54,9 @@ public final class FarmKafka implements AutoCloseable {
     props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     // Feature and motion windows are a few hundred KB; leave headroom for large W or D.
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
-    this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    this.producer =
+        new KafkaProducer<>(
+            KafkaClients.addTo(props), new StringSerializer(), new ByteArraySerializer());
   }
 
   public String bootstrapServers() {
@@ -75,7 +77,8 @@ public final class FarmKafka implements AutoCloseable {
   /** Creates every topic of {@link Topics#ALL} that does not exist yet. */
   public static void ensureTopics(String bootstrapServers, FarmSettings settings)
       throws InterruptedException {
-    Map<String, Object> conf = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> conf =
+        KafkaClients.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     try (Admin admin = Admin.create(conf)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();

@@ -55,6 +55,7 @@ public final class RoleStream {
     ConsumerSettings<String, byte[]> cs =
         ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
             .withBootstrapServers(kafka.bootstrapServers())
+            .withProperties(KafkaClients.common())
             .withGroupId(groupId)
             .withProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, String.valueOf(session))
             .withProperty(

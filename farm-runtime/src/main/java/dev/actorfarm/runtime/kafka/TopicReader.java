@@ -24,15 +24,16 @@ public final class TopicReader {
   /** A consumer with no group and no commits. */
   public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
     return new KafkaConsumer<>(
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrapServers,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-            16 << 20,
-            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-            20),
+        KafkaClients.with(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                16 << 20,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                20)),
         new StringDeserializer(),
         new ByteArrayDeserializer());
   }

@@ -41,7 +41,7 @@ public final class FarmHttp {
     FarmApi api =
         new FarmApi(
             new JobService(farm), settings, Materializer.matFromSystem(farm.system()), blocking);
-    InetSocketAddress address = bind(farm, settings.iface(), settings.port(), api.route());
+    InetSocketAddress address = bind(farm, settings.iface(), settings.port(), api.route(), true);
     CoordinatedShutdown.get(farm.system())
         .addTask(
             CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
@@ -57,10 +57,48 @@ public final class FarmHttp {
   public static InetSocketAddress serveManagement(EmbeddedFarm farm, String iface, int port)
       throws Exception {
     AllDirectives d = new FarmApi.Directives();
-    return bind(farm, iface, port, FarmApi.health(d, () -> !farm.stopping()));
+    // Completed once the consumers have drained (the phase after service-requests-done).
+    java.util.concurrent.CompletableFuture<Done> drained =
+        new java.util.concurrent.CompletableFuture<>();
+    CoordinatedShutdown.get(farm.system())
+        .addTask(
+            CoordinatedShutdown.PhaseServiceStop(),
+            "drain-answered",
+            () -> {
+              drained.complete(Done.getInstance());
+              return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+            });
+    Route drain =
+        d.path(
+            "drain",
+            () ->
+                d.concat(
+                    d.get(() -> drain(d, farm, drained)), d.post(() -> drain(d, farm, drained))));
+    return bind(
+        farm, iface, port, d.concat(FarmApi.health(d, () -> !farm.stopping()), drain), false);
   }
 
-  private static InetSocketAddress bind(EmbeddedFarm farm, String iface, int port, Route route)
+  /**
+   * {@code /drain} on the management port, for Kubernetes' preStop hook: stops the node in order
+   * (consumers stop fetching, the windows in flight finish and are committed, sharding hands over,
+   * the node leaves the cluster) and answers once the consumers are drained, so that the hook holds
+   * the pod until its work is safe. Only on the management port, never on the public API.
+   */
+  private static Route drain(
+      AllDirectives d, EmbeddedFarm farm, java.util.concurrent.CompletableFuture<Done> drained) {
+    log.info("Drain requested over HTTP (preStop)");
+    CoordinatedShutdown.get(farm.system()).run(CoordinatedShutdown.unknownReason());
+    return d.onComplete(
+        drained,
+        t ->
+            d.complete(
+                org.apache.pekko.http.javadsl.model.StatusCodes.OK,
+                org.apache.pekko.http.javadsl.model.HttpEntities.create(
+                    FarmApi.JSON, "{\"status\":\"drained\"}")));
+  }
+
+  private static InetSocketAddress bind(
+      EmbeddedFarm farm, String iface, int port, Route route, boolean terminateEarly)
       throws Exception {
     NodeMetrics.attach(farm.jobs(), farm.kafka().bootstrapServers());
     ServerBinding binding =
@@ -74,8 +112,12 @@ public final class FarmHttp {
         CoordinatedShutdown.PhaseServiceUnbind(),
         "http-unbind",
         () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    // The API stops answering while the consumers drain; the management server keeps answering
+    // (the preStop hook's /drain waits on it) until the actor system stops.
     cs.addTask(
-        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        terminateEarly
+            ? CoordinatedShutdown.PhaseServiceRequestsDone()
+            : CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
         "http-terminate",
         () -> binding.terminate(Duration.ofSeconds(5)).thenApply(x -> Done.getInstance()));
     cs.addTask(

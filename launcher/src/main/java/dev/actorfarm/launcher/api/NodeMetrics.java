@@ -106,10 +106,11 @@ public final class NodeMetrics {
       if (admin == null) {
         admin =
             Admin.create(
-                Map.of(
-                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000,
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000));
+                dev.actorfarm.runtime.kafka.KafkaClients.with(
+                    Map.of(
+                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000,
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000)));
       }
       Map<List<String>, Long> out = new HashMap<>();
       List<String> groups =
