@@ -47,15 +47,15 @@ public final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--cluster-host",
-      defaultValue = "127.0.0.1",
-      description = "Address other cluster members reach this node at (default ${DEFAULT-VALUE}).")
+      description =
+          "Address other cluster members reach this node at (default: the profile's, 127.0.0.1;"
+              + " the pod IP on Kubernetes).")
   String clusterHost;
 
   @Option(
       names = "--cluster-port",
-      defaultValue = "0",
       description = "Cluster port of this node (a seed needs a fixed one; default: any free).")
-  int clusterPort;
+  Integer clusterPort;
 
   @Option(
       names = "--blob-store",
@@ -64,8 +64,8 @@ public final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--data-dir",
-      defaultValue = "farm-data",
-      description = "This node's log and model-pack cache (default ${DEFAULT-VALUE}).")
+      description =
+          "This node's log and model-pack cache (default: actorfarm.data-dir, farm-data).")
   Path dataDir;
 
   @Option(names = "--node-name", description = "Name in events and logs (default: host name).")
@@ -96,7 +96,9 @@ public final class NodeCommand implements Callable<Integer> {
       }
     }
     Map<String, Object> overrides = new HashMap<>();
-    overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
+    if (dataDir != null) {
+      overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
+    }
     if (kafka != null) {
       overrides.put("actorfarm.kafka.bootstrap-servers", kafka);
     }
@@ -109,8 +111,12 @@ public final class NodeCommand implements Callable<Integer> {
     if (renderWorkers != null) {
       overrides.put("actorfarm.render.workers", renderWorkers);
     }
-    overrides.put("pekko.remote.artery.canonical.hostname", clusterHost);
-    overrides.put("pekko.remote.artery.canonical.port", clusterPort);
+    if (clusterHost != null) {
+      overrides.put("pekko.remote.artery.canonical.hostname", clusterHost);
+    }
+    if (clusterPort != null) {
+      overrides.put("pekko.remote.artery.canonical.port", clusterPort);
+    }
     List<String> seedNodes = new ArrayList<>();
     for (String s : seeds) {
       if (!s.matches("[^:/@]+:\\d{1,5}")) {
@@ -131,7 +137,9 @@ public final class NodeCommand implements Callable<Integer> {
           "farm: error: a node needs --kafka HOST:PORT (for one machine: start `farm broker`)");
       return 2;
     }
-    System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
+    System.setProperty(
+        "actorfarm.log.dir",
+        java.nio.file.Path.of(config.getString("actorfarm.data-dir")).toAbsolutePath().toString());
     System.setProperty("actorfarm.log.console", "INFO");
     EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
     int mgmt = config.getInt("actorfarm.http.management-port");
@@ -140,6 +148,16 @@ public final class NodeCommand implements Callable<Integer> {
           dev.actorfarm.launcher.api.FarmHttp.serveManagement(
               farm, config.getString("actorfarm.http.interface"), mgmt);
       err.println("Health and metrics on port " + address.getPort());
+    }
+    if (chosen.contains(EmbeddedFarm.Role.RENDER)
+        && "true".equals(System.getenv("ACTORFARM_POD_DELETION_COST"))) {
+      // Kubernetes: busy render pods tell the ReplicaSet to remove idle ones first.
+      try {
+        PodDeletionCost cost = PodDeletionCost.inCluster().start(java.time.Duration.ofSeconds(2));
+        farm.system().getWhenTerminated().thenRun(cost::close);
+      } catch (Exception e) {
+        err.println("farm: warning: no pod deletion cost: " + e.getMessage());
+      }
     }
     err.println(
         "Farm node "
