@@ -42,17 +42,13 @@ public final class CancelCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     if (server.given()) {
-      try (RemoteFarm farm = server.open()) {
-        farm.cancel(jobId);
-        err.println("Job " + jobId + " cancelled.");
-        return 0;
-      } catch (RemoteFarm.RemoteException e) {
-        err.println("farm: error: " + e.getMessage());
-        return e.exitCode();
-      } catch (Exception e) {
-        err.println("farm: error: " + e.getMessage());
-        return 1;
-      }
+      return server.run(
+          err,
+          farm -> {
+            farm.cancel(jobId);
+            err.println("Job " + jobId + " cancelled.");
+            return 0;
+          });
     }
     try (FarmConnection farm = farmOptions.open()) {
       var status = JobStates.snapshot(farm.bootstrap()).get(jobId);

@@ -29,16 +29,12 @@ public final class DownloadCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     Path target = out != null ? out : Path.of(jobId + ".mp4");
-    try (RemoteFarm farm = server.open()) {
-      long bytes = farm.download(jobId, target);
-      err.println("Downloaded " + target + " (" + bytes + " bytes)");
-      return 0;
-    } catch (RemoteFarm.RemoteException e) {
-      err.println("farm: error: " + e.getMessage());
-      return e.exitCode();
-    } catch (Exception e) {
-      err.println("farm: error: " + e.getMessage());
-      return 1;
-    }
+    return server.run(
+        err,
+        farm -> {
+          long bytes = farm.download(jobId, target);
+          err.println("Downloaded " + target + " (" + bytes + " bytes)");
+          return 0;
+        });
   }
 }

@@ -231,7 +231,8 @@ public final class JobClient {
     }
   }
 
-  private static String sha256Hex(String... parts) {
+  /** The hex SHA-256 of the parts, each followed by a 0 byte (so that part boundaries count). */
+  public static String sha256Hex(String... parts) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       for (String p : parts) {

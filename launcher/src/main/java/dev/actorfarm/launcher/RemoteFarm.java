@@ -52,11 +52,33 @@ final class RemoteFarm implements AutoCloseable {
       return server != null || System.getenv("ACTORFARM_SERVER") != null;
     }
 
+    /**
+     * Runs {@code body} against the farm; a refusal or an unreachable farm is one line on {@code
+     * err} and the exit code (2 for a refused request, 1 otherwise).
+     */
+    int run(PrintWriter err, Body body) {
+      try (RemoteFarm farm = open()) {
+        return body.run(farm);
+      } catch (RemoteException e) {
+        err.println("farm: error: " + e.getMessage());
+        return e.exitCode();
+      } catch (Exception e) {
+        err.println("farm: error: " + e.getMessage());
+        return 1;
+      }
+    }
+
     RemoteFarm open() {
       String url = server != null ? server : System.getenv("ACTORFARM_SERVER");
       String t = token != null ? token : System.getenv("ACTORFARM_API_TOKEN");
       return new RemoteFarm(url != null ? url : "http://localhost:8080", t);
     }
+  }
+
+  /** What a command does with the farm; returns its exit code. */
+  @FunctionalInterface
+  interface Body {
+    int run(RemoteFarm farm) throws Exception;
   }
 
   /** A request the API refused, with its status and the API's one-line reason. */

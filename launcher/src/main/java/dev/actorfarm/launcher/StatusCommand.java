@@ -37,40 +37,37 @@ public final class StatusCommand implements Callable<Integer> {
 
   /** Through a running farm's API: a table, or progress lines until the jobs end. */
   private int remote(PrintWriter out, PrintWriter err) throws Exception {
-    try (RemoteFarm farm = server.open()) {
-      if (jobId != null) {
-        if (watch) {
-          JsonNode last = farm.watch(jobId, out, System.console() != null);
-          return "COMPLETED".equals(last.path("state").asText()) ? 0 : 1;
-        }
-        out.println(RemoteFarm.progressLine(farm.job(jobId)));
-        out.flush();
-        return 0;
-      }
-      while (true) {
-        JsonNode jobs = farm.jobs();
-        boolean active = false;
-        for (JsonNode j : jobs) {
-          out.println(RemoteFarm.progressLine(j));
-          active |= !List.of("COMPLETED", "FAILED", "CANCELLED").contains(j.path("state").asText());
-        }
-        if (jobs.isEmpty()) {
-          out.println("No jobs.");
-        }
-        out.flush();
-        if (!watch || !active) {
-          return 0;
-        }
-        Thread.sleep(2000);
-        out.println();
-      }
-    } catch (RemoteFarm.RemoteException e) {
-      err.println("farm: error: " + e.getMessage());
-      return e.exitCode();
-    } catch (java.io.IOException e) {
-      err.println("farm: error: " + e.getMessage());
-      return 1;
-    }
+    return server.run(
+        err,
+        farm -> {
+          if (jobId != null) {
+            if (watch) {
+              JsonNode last = farm.watch(jobId, out, System.console() != null);
+              return "COMPLETED".equals(last.path("state").asText()) ? 0 : 1;
+            }
+            out.println(RemoteFarm.progressLine(farm.job(jobId)));
+            out.flush();
+            return 0;
+          }
+          while (true) {
+            JsonNode jobs = farm.jobs();
+            boolean active = false;
+            for (JsonNode j : jobs) {
+              out.println(RemoteFarm.progressLine(j));
+              active |=
+                  !List.of("COMPLETED", "FAILED", "CANCELLED").contains(j.path("state").asText());
+            }
+            if (jobs.isEmpty()) {
+              out.println("No jobs.");
+            }
+            out.flush();
+            if (!watch || !active) {
+              return 0;
+            }
+            Thread.sleep(2000);
+            out.println();
+          }
+        });
   }
 
   private static final DateTimeFormatter TIME =

@@ -80,36 +80,32 @@ public final class SubmitCommand implements Callable<Integer> {
     if (clientToken != null) {
       fields.put("client_token", clientToken);
     }
-    try (RemoteFarm farm = server.open()) {
-      JsonNode job = farm.submit(portrait, audio, fields);
-      String id = job.path("id").asText();
-      out.println(id);
-      out.flush();
-      if (!watch && this.out == null) {
-        return 0;
-      }
-      JsonNode last = farm.watch(id, err, System.console() != null);
-      if (!"COMPLETED".equals(last.path("state").asText())) {
-        err.println(
-            "farm: error: job "
-                + id
-                + " "
-                + last.path("state").asText().toLowerCase()
-                + ": "
-                + last.path("error").asText());
-        return 1;
-      }
-      if (this.out != null) {
-        long bytes = farm.download(id, this.out);
-        err.println("Downloaded " + this.out + " (" + bytes + " bytes)");
-      }
-      return 0;
-    } catch (RemoteFarm.RemoteException e) {
-      err.println("farm: error: " + e.getMessage());
-      return e.exitCode();
-    } catch (java.io.IOException e) {
-      err.println("farm: error: " + e.getMessage());
-      return 1;
-    }
+    return server.run(
+        err,
+        farm -> {
+          JsonNode job = farm.submit(portrait, audio, fields);
+          String id = job.path("id").asText();
+          out.println(id);
+          out.flush();
+          if (!watch && this.out == null) {
+            return 0;
+          }
+          JsonNode last = farm.watch(id, err, System.console() != null);
+          if (!"COMPLETED".equals(last.path("state").asText())) {
+            err.println(
+                "farm: error: job "
+                    + id
+                    + " "
+                    + last.path("state").asText().toLowerCase(java.util.Locale.ROOT)
+                    + ": "
+                    + last.path("error").asText());
+            return 1;
+          }
+          if (this.out != null) {
+            long bytes = farm.download(id, this.out);
+            err.println("Downloaded " + this.out + " (" + bytes + " bytes)");
+          }
+          return 0;
+        });
   }
 }

@@ -36,7 +36,10 @@ public final class JobStates implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(JobStates.class);
 
-  /** A job as its events describe it. */
+  /**
+   * A job as its events describe it; {@code submittedMs} is the time of the attempt's SUBMITTED
+   * event (the broker's timestamp), {@code updatedMs} that of its latest event.
+   */
   public record Status(
       String jobId,
       JobState state,
@@ -45,7 +48,8 @@ public final class JobStates implements AutoCloseable {
       String reason,
       BlobRef output,
       double wallSeconds,
-      long updatedMs) {
+      long updatedMs,
+      long submittedMs) {
 
     public boolean terminal() {
       return isTerminal(state);
@@ -192,7 +196,8 @@ public final class JobStates implements AutoCloseable {
                   e.getReason(),
                   e.hasOutput() ? e.getOutput() : null,
                   e.getWallSeconds(),
-                  timestamp);
+                  timestamp,
+                  fresh || old.submittedMs() == 0 ? timestamp : old.submittedMs());
           if (old == null || old.state() != next) {
             changed[0] = s;
           }

@@ -240,7 +240,12 @@ public final class FarmApi extends AllDirectives {
     }
   }
 
-  private Route playlist(String id) {
+  /** A job's spec and its rendered prefix, or the refusal. */
+  private record Preview(JobSpec spec, List<HlsPreview.Window> windows) {}
+
+  /** Looks up the job and its rendered prefix off the request thread, then answers. */
+  private <T> Route withPreview(
+      String id, PreviewStep<T> step, java.util.function.Function<T, Route> answer) {
     return onComplete(
         CompletableFuture.supplyAsync(
             () -> {
@@ -248,21 +253,32 @@ public final class FarmApi extends AllDirectives {
                   jobs.spec(id)
                       .orElseThrow(() -> new CompletionException(apiError(404, "no job " + id)));
               try {
-                List<HlsPreview.Window> windows = preview.prefix(jobs.segmentsDir(id));
-                boolean complete =
-                    jobs.get(id).map(j -> j.state() == JobState.COMPLETED).orElse(false);
-                return HlsPreview.playlist(windows, spec.getOptions().getFps(), complete);
-              } catch (IOException e) {
+                return step.apply(new Preview(spec, preview.prefix(jobs.segmentsDir(id))));
+              } catch (IOException | JobService.ApiException e) {
                 throw new CompletionException(e);
               }
             },
             blocking),
-        t ->
-            t.isSuccess()
-                ? respondWithHeader(
-                    RawHeader.create("Cache-Control", "no-cache"),
-                    () -> complete(HttpEntities.create(M3U8, ByteString.fromString(t.get()))))
-                : failure(t.failed().get()));
+        t -> t.isSuccess() ? answer.apply(t.get()) : failure(t.failed().get()));
+  }
+
+  @FunctionalInterface
+  private interface PreviewStep<T> {
+    T apply(Preview p) throws IOException, JobService.ApiException;
+  }
+
+  private Route playlist(String id) {
+    return withPreview(
+        id,
+        p ->
+            HlsPreview.playlist(
+                p.windows(),
+                p.spec().getOptions().getFps(),
+                jobs.get(id).map(j -> j.state() == JobState.COMPLETED).orElse(false)),
+        m3u8 ->
+            respondWithHeader(
+                RawHeader.create("Cache-Control", "no-cache"),
+                () -> complete(HttpEntities.create(M3U8, ByteString.fromString(m3u8)))));
   }
 
   private Route previewSegment(String id, String name) {
@@ -270,25 +286,15 @@ public final class FarmApi extends AllDirectives {
       return error(404, "no preview segment " + name);
     }
     int index = Integer.parseInt(name.substring(0, 6));
-    return onComplete(
-        CompletableFuture.supplyAsync(
-            () -> {
-              JobSpec spec =
-                  jobs.spec(id)
-                      .orElseThrow(() -> new CompletionException(apiError(404, "no job " + id)));
-              try {
-                List<HlsPreview.Window> windows = preview.prefix(jobs.segmentsDir(id));
-                if (index >= windows.size()) {
-                  throw new CompletionException(
-                      apiError(404, "window " + index + " of job " + id + " is not rendered yet"));
-                }
-                return preview.segment(spec, windows.get(index));
-              } catch (IOException e) {
-                throw new CompletionException(e);
-              }
-            },
-            blocking),
-        t -> t.isSuccess() ? getFromFile(t.get().toFile(), MPEG_TS) : failure(t.failed().get()));
+    return withPreview(
+        id,
+        p -> {
+          if (index >= p.windows().size()) {
+            throw apiError(404, "window " + index + " of job " + id + " is not rendered yet");
+          }
+          return preview.segment(p.spec(), p.windows().get(index));
+        },
+        file -> getFromFile(file.toFile(), MPEG_TS));
   }
 
   // ---- submission ----

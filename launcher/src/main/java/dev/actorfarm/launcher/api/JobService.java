@@ -11,13 +11,10 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.TopicReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -112,7 +109,7 @@ public final class JobService {
       if (s.clientToken().length() > 200) {
         throw new ApiException(400, "client_token may be at most 200 characters");
       }
-      tokenId = "job-" + sha256Hex("client-token", s.clientToken()).substring(0, 16);
+      tokenId = "job-" + JobClient.sha256Hex("client-token", s.clientToken()).substring(0, 16);
       Optional<JobView> existing = get(tokenId);
       if (existing.isPresent()) {
         return new Submitted(existing.get(), false);
@@ -212,7 +209,7 @@ public final class JobService {
               false));
     }
     JobStates.Status s = status.get();
-    long submitted = spec != null ? spec.getSubmittedMs() : 0;
+    long submitted = spec != null ? spec.getSubmittedMs() : s.submittedMs();
     double progress =
         s.state() == JobState.COMPLETED
             ? 1
@@ -320,18 +317,5 @@ public final class JobService {
   /** True for ids the farm could have made: they name a folder of the blob store. */
   public static boolean validId(String id) {
     return id != null && RenderCommand.JOB_ID.matcher(id).matches() && !id.startsWith(".");
-  }
-
-  private static String sha256Hex(String... parts) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (String p : parts) {
-        md.update(p.getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
