@@ -202,8 +202,11 @@ final class RemoteFarm implements AutoCloseable {
           .toCompletableFuture()
           .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IOException(
-          "cannot reach the farm at " + base + " (" + e.getCause().getMessage() + ")");
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      throw new IOException("cannot reach the farm at " + base + " (" + root.getMessage() + ")", e);
     }
   }
 
