@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -36,14 +37,51 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Formats {@code logDir} if needed and starts the broker; {@code port} 0 picks a free port. */
   public static EmbeddedKafka start(Path logDir, int port) throws IOException {
+    return start(logDir, port, Map.of());
+  }
+
+  /**
+   * As {@link #start(Path, int)}, with clients authenticating by SASL/PLAIN as one of {@code users}
+   * (name to password) when any are given: the client listener is then SASL_PLAINTEXT and PLAINTEXT
+   * is left to the broker's own traffic, so that a client without the farm's {@code
+   * actorfarm.kafka.client} security settings cannot connect.
+   */
+  public static EmbeddedKafka start(Path logDir, int port, Map<String, String> users)
+      throws IOException {
     Files.createDirectories(logDir);
     int brokerPort = port == 0 ? freePort() : port;
     int controllerPort = freePort();
     Properties props = new Properties();
+    if (!users.isEmpty()) {
+      int internalPort = freePort();
+      StringBuilder jaas =
+          new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+      users.forEach(
+          (u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
+      jaas.append(';');
+      props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
+      props.put("sasl.enabled.mechanisms", "PLAIN");
+      props.put(
+          "listeners",
+          "SASL_PLAINTEXT://127.0.0.1:"
+              + brokerPort
+              + ",PLAINTEXT://127.0.0.1:"
+              + internalPort
+              + ","
+              + CONTROLLER_LISTENER
+              + "://127.0.0.1:"
+              + controllerPort);
+      props.put(
+          "advertised.listeners",
+          "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",PLAINTEXT://127.0.0.1:" + internalPort);
+      props.put(
+          "listener.security.protocol.map",
+          "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+    }
     props.put("process.roles", "broker,controller");
     props.put("node.id", String.valueOf(NODE_ID));
     props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    props.put(
+    props.putIfAbsent(
         "listeners",
         "PLAINTEXT://127.0.0.1:"
             + brokerPort
@@ -51,9 +89,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             + CONTROLLER_LISTENER
             + "://127.0.0.1:"
             + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    props.putIfAbsent("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.putIfAbsent("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("log.dirs", logDir.toString());
     props.put("offsets.topic.replication.factor", "1");

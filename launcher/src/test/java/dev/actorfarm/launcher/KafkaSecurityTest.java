@@ -1,0 +1,95 @@
+package dev.actorfarm.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.FarmConfig;
+import dev.actorfarm.runtime.kafka.EmbeddedKafka;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The farm against a broker that only talks SASL to clients: with {@code actorfarm.kafka.client}
+ * set (security protocol, mechanism, JAAS line), every client of the farm (the producers, the Pekko
+ * consumers of each role, the job-state follower, the checkpoint and plan readers, the admin
+ * clients) authenticates, and the reference job renders with the reference frames. Without them, or
+ * with a wrong password, nothing connects. TLS is the same client settings with other keys
+ * (cluster-config's kubernetes profile); a certificate authority is not built here.
+ */
+class KafkaSecurityTest {
+
+  @TempDir Path dir;
+
+  static String jaas(String user, String password) {
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\";";
+  }
+
+  @Test
+  void everyClientOfTheFarmAuthenticatesWithTheConfiguredSaslSettings() throws Exception {
+    Path pack = ReferenceRender.pack();
+    try (EmbeddedKafka broker =
+        EmbeddedKafka.start(dir.resolve("broker"), 0, Map.of("farm", "farm-secret"))) {
+      String bootstrap = broker.bootstrapServers();
+      // Without credentials, and with a wrong password, the broker lets nothing in.
+      assertThatThrownBy(() -> clusterId(bootstrap, Map.of())).isNotNull();
+      assertThatThrownBy(
+              () ->
+                  clusterId(
+                      bootstrap,
+                      Map.of(
+                          "security.protocol", "SASL_PLAINTEXT",
+                          "sasl.mechanism", "PLAIN",
+                          "sasl.jaas.config", jaas("farm", "wrong"))))
+          .hasStackTraceContaining("Authentication failed");
+
+      Map<String, Object> o = new HashMap<>();
+      o.put("actorfarm.data-dir", dir.resolve("farm").toString());
+      o.put("actorfarm.node-name", "sasl");
+      o.put("actorfarm.kafka.bootstrap-servers", bootstrap);
+      o.put("actorfarm.model-pack.dir", pack.toString());
+      o.put("actorfarm.kafka.client.security.protocol", "SASL_PLAINTEXT");
+      o.put("actorfarm.kafka.client.sasl.mechanism", "PLAIN");
+      o.put("actorfarm.kafka.client.sasl.jaas.config", jaas("farm", "farm-secret"));
+      EmbeddedFarm farm = EmbeddedFarm.start(FarmConfig.load(o));
+      try {
+        JobClient client = new JobClient(farm.kafka(), farm.blobs(), "cli@sasl");
+        JobClient.Prepared job = client.prepare(ReferenceRender.request(), "job-sasl");
+        JobEvent last;
+        try (JobClient.Follower follower = client.submit(job)) {
+          last = follower.follow(e -> {}, Duration.ofMinutes(3));
+        }
+        assertThat(last.getState()).as(last.getReason()).isEqualTo(JobState.COMPLETED);
+        DecodedVideo out = DecodedVideo.decode(farm.blobs().resolve(last.getOutput().getUri()));
+        assertThat(out.hashes()).isEqualTo(ReferenceRender.get().video().hashes());
+        System.out.println(
+            "Kafka security: the reference job rendered over SASL_PLAINTEXT/PLAIN, frames equal");
+      } finally {
+        farm.close();
+      }
+    }
+  }
+
+  private static String clusterId(String bootstrap, Map<String, Object> security) throws Exception {
+    Map<String, Object> conf = new HashMap<>(security);
+    conf.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    conf.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000);
+    conf.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+    try (Admin admin = Admin.create(conf)) {
+      return admin.describeCluster().clusterId().get(6, TimeUnit.SECONDS);
+    }
+  }
+}
