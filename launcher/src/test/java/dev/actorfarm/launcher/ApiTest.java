@@ -297,7 +297,10 @@ class ApiTest {
         postMultipart(
             "/jobs", TOKEN, Map.of(), Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", huge)),
         413,
-        "upload is larger");
+        "larger than its limit of 2097152 bytes");
+    // A JSON body only names files: 64 KiB is its limit.
+    assertError(
+        postJson("{\"portrait\":\"" + "x".repeat(100_000) + "\"}"), 413, "limit of 65536 bytes");
     assertThat(Files.list(dir.resolve("farm/uploads")).toList()).as("uploads cleaned up").isEmpty();
   }
 

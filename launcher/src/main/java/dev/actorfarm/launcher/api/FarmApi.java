@@ -73,6 +73,9 @@ public final class FarmApi extends AllDirectives {
           org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
   private static final String HLS_JS =
       "META-INF/resources/webjars/hls.js/" + webjarVersion() + "/dist/hls.min.js";
+  private static final long MAX_JSON_BYTES = 64 << 10;
+  private static final java.util.regex.Pattern SIZE_LIMIT =
+      java.util.regex.Pattern.compile("EntityStreamSizeException.*size limit \\((\\d+) bytes\\)");
   private static final Set<String> JSON_FIELDS =
       Set.of("portrait", "audio", "fps", "seed", "face_box", "crop", "client_token");
 
@@ -307,19 +310,23 @@ public final class FarmApi extends AllDirectives {
           form -> submitted(receive(form).thenComposeAsync(this::submitUpload, blocking)));
     }
     if (media.equals("application/json")) {
-      return entity(
-          Unmarshaller.entityToString(),
-          body ->
-              submitted(
-                  CompletableFuture.supplyAsync(
-                      () -> {
-                        try {
-                          return jobs.submit(fromJson(body));
-                        } catch (JobService.ApiException e) {
-                          throw new CompletionException(e);
-                        }
-                      },
-                      blocking)));
+      // A JSON submission names its files; it never needs more than a few hundred bytes.
+      return withSizeLimit(
+          MAX_JSON_BYTES,
+          () ->
+              entity(
+                  Unmarshaller.entityToString(),
+                  body ->
+                      submitted(
+                          CompletableFuture.supplyAsync(
+                              () -> {
+                                try {
+                                  return jobs.submit(fromJson(body));
+                                } catch (JobService.ApiException e) {
+                                  throw new CompletionException(e);
+                                }
+                              },
+                              blocking))));
     }
     return error(
         415,
@@ -575,6 +582,21 @@ public final class FarmApi extends AllDirectives {
                           instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
                       ? s.getData().utf8String()
                       : response.status().reason();
+              java.util.regex.Matcher tooLarge = SIZE_LIMIT.matcher(text);
+              if (tooLarge.find()) {
+                // A body over its route's limit, seen by an unmarshaller: Pekko's text names its
+                // own settings; the client needs the limit.
+                return response
+                    .withStatus(StatusCodes.get(413))
+                    .withEntity(
+                        HttpEntities.create(
+                            JSON,
+                            errorJson(
+                                413,
+                                "the request is larger than its limit of "
+                                    + tooLarge.group(1)
+                                    + " bytes")));
+              }
               return response.withEntity(
                   HttpEntities.create(JSON, errorJson(response.status().intValue(), text)));
             });
@@ -596,8 +618,8 @@ public final class FarmApi extends AllDirectives {
       if (c instanceof StreamLimitReachedException) {
         return error(413, "the portrait is larger than " + settings.maxPortraitBytes() + " bytes");
       }
-      if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
-        return error(413, "the upload is larger than " + settings.maxUploadBytes() + " bytes");
+      if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException e) {
+        return error(413, "the request is larger than its limit of " + e.limit() + " bytes");
       }
       if (c.getCause() == c) {
         break;
