@@ -30,6 +30,12 @@ class KafkaSecurityTest {
 
   @TempDir Path dir;
 
+  /** The client settings are process-wide: later tests in this JVM talk PLAINTEXT again. */
+  @org.junit.jupiter.api.AfterEach
+  void plainClientsAgain() {
+    dev.actorfarm.runtime.kafka.KafkaClients.configure(FarmConfig.load());
+  }
+
   static String jaas(String user, String password) {
     return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
         + user
