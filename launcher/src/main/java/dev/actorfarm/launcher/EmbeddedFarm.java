@@ -49,7 +49,29 @@ public final class EmbeddedFarm implements AutoCloseable {
     AUDIO,
     MOTION,
     RENDER,
-    MUX
+    MUX;
+
+    /**
+     * The roles named on a command line ("audio,motion", "none" for none).
+     *
+     * @throws IllegalArgumentException naming the unknown role
+     */
+    public static Set<Role> parse(List<String> names) {
+      Set<Role> roles = EnumSet.noneOf(Role.class);
+      for (String r : names) {
+        String name = r.trim();
+        if (name.isEmpty() || name.equalsIgnoreCase("none")) {
+          continue;
+        }
+        try {
+          roles.add(valueOf(name.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "unknown role '" + r + "' (audio, motion, render, mux, none)", e);
+        }
+      }
+      return roles;
+    }
   }
 
   private final FarmSettings settings;

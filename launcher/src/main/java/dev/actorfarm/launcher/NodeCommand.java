@@ -5,7 +5,6 @@ import dev.actorfarm.runtime.FarmConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,14 +85,16 @@ public final class NodeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    Set<EmbeddedFarm.Role> chosen = EnumSet.noneOf(EmbeddedFarm.Role.class);
-    for (String r : roles) {
-      try {
-        chosen.add(EmbeddedFarm.Role.valueOf(r.trim().toUpperCase(java.util.Locale.ROOT)));
-      } catch (IllegalArgumentException e) {
-        err.println("farm: error: unknown role '" + r + "' (audio, motion, render, mux)");
-        return 2;
-      }
+    Set<EmbeddedFarm.Role> chosen;
+    try {
+      chosen = EmbeddedFarm.Role.parse(roles);
+    } catch (IllegalArgumentException e) {
+      err.println("farm: error: " + e.getMessage());
+      return 2;
+    }
+    if (chosen.isEmpty()) {
+      err.println("farm: error: a node needs at least one role (audio, motion, render, mux)");
+      return 2;
     }
     Map<String, Object> overrides = new HashMap<>();
     if (dataDir != null) {

@@ -71,17 +71,12 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    java.util.Set<EmbeddedFarm.Role> chosen = java.util.EnumSet.noneOf(EmbeddedFarm.Role.class);
-    for (String r : roles) {
-      if (r.isBlank() || r.trim().equalsIgnoreCase("none")) {
-        continue;
-      }
-      try {
-        chosen.add(EmbeddedFarm.Role.valueOf(r.trim().toUpperCase(java.util.Locale.ROOT)));
-      } catch (IllegalArgumentException e) {
-        err.println("farm: error: unknown role '" + r + "' (audio, motion, render, mux, none)");
-        return 2;
-      }
+    java.util.Set<EmbeddedFarm.Role> chosen;
+    try {
+      chosen = EmbeddedFarm.Role.parse(roles);
+    } catch (IllegalArgumentException e) {
+      err.println("farm: error: " + e.getMessage());
+      return 2;
     }
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("actorfarm.data-dir", dataDir.toAbsolutePath().toString());
