@@ -135,7 +135,8 @@
         $('download').href = url;
         $('download').hidden = false;
       }
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.state) && previewStarted) {
+      // A finished job needs no more polling, once its preview (if it has frames) is started.
+      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.state) && (previewStarted || j.frames_done === 0)) {
         clearInterval(jobTimer);
         jobTimer = null;
       }
