@@ -97,6 +97,11 @@ public final class JobStates implements AutoCloseable {
     return s == JobState.COMPLETED || s == JobState.FAILED || s == JobState.CANCELLED;
   }
 
+  /** True while the follower reads the topic (false once it stopped on an error or was closed). */
+  public boolean following() {
+    return thread != null && thread.isAlive() && !closed;
+  }
+
   /** Waits until the events present when following started have been read. */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -139,7 +139,8 @@ public final class FarmApi extends AllDirectives {
                             : d.complete(
                                 StatusCodes.SERVICE_UNAVAILABLE,
                                 HttpEntities.create(
-                                    JSON, "{\"status\":\"not ready\",\"error\":\"stopping\"}")))),
+                                    JSON,
+                                    "{\"status\":\"not ready\",\"error\":\"stopping, or not following the job events\"}")))),
         d.path(
             "metrics",
             () ->
@@ -151,7 +152,8 @@ public final class FarmApi extends AllDirectives {
   }
 
   private Route health() {
-    return health(this, () -> !jobs.farm().stopping());
+    // Ready while the node runs and still follows the job events it answers from.
+    return health(this, () -> !jobs.farm().stopping() && jobs.farm().jobs().following());
   }
 
   private Route webAssets() {

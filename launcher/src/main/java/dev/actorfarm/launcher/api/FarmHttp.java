@@ -75,7 +75,11 @@ public final class FarmHttp {
                 d.concat(
                     d.get(() -> drain(d, farm, drained)), d.post(() -> drain(d, farm, drained))));
     return bind(
-        farm, iface, port, d.concat(FarmApi.health(d, () -> !farm.stopping()), drain), false);
+        farm,
+        iface,
+        port,
+        d.concat(FarmApi.health(d, () -> !farm.stopping() && farm.jobs().following()), drain),
+        false);
   }
 
   /**
