@@ -272,6 +272,14 @@ public final class EmbeddedFarm implements AutoCloseable {
     return jobs;
   }
 
+  /**
+   * Ready for work and requests (what {@code /readyz} says): the node runs and still follows the
+   * job events that its roles and its API answer from.
+   */
+  public boolean ready() {
+    return !stopping() && jobs.following();
+  }
+
   /** True once the node has begun to stop (a failed role stops it). */
   public boolean stopping() {
     return CoordinatedShutdown.get(system).getShutdownReason().isPresent();

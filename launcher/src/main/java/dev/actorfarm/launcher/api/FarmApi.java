@@ -41,9 +41,11 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.FileIO;
@@ -74,8 +76,6 @@ public final class FarmApi extends AllDirectives {
   private static final String HLS_JS =
       "META-INF/resources/webjars/hls.js/" + webjarVersion() + "/dist/hls.min.js";
   private static final long MAX_JSON_BYTES = 64 << 10;
-  private static final java.util.regex.Pattern SIZE_LIMIT =
-      java.util.regex.Pattern.compile("EntityStreamSizeException.*size limit \\((\\d+) bytes\\)");
   private static final Set<String> JSON_FIELDS =
       Set.of("portrait", "audio", "fps", "seed", "face_box", "crop", "client_token");
 
@@ -152,8 +152,7 @@ public final class FarmApi extends AllDirectives {
   }
 
   private Route health() {
-    // Ready while the node runs and still follows the job events it answers from.
-    return health(this, () -> !jobs.farm().stopping() && jobs.farm().jobs().following());
+    return health(this, jobs.farm()::ready);
   }
 
   private Route webAssets() {
@@ -573,7 +572,16 @@ public final class FarmApi extends AllDirectives {
   }
 
   private RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler()
+    return RejectionHandler.newBuilder()
+        // A body over its route's limit, seen by an unmarshaller before any stream failed.
+        .handle(
+            MalformedRequestContentRejection.class,
+            r ->
+                r.getCause() instanceof EntityStreamSizeException e
+                    ? tooLarge(e)
+                    : error(400, "the request content was malformed: " + r.message()))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(
             response -> {
               if (response.entity().getContentType().equals(JSON)) {
@@ -584,24 +592,13 @@ public final class FarmApi extends AllDirectives {
                           instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
                       ? s.getData().utf8String()
                       : response.status().reason();
-              java.util.regex.Matcher tooLarge = SIZE_LIMIT.matcher(text);
-              if (tooLarge.find()) {
-                // A body over its route's limit, seen by an unmarshaller: Pekko's text names its
-                // own settings; the client needs the limit.
-                return response
-                    .withStatus(StatusCodes.get(413))
-                    .withEntity(
-                        HttpEntities.create(
-                            JSON,
-                            errorJson(
-                                413,
-                                "the request is larger than its limit of "
-                                    + tooLarge.group(1)
-                                    + " bytes")));
-              }
               return response.withEntity(
                   HttpEntities.create(JSON, errorJson(response.status().intValue(), text)));
             });
+  }
+
+  private Route tooLarge(EntityStreamSizeException e) {
+    return error(413, "the request is larger than its limit of " + e.limit() + " bytes");
   }
 
   /** The response for a failure: its status for refusals, 413 for too-large, else 500. */
@@ -620,8 +617,8 @@ public final class FarmApi extends AllDirectives {
       if (c instanceof StreamLimitReachedException) {
         return error(413, "the portrait is larger than " + settings.maxPortraitBytes() + " bytes");
       }
-      if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException e) {
-        return error(413, "the request is larger than its limit of " + e.limit() + " bytes");
+      if (c instanceof EntityStreamSizeException e) {
+        return tooLarge(e);
       }
       if (c.getCause() == c) {
         break;

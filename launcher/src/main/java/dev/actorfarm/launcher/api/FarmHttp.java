@@ -1,10 +1,9 @@
 package dev.actorfarm.launcher.api;
 
 import dev.actorfarm.launcher.EmbeddedFarm;
+import dev.actorfarm.runtime.WorkerPool;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -30,27 +29,15 @@ public final class FarmHttp {
   /** Starts the API of {@code farm serve}; returns the bound address. */
   public static InetSocketAddress serveApi(EmbeddedFarm farm, ApiSettings settings)
       throws Exception {
-    ExecutorService blocking =
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "api-blocking");
-              t.setDaemon(true);
-              return t;
-            });
+    // Validation, uploads' import, Kafka sends and preview muxing block: they run on the farm's
+    // blocking dispatcher, as the roles' blocking work does.
     FarmApi api =
         new FarmApi(
-            new JobService(farm), settings, Materializer.matFromSystem(farm.system()), blocking);
-    InetSocketAddress address = bind(farm, settings.iface(), settings.port(), api.route(), true);
-    CoordinatedShutdown.get(farm.system())
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-            "api-blocking-pool",
-            () -> {
-              blocking.shutdownNow();
-              return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-            });
-    return address;
+            new JobService(farm),
+            settings,
+            Materializer.matFromSystem(farm.system()),
+            farm.system().dispatchers().lookup(WorkerPool.BLOCKING));
+    return bind(farm, settings.iface(), settings.port(), api.route(), true);
   }
 
   /** Starts {@code /healthz}, {@code /readyz} and {@code /metrics} on a node. */
@@ -74,12 +61,7 @@ public final class FarmHttp {
             () ->
                 d.concat(
                     d.get(() -> drain(d, farm, drained)), d.post(() -> drain(d, farm, drained))));
-    return bind(
-        farm,
-        iface,
-        port,
-        d.concat(FarmApi.health(d, () -> !farm.stopping() && farm.jobs().following()), drain),
-        false);
+    return bind(farm, iface, port, d.concat(FarmApi.health(d, farm::ready), drain), false);
   }
 
   /**
