@@ -52,8 +52,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     int brokerPort = port == 0 ? freePort() : port;
     int controllerPort = freePort();
     Properties props = new Properties();
+    // Clients connect on brokerPort; with users, over SASL, and PLAINTEXT moves to a port of its
+    // own for the broker's traffic.
+    String advertised = "PLAINTEXT://127.0.0.1:" + brokerPort;
+    String protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
     if (!users.isEmpty()) {
-      int internalPort = freePort();
       StringBuilder jaas =
           new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
       users.forEach(
@@ -61,37 +64,18 @@ public final class EmbeddedKafka implements AutoCloseable {
       jaas.append(';');
       props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
       props.put("sasl.enabled.mechanisms", "PLAIN");
-      props.put(
-          "listeners",
-          "SASL_PLAINTEXT://127.0.0.1:"
-              + brokerPort
-              + ",PLAINTEXT://127.0.0.1:"
-              + internalPort
-              + ","
-              + CONTROLLER_LISTENER
-              + "://127.0.0.1:"
-              + controllerPort);
-      props.put(
-          "advertised.listeners",
-          "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",PLAINTEXT://127.0.0.1:" + internalPort);
-      props.put(
-          "listener.security.protocol.map",
-          "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+      advertised =
+          "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",PLAINTEXT://127.0.0.1:" + freePort();
+      protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT";
     }
     props.put("process.roles", "broker,controller");
     props.put("node.id", String.valueOf(NODE_ID));
     props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    props.putIfAbsent(
-        "listeners",
-        "PLAINTEXT://127.0.0.1:"
-            + brokerPort
-            + ","
-            + CONTROLLER_LISTENER
-            + "://127.0.0.1:"
-            + controllerPort);
-    props.putIfAbsent("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    props.put(
+        "listeners", advertised + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", advertised);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
-    props.putIfAbsent("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("listener.security.protocol.map", protocols);
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("log.dirs", logDir.toString());
     props.put("offsets.topic.replication.factor", "1");
