@@ -5,6 +5,7 @@ import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.render.FaceLocator;
 import dev.actorfarm.render.Portraits;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,28 @@ public final class InputValidator {
       FaceBox faceBox, boolean faceGiven, double audioSeconds, int width, int height) {}
 
   private InputValidator() {}
+
+  /** A frame rate must be positive. */
+  public static void checkFps(int fps) throws BadInputException {
+    if (fps <= 0) {
+      throw new BadInputException("--fps must be positive");
+    }
+  }
+
+  /** A job renders at its model pack's frame rate. */
+  public static void checkFps(int fps, ModelPack pack) throws BadInputException {
+    checkFps(fps);
+    if (fps != pack.manifest().fps()) {
+      throw new BadInputException(
+          "model pack "
+              + pack.id()
+              + " renders at "
+              + pack.manifest().fps()
+              + " fps; --fps "
+              + fps
+              + " is not supported");
+    }
+  }
 
   public static Validated validate(
       Path portrait, Path audio, FaceBox faceBox, FarmSettings.Limits limits)

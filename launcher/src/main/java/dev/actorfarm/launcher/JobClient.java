@@ -39,6 +39,17 @@ public final class JobClient {
   private final BlobStore blobs;
   private final String source;
 
+  /** What a job id may look like: it names a folder of the blob store. */
+  private static final java.util.regex.Pattern JOB_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  /**
+   * True for ids the farm accepts: 1-64 letters, digits, '.', '_' or '-', not starting with '.'.
+   */
+  public static boolean validJobId(String id) {
+    return id != null && JOB_ID.matcher(id).matches() && !id.startsWith(".");
+  }
+
   public JobClient(FarmKafka kafka, BlobStore blobs, String source) {
     this.kafka = kafka;
     this.blobs = blobs;

@@ -97,10 +97,6 @@ public final class RenderCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  /** What a job id may look like: it names a folder of the blob store. */
-  public static final java.util.regex.Pattern JOB_ID =
-      java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
-
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
@@ -116,10 +112,8 @@ public final class RenderCommand implements Callable<Integer> {
     FarmSettings settings = FarmSettings.create(config);
     InputValidator.Validated inputs;
     try {
-      if (fps <= 0) {
-        throw new InputValidator.BadInputException("--fps must be positive");
-      }
-      if (jobId != null && (!JOB_ID.matcher(jobId).matches() || jobId.startsWith("."))) {
+      InputValidator.checkFps(fps);
+      if (jobId != null && !JobClient.validJobId(jobId)) {
         throw new InputValidator.BadInputException(
             "--job-id must be 1-64 letters, digits, '.', '_' or '-' (not starting with '.'),"
                 + " got '"
@@ -135,15 +129,10 @@ public final class RenderCommand implements Callable<Integer> {
     long started = System.nanoTime();
     err.println("Starting the embedded farm (data in " + settings.dataDir() + ") ...");
     try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
-      if (fps != farm.pack().manifest().fps()) {
-        err.println(
-            "farm: error: model pack "
-                + farm.pack().id()
-                + " renders at "
-                + farm.pack().manifest().fps()
-                + " fps; --fps "
-                + fps
-                + " is not supported");
+      try {
+        InputValidator.checkFps(fps, farm.pack());
+      } catch (InputValidator.BadInputException e) {
+        err.println("farm: error: " + e.getMessage());
         return EXIT_BAD_INPUT;
       }
       JobClient client = new JobClient(farm.kafka(), farm.blobs(), settings.source("cli"));

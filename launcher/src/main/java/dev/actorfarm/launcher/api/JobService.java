@@ -90,19 +90,10 @@ public final class JobService {
    * is returned as it is, not queued again.
    */
   public Submitted submit(Submission s) throws ApiException {
-    if (s.fps() <= 0) {
-      throw new ApiException(400, "fps must be positive");
-    }
-    if (s.fps() != farm.pack().manifest().fps()) {
-      throw new ApiException(
-          400,
-          "model pack "
-              + farm.pack().id()
-              + " renders at "
-              + farm.pack().manifest().fps()
-              + " fps; fps "
-              + s.fps()
-              + " is not supported");
+    try {
+      InputValidator.checkFps(s.fps(), farm.pack());
+    } catch (InputValidator.BadInputException e) {
+      throw new ApiException(400, apiWording(e.getMessage()));
     }
     String tokenId = null;
     if (s.clientToken() != null && !s.clientToken().isEmpty()) {
@@ -124,12 +115,12 @@ public final class JobService {
               RenderCommand.parseFaceBox(s.faceBox()),
               farm.settings().limits());
     } catch (InputValidator.BadInputException e) {
-      String message =
-          e.getMessage()
-              .replace(s.portrait().toString(), s.portraitLabel())
-              .replace(s.audio().toString(), s.audioLabel())
-              .replace("--face-box", "face_box");
-      throw new ApiException(422, message);
+      throw new ApiException(
+          422,
+          apiWording(
+              e.getMessage()
+                  .replace(s.portrait().toString(), s.portraitLabel())
+                  .replace(s.audio().toString(), s.audioLabel())));
     }
     JobClient.Prepared job;
     try {
@@ -186,7 +177,7 @@ public final class JobService {
 
   /** One job; a job queued by this node whose first event is not back yet shows as SUBMITTED. */
   public Optional<JobView> get(String id) {
-    if (!validId(id)) {
+    if (!JobClient.validJobId(id)) {
       return Optional.empty();
     }
     Optional<JobStates.Status> status = farm.jobs().get(id);
@@ -286,7 +277,7 @@ public final class JobService {
    * submitted elsewhere or before a restart).
    */
   public Optional<JobSpec> spec(String id) {
-    if (!validId(id)) {
+    if (!JobClient.validJobId(id)) {
       return Optional.empty();
     }
     JobSpec known = specs.get(id);
@@ -314,8 +305,8 @@ public final class JobService {
     return farm.blobs().resolve(BlobStore.SCHEME + "jobs/" + id + "/segments");
   }
 
-  /** True for ids the farm could have made: they name a folder of the blob store. */
-  public static boolean validId(String id) {
-    return id != null && RenderCommand.JOB_ID.matcher(id).matches() && !id.startsWith(".");
+  /** The validator speaks of the CLI's options; the API's fields have other names. */
+  private static String apiWording(String message) {
+    return message.replace("--face-box", "face_box").replace("--fps", "fps");
   }
 }
