@@ -53,16 +53,12 @@ class ApiTest {
 
   @BeforeAll
   static void startFarm() throws Exception {
-    Path pack = ReferenceRender.pack();
     broker = new TestBroker(dir.resolve("broker"));
     allowed = Files.createDirectories(dir.resolve("allowed"));
     Files.copy(ReferenceRender.ASTRONAUT, allowed.resolve("astronaut.png"));
     Files.copy(ReferenceRender.NARRATION, allowed.resolve("narration.ogg"));
-    Map<String, Object> overrides = new HashMap<>();
-    overrides.put("actorfarm.data-dir", dir.resolve("farm").toString());
-    overrides.put("actorfarm.node-name", "api");
-    overrides.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
-    overrides.put("actorfarm.model-pack.dir", pack.toString());
+    Map<String, Object> overrides =
+        ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "api");
     overrides.put("actorfarm.http.port", 0);
     overrides.put("actorfarm.http.interface", "127.0.0.1");
     overrides.put("actorfarm.http.token", TOKEN);

@@ -8,7 +8,6 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.cluster.MemberStatus;
@@ -35,10 +34,8 @@ class ClusterBootstrapTest {
       management = s.getLocalPort();
     }
     try (TestBroker broker = new TestBroker(dir.resolve("broker"))) {
-      Map<String, Object> o = new HashMap<>();
-      o.put("actorfarm.data-dir", dir.resolve("farm").toString());
-      o.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
-      o.put("actorfarm.model-pack.dir", ReferenceRender.pack().toString());
+      Map<String, Object> o =
+          ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "bootstrap");
       o.put("actorfarm.cluster.bootstrap", true);
       o.put("pekko.management.http.hostname", "127.0.0.1");
       o.put("pekko.management.http.port", management);

@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -33,13 +32,9 @@ class DrainEndpointTest {
 
   @Test
   void drainAnswersOnceTheWindowsInHandAreRenderedAndCommitted() throws Exception {
-    Path pack = ReferenceRender.pack();
     try (TestBroker broker = new TestBroker(dir.resolve("broker"))) {
-      Map<String, Object> overrides = new HashMap<>();
-      overrides.put("actorfarm.data-dir", dir.resolve("farm").toString());
-      overrides.put("actorfarm.node-name", "drain");
-      overrides.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
-      overrides.put("actorfarm.model-pack.dir", pack.toString());
+      Map<String, Object> overrides =
+          ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "drain");
       // 40 ms a frame: a window lasts about 2 s, so the drain lands while one renders.
       overrides.put("actorfarm.render.simulated-latency-per-frame", "40ms");
       EmbeddedFarm farm = EmbeddedFarm.start(FarmConfig.load(overrides));

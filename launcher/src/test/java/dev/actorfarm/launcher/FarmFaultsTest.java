@@ -53,14 +53,10 @@ class FarmFaultsTest {
 
   @BeforeAll
   static void startFarm() throws Exception {
-    Path pack = ReferenceRender.pack();
     broker = new TestBroker(dir.resolve("broker"));
-    Map<String, Object> overrides = new HashMap<>();
-    overrides.put("actorfarm.data-dir", dir.resolve("farm").toString());
-    overrides.put("actorfarm.node-name", "faults");
-    overrides.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
+    Map<String, Object> overrides =
+        ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "faults");
     overrides.put("actorfarm.blob-store.root", dir.resolve("blobs").toString());
-    overrides.put("actorfarm.model-pack.dir", pack.toString());
     overrides.put("actorfarm.motion.simulated-latency", "300ms");
     overrides.put("actorfarm.render.simulated-latency-per-frame", "10ms");
     farm = EmbeddedFarm.start(FarmConfig.load(overrides));

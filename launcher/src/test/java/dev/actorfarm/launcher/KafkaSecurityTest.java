@@ -46,7 +46,6 @@ class KafkaSecurityTest {
 
   @Test
   void everyClientOfTheFarmAuthenticatesWithTheConfiguredSaslSettings() throws Exception {
-    Path pack = ReferenceRender.pack();
     try (EmbeddedKafka broker =
         EmbeddedKafka.start(dir.resolve("broker"), 0, Map.of("farm", "farm-secret"))) {
       String bootstrap = broker.bootstrapServers();
@@ -62,11 +61,7 @@ class KafkaSecurityTest {
                           "sasl.jaas.config", jaas("farm", "wrong"))))
           .hasStackTraceContaining("Authentication failed");
 
-      Map<String, Object> o = new HashMap<>();
-      o.put("actorfarm.data-dir", dir.resolve("farm").toString());
-      o.put("actorfarm.node-name", "sasl");
-      o.put("actorfarm.kafka.bootstrap-servers", bootstrap);
-      o.put("actorfarm.model-pack.dir", pack.toString());
+      Map<String, Object> o = ReferenceRender.farmSettings(dir, bootstrap, "sasl");
       o.put("actorfarm.kafka.client.security.protocol", "SASL_PLAINTEXT");
       o.put("actorfarm.kafka.client.sasl.mechanism", "PLAIN");
       o.put("actorfarm.kafka.client.sasl.jaas.config", jaas("farm", "farm-secret"));

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -59,13 +58,9 @@ class WebPageTest {
         present,
         "no /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium"
             + " chromium-driver); the browser test is skipped outside CI");
-    Path pack = ReferenceRender.pack();
     broker = new TestBroker(dir.resolve("broker"));
-    Map<String, Object> overrides = new HashMap<>();
-    overrides.put("actorfarm.data-dir", dir.resolve("farm").toString());
-    overrides.put("actorfarm.node-name", "web");
-    overrides.put("actorfarm.kafka.bootstrap-servers", broker.kafka().bootstrapServers());
-    overrides.put("actorfarm.model-pack.dir", pack.toString());
+    Map<String, Object> overrides =
+        ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "web");
     overrides.put("actorfarm.render.simulated-latency-per-frame", "20ms");
     overrides.put("actorfarm.http.port", 0);
     overrides.put("actorfarm.http.interface", "127.0.0.1");
