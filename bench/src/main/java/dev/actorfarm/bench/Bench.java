@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
  *       input, same run;
  *   <li>{@code efficiency}: the farm against the bound the stage costs imply on this many cores;
  *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration;
- *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers.
+ *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers;
+ *   <li>{@code fidelity}: the annotated portraits of {@code examples/portraits}, rendered and
+ *       measured (lip sync, sway, double images, rest frame, border) with contact sheets.
  * </ul>
  */
 @Command(
@@ -38,7 +40,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,efficiency,length,workers",
+      defaultValue = "stages,naive,efficiency,length,workers,fidelity",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -79,6 +81,19 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "256",
       description = "Portrait side of the job-length runs, pixels (default ${DEFAULT-VALUE}).")
   int lengthSize;
+
+  @Option(
+      names = "--fidelity-seconds",
+      defaultValue = "21",
+      description =
+          "Narration of each fidelity render, after the silence (default ${DEFAULT-VALUE}).")
+  double fidelitySeconds;
+
+  @Option(
+      names = "--portraits",
+      defaultValue = "examples/portraits/annotations.json",
+      description = "The annotated portraits of the fidelity section (default ${DEFAULT-VALUE}).")
+  Path portraits;
 
   @Option(
       names = "--work",
@@ -135,6 +150,11 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("workers")) {
       workers(report, packDir);
     }
+    if (sections.contains("fidelity")) {
+      List<Fidelity> results =
+          FidelityRun.run(FidelityRun.set(portraits), NARRATION, fidelitySeconds, packDir, work);
+      report.fidelity(results, fidelitySeconds, work.resolve("fidelity/sheets"));
+    }
     String md = report.markdown();
     System.out.println();
     System.out.println(md);
@@ -159,6 +179,9 @@ public final class Bench implements Callable<Integer> {
       workers.forEach(n -> l.add(String.valueOf(n)));
       sb.append(" --workers ").append(String.join(",", l));
       sb.append(" --worker-latency ").append(workerLatencyMs);
+    }
+    if (sections.contains("fidelity")) {
+      sb.append(" --fidelity-seconds ").append(trim(fidelitySeconds));
     }
     if (sections.contains("length")) {
       sb.append(" --lengths ");

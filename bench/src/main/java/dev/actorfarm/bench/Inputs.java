@@ -34,18 +34,7 @@ final class Inputs {
     }
     Files.createDirectories(dir);
     // One loop of the narration as 16-bit PCM (21 s: 0.7 MB).
-    ByteBuffer loop = ByteBuffer.allocate((int) (300L * RATE * 2)).order(ByteOrder.LITTLE_ENDIAN);
-    AudioDecoder.decode(
-        narration,
-        RATE,
-        samples -> {
-          while (samples.hasRemaining() && loop.hasRemaining()) {
-            float s = Math.max(-1f, Math.min(1f, samples.get()));
-            loop.putShort((short) Math.round(s * 32767));
-          }
-          samples.position(samples.limit());
-        });
-    byte[] pcm = java.util.Arrays.copyOf(loop.array(), loop.position());
+    byte[] pcm = pcm16(narration);
     long total = Math.round(seconds * RATE) * 2;
     InputStream looped =
         new InputStream() {
@@ -78,6 +67,51 @@ final class Inputs {
     }
     Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return out;
+  }
+
+  /**
+   * A 16 kHz mono WAV: {@code lead} seconds of silence, then the narration cut to at most {@code
+   * seconds}. A job that starts in silence shows its rest pose first (the fidelity harness).
+   */
+  static Path silenceThenNarration(Path narration, double lead, double seconds, Path dir)
+      throws IOException {
+    Path out =
+        dir.resolve(
+            String.format(
+                java.util.Locale.ROOT, "silence-%.1fs-narration-%.1fs.wav", lead, seconds));
+    if (Files.isRegularFile(out)) {
+      return out;
+    }
+    Files.createDirectories(dir);
+    byte[] speech = pcm16(narration);
+    int leadBytes = (int) Math.round(lead * RATE) * 2;
+    int speechBytes = (int) Math.min(speech.length, Math.round(seconds * RATE) * 2);
+    byte[] all = new byte[leadBytes + speechBytes];
+    System.arraycopy(speech, 0, all, leadBytes, speechBytes);
+    Path tmp = Files.createTempFile(dir, ".narration-", ".wav");
+    AudioFormat format = new AudioFormat(RATE, 16, 1, true, false);
+    try (AudioInputStream in =
+        new AudioInputStream(new java.io.ByteArrayInputStream(all), format, all.length / 2)) {
+      AudioSystem.write(in, AudioFileFormat.Type.WAVE, tmp.toFile());
+    }
+    Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return out;
+  }
+
+  /** Up to 300 s of {@code audio} as 16 kHz mono 16-bit little-endian PCM. */
+  private static byte[] pcm16(Path audio) throws IOException {
+    ByteBuffer pcm = ByteBuffer.allocate((int) (300L * RATE * 2)).order(ByteOrder.LITTLE_ENDIAN);
+    AudioDecoder.decode(
+        audio,
+        RATE,
+        samples -> {
+          while (samples.hasRemaining() && pcm.hasRemaining()) {
+            float s = Math.max(-1f, Math.min(1f, samples.get()));
+            pcm.putShort((short) Math.round(s * 32767));
+          }
+          samples.position(samples.limit());
+        });
+    return java.util.Arrays.copyOf(pcm.array(), pcm.position());
   }
 
   /** The portrait scaled to {@code side} pixels square (the example is 512×512). */

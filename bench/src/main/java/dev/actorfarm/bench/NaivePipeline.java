@@ -107,7 +107,7 @@ public final class NaivePipeline {
       int batch = Math.min(settings.render().batchSize(), renderer.maxBatch());
       for (int f = 0; f < totalFrames; f += batch) {
         int b = Math.min(batch, totalFrames - f);
-        java.nio.FloatBuffer rendered =
+        FrameRenderer.Batch rendered =
             renderer.render(state, Arrays.copyOfRange(motion, f * m, (f + b) * m), b, m);
         for (int i = 0; i < b; i++) {
           try (Mat frame = state.composite(rendered, i)) {

@@ -199,6 +199,41 @@ final class Report {
    * Writes each section run into {@code file}, replacing that section's earlier figures (between
    * its markers) and keeping the others', or appending it.
    */
+  void fidelity(List<Fidelity> results, double seconds, Path sheets) {
+    header("fidelity", "Fidelity on portraits of many kinds");
+    line(
+        "Each portrait of `examples/portraits/annotations.json` (faces and mouths annotated by"
+            + " hand, never by the farm's detector) rendered by `farm render` speaking %.1f s of"
+            + " silence and then %.0f s of the example narration, and measured on the decoded"
+            + " output (`Fidelity`): lip/envelope correlation and speech/silence mouth change in"
+            + " the annotated mouth box; upper-face sway, the shift that best aligns brow-to-nose"
+            + " with the portrait, in face widths (p95); double image, the RMS grey residual that"
+            + " no single shift of the ring around the face explains (p95, and at frame 0, the"
+            + " encoder's share); frame 0 against the portrait over the crop's footprint; the"
+            + " frame border's largest change. Grey levels 0-255. Targets: r ≥ 0.6, ratio ≥ 2,"
+            + " sway ≤ 0.06, rest ≤ 2, border ≤ 2. Contact sheets: `%s/<portrait>.png`.",
+        FidelityRun.LEAD_SECONDS, seconds, sheets);
+    line("");
+    line(
+        "| portrait | kind | lip/envelope r | speech/silence | sway p95 | double image p95 (rest)"
+            + " | rest diff | border | targets |");
+    line("|---|---|---|---|---|---|---|---|---|");
+    for (Fidelity f : results) {
+      line(
+          "| %s | %s | %.2f | %.1f× | %.3f | %.2f (%.2f) | %.2f | %.2f | %s |",
+          f.name(),
+          f.kind(),
+          f.lipCorrelation(),
+          f.speechSilence(),
+          f.swayP95(),
+          f.doubleImageP95(),
+          f.doubleImageRest(),
+          f.restDiff(),
+          f.borderDiff(),
+          f.meetsTargets() ? "met" : "**missed**");
+    }
+  }
+
   void writeInto(Path file) throws java.io.IOException {
     String text = Bench.read(file);
     for (var e : sections.entrySet()) {

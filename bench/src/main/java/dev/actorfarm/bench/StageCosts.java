@@ -218,7 +218,7 @@ final class StageCosts {
           for (int i = 0; i < b * m; i++) {
             motion[i] = (float) (0.05 * Math.sin(start + f + i));
           }
-          java.nio.FloatBuffer rendered = renderer.render(state, motion, b, m);
+          FrameRenderer.Batch rendered = renderer.render(state, motion, b, m);
           for (int i = 0; i < b; i++) {
             org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
             try {
@@ -233,7 +233,7 @@ final class StageCosts {
   }
 
   /** One paste-back as the render worker does it: every native buffer freed at once. */
-  private static void compositeOnce(SourceState state, java.nio.FloatBuffer rendered, int b) {
+  private static void compositeOnce(SourceState state, FrameRenderer.Batch rendered, int b) {
     org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
     try {
       state.composite(rendered, b);
@@ -257,7 +257,7 @@ final class StageCosts {
       for (int i = 0; i < motion.length; i++) {
         motion[i] = (float) (0.1 * rnd.nextGaussian());
       }
-      java.nio.FloatBuffer rendered = null;
+      FrameRenderer.Batch rendered = null;
       for (int batch : new int[] {1, 4, 8}) {
         int frames = 48;
         for (int i = 0; i < 3; i++) {

@@ -112,6 +112,7 @@ public final class InputValidator {
       try {
         face =
             FaceLocator.detect(image)
+                .map(dev.actorfarm.render.face.Face::box)
                 .orElseThrow(
                     () ->
                         new BadInputException(

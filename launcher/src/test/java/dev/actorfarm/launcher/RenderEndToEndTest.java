@@ -113,7 +113,7 @@ class RenderEndToEndTest {
             }
           }
         });
-    FaceBox face = FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow();
+    FaceBox face = FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow().box();
     int mx = face.getX() + face.getWidth() / 4;
     int my = face.getY() + face.getHeight() * 6 / 10;
     int mw = face.getWidth() / 2;

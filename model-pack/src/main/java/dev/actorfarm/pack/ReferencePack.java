@@ -24,7 +24,7 @@ public final class ReferencePack {
   public static final String NAME = "actorfarm-reference";
 
   /** Bump when a graph or parameter changes, so that packs generated earlier are rebuilt. */
-  public static final String VERSION = "1.1.0";
+  public static final String VERSION = "1.2.0";
 
   private ReferencePack() {}
 
@@ -129,8 +129,12 @@ public final class ReferencePack {
             crop,
             CROP_SCALE,
             CROP_SHIFT_Y,
-            Map.of("image", spec("image", 1, 3, crop, crop)),
-            Map.of("appearance", spec("appearance", 1, 3, crop, crop))),
+            Map.of(
+                "image", spec("image", 1, 3, crop, crop),
+                "landmarks", spec("landmarks", 1, LANDMARKS, 2)),
+            Map.of(
+                "appearance", spec("appearance", 1, 3, crop, crop),
+                "landmarks", spec("face_landmarks", 1, LANDMARKS, 2))),
         new PackManifest.Renderer(
             "renderer.onnx",
             MAX_BATCH,
@@ -138,9 +142,11 @@ public final class ReferencePack {
             crop,
             Map.of(
                 "appearance", spec("appearance", 1, 3, crop, crop),
+                "landmarks", spec("landmarks", 1, LANDMARKS, 2),
                 "motion", spec("motion", -1, M)),
             Map.of(
                 "frames", spec("frames", -1, 3, crop, crop),
+                "alpha", spec("alpha", -1, 1, crop, crop),
                 "grid", spec("grid", -1, crop, crop, 2))));
   }
 
@@ -360,21 +366,26 @@ public final class ReferencePack {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Source encoder: the appearance of the parametric renderer is the crop itself.
+  // Source encoder: the appearance of the parametric renderer is the crop itself; the face's
+  // landmarks pass through to the renderer.
 
   static Graph sourceEncoder(PackManifest.SourceEncoder s) {
     Graph g = new Graph("source_encoder");
     ONNXRef<?> image = g.input(s.inputs().get("image"));
+    ONNXRef<?> landmarks = g.input(s.inputs().get("landmarks"));
     g.output(s.outputs().get("appearance"), g.clip(image, 0f, 1f));
+    g.output(s.outputs().get("landmarks"), g.op(OnnxOp.IDENTITY, landmarks));
     return g;
   }
 
   // ------------------------------------------------------------------------------------------
-  // Renderer: motion [B, M] -> sampling grid -> GridSample(appearance) -> inner-mouth shading.
+  // Renderer: appearance + landmarks + motion [B, M] -> sampling grid -> GridSample -> inner-mouth
+  // shading; alpha says where the result differs from the appearance.
 
   static Graph renderer(PackManifest.Renderer s) {
     Graph g = new Graph("renderer");
     ONNXRef<?> appearance = g.input(s.inputs().get("appearance"));
+    ONNXRef<?> landmarks = g.input(s.inputs().get("landmarks")); // [1, 6, 2]
     ONNXRef<?> motion = g.input(s.inputs().get("motion")); // [B, M]
     ONNXRef<?>[] p = new ONNXRef<?>[M];
     for (int c = 0; c < M; c++) {
@@ -384,48 +395,78 @@ public final class ReferencePack {
     ONNXRef<?> u = g.tensor(baseGrid(n, true), 1, n, n);
     ONNXRef<?> v = g.tensor(baseGrid(n, false), 1, n, n);
 
-    // Head: masked similarity warp about the face centre.
-    ONNXRef<?> du0 = g.add(u, -FACE_CX);
-    ONNXRef<?> dv0 = g.add(v, -FACE_CY);
-    ONNXRef<?> ell =
-        g.op(
-            OnnxOp.SQRT,
-            g.add(
-                g.mul(g.mul(du0, du0), 1f / (HEAD_RX * HEAD_RX)),
-                g.mul(g.mul(dv0, dv0), 1f / (HEAD_RY * HEAD_RY))));
-    ONNXRef<?> mask = g.clip(g.mul(g.sub(g.scalar(1.3f), ell), 1f / 0.4f), 0f, 1f); // [1,n,n]
-    ONNXRef<?> tx = g.add(p[3], g.mul(p[0], YAW_SHIFT));
-    ONNXRef<?> ty = g.add(p[4], g.mul(p[1], PITCH_SHIFT));
+    // Face geometry from the landmarks, each a [1, 1, 1] scalar.
+    ONNXRef<?> eyeAu = landmark(g, landmarks, 0, 0);
+    ONNXRef<?> eyeAv = landmark(g, landmarks, 0, 1);
+    ONNXRef<?> eyeBu = landmark(g, landmarks, 1, 0);
+    ONNXRef<?> eyeBv = landmark(g, landmarks, 1, 1);
+    ONNXRef<?> mouthU = landmark(g, landmarks, 3, 0);
+    ONNXRef<?> mouthV = landmark(g, landmarks, 3, 1);
+    ONNXRef<?> eyeDu = g.sub(eyeBu, eyeAu);
+    ONNXRef<?> eyeDv = g.sub(eyeBv, eyeAv);
+    // k: the face's size relative to the calibration face; every length below is multiplied by it.
+    ONNXRef<?> k =
+        g.mul(
+            g.op(OnnxOp.SQRT, g.add(g.add(g.mul(eyeDu, eyeDu), g.mul(eyeDv, eyeDv)), 1e-8f)),
+            1f / IOD_REF);
+    ONNXRef<?> faceU = g.mul(g.add(g.mul(g.add(eyeAu, eyeBu), 0.5f), mouthU), 0.5f);
+    ONNXRef<?> faceV = g.mul(g.add(g.mul(g.add(eyeAv, eyeBv), 0.5f), mouthV), 0.5f);
+    ONNXRef<?> window = g.mul(edgeWindow(g, u), edgeWindow(g, v)); // [1, n, n]
+
+    // Head: a similarity warp about the face centre, full on the skull, none beyond it.
+    ONNXRef<?> du0 = g.sub(u, faceU);
+    ONNXRef<?> dv0 = g.sub(v, faceV);
+    ONNXRef<?> ru = g.div(du0, g.mul(k, HEAD_RX));
+    ONNXRef<?> rv = g.div(dv0, g.mul(k, HEAD_RY));
+    ONNXRef<?> ell = g.op(OnnxOp.SQRT, g.add(g.add(g.mul(ru, ru), g.mul(rv, rv)), 1e-8f));
+    ONNXRef<?> mask =
+        g.mul(
+            smoothstep(g, g.mul(g.sub(g.scalar(HEAD_OUTER), ell), 1f / (HEAD_OUTER - HEAD_INNER))),
+            window); // [1,n,n]
+    ONNXRef<?> tx = g.mul(g.add(p[3], g.mul(p[0], YAW_SHIFT)), k);
+    ONNXRef<?> ty = g.mul(g.add(p[4], g.mul(p[1], PITCH_SHIFT)), k);
     ONNXRef<?> cos = g.op(OnnxOp.COS, p[2]);
     ONNXRef<?> sin = g.op(OnnxOp.SIN, p[2]);
     ONNXRef<?> qu = g.sub(du0, tx); // [B, n, n]
     ONNXRef<?> qv = g.sub(dv0, ty);
     // Inverse rotation by roll: source = R(-roll) q + c.
-    ONNXRef<?> su = g.add(g.add(g.mul(cos, qu), g.mul(sin, qv)), FACE_CX);
-    ONNXRef<?> sv = g.add(g.sub(g.mul(cos, qv), g.mul(sin, qu)), FACE_CY);
+    ONNXRef<?> su = g.add(g.add(g.mul(cos, qu), g.mul(sin, qv)), faceU);
+    ONNXRef<?> sv = g.add(g.sub(g.mul(cos, qv), g.mul(sin, qu)), faceV);
     ONNXRef<?> hu = g.add(u, g.mul(mask, g.sub(su, u))); // face-frame coordinates
     ONNXRef<?> hv = g.add(v, g.mul(mask, g.sub(sv, v)));
 
-    // Local warps, weighted in the face frame.
+    // Local warps about the landmarks, in the face frame.
     ONNXRef<?> open = p[5];
     ONNXRef<?> spread = p[6];
     ONNXRef<?> lid = p[7];
-    ONNXRef<?> mv = g.add(hv, -MOUTH_Y);
+    ONNXRef<?> mu = g.sub(hu, mouthU);
+    ONNXRef<?> mv = g.sub(hv, mouthV);
     ONNXRef<?> jawW =
         g.mul(
-            g.mul(gauss(g, hu, 0.30f), gauss(g, g.add(mv, -0.12f), 0.22f)),
-            g.op(OnnxOp.TANH, g.mul(g.op(OnnxOp.RELU, mv), 1f / 0.02f)));
-    ONNXRef<?> upperW = g.mul(gauss(g, hu, 0.18f), gauss(g, g.add(mv, 0.035f), 0.03f));
-    ONNXRef<?> mouthW = g.mul(gauss(g, hu, 0.22f), gauss(g, mv, 0.07f));
-    ONNXRef<?> eyeW =
+            g.mul(
+                gauss(g, mu, g.mul(k, JAW_SU)),
+                gauss(g, g.sub(mv, g.mul(k, JAW_CENTRE)), g.mul(k, JAW_SV))),
+            g.op(OnnxOp.TANH, g.div(g.op(OnnxOp.RELU, mv), g.mul(k, 0.02f))));
+    ONNXRef<?> upperW =
         g.mul(
-            g.add(flatTop(g, g.add(hu, -EYE_X), EYE_SU), flatTop(g, g.add(hu, EYE_X), EYE_SU)),
-            flatTop(g, g.add(hv, -EYE_Y), EYE_SV));
-    ONNXRef<?> dv =
+            gauss(g, mu, g.mul(k, 0.18f)), gauss(g, g.add(mv, g.mul(k, 0.035f)), g.mul(k, 0.03f)));
+    ONNXRef<?> mouthW = g.mul(gauss(g, mu, g.mul(k, 0.22f)), gauss(g, mv, g.mul(k, 0.07f)));
+    ONNXRef<?> eyeSu = g.mul(k, EYE_SU);
+    ONNXRef<?> eyeSv = g.mul(k, EYE_SV);
+    ONNXRef<?> eyeW =
         g.add(
-            g.add(g.mul(g.mul(open, jawW), -JAW_DROP), g.mul(g.mul(open, upperW), LIP_RAISE)),
-            g.mul(g.mul(lid, eyeW), -LID_TRAVEL));
-    ONNXRef<?> du = g.mul(g.mul(g.mul(spread, mouthW), hu), -SPREAD_GAIN);
+            g.mul(flatTop(g, g.sub(hu, eyeAu), eyeSu), flatTop(g, g.sub(hv, eyeAv), eyeSv)),
+            g.mul(flatTop(g, g.sub(hu, eyeBu), eyeSu), flatTop(g, g.sub(hv, eyeBv), eyeSv)));
+    ONNXRef<?> dv =
+        g.mul(
+            g.mul(
+                g.add(
+                    g.add(
+                        g.mul(g.mul(open, jawW), -JAW_DROP), g.mul(g.mul(open, upperW), LIP_RAISE)),
+                    g.mul(g.mul(lid, eyeW), -LID_TRAVEL)),
+                k),
+            window);
+    ONNXRef<?> du = g.mul(g.mul(g.mul(g.mul(spread, mouthW), mu), -SPREAD_GAIN), window);
     ONNXRef<?> gu = g.add(hu, du);
     ONNXRef<?> gv = g.add(hv, dv);
     ONNXRef<?> grid = g.concat(3, g.unsqueeze(gu, 3), g.unsqueeze(gv, 3)); // [B, n, n, 2]
@@ -440,17 +481,17 @@ public final class ReferencePack {
             tiled,
             grid);
 
-    // Inner mouth: a dark ellipse filling the gap the jaw opens, in the face frame.
-    ONNXRef<?> gap = g.mul(open, JAW_DROP);
+    // Inner mouth: a dark ellipse filling the gap the jaw opens between the lips.
+    ONNXRef<?> gap =
+        g.mul(g.mul(open, k), JAW_DROP * (float) Math.exp(-Math.pow(JAW_CENTRE / JAW_SV, 2)));
     ONNXRef<?> halfH = g.add(g.mul(gap, 0.5f), 1e-3f);
-    ONNXRef<?> halfW = g.mul(g.add(g.mul(spread, 0.25f), 1f), MOUTH_HALF_WIDTH);
-    ONNXRef<?> eu = g.div(hu, halfW);
+    ONNXRef<?> halfW = g.mul(g.mul(g.add(g.mul(spread, 0.25f), 1f), k), MOUTH_HALF_WIDTH);
+    ONNXRef<?> eu = g.div(mu, halfW);
     ONNXRef<?> ev = g.div(g.sub(mv, g.mul(gap, 0.5f)), halfH);
     ONNXRef<?> d = g.add(g.mul(eu, eu), g.mul(ev, ev));
+    ONNXRef<?> cover = g.clip(g.mul(g.sub(g.scalar(1f), d), 1.5f), 0f, 1f);
     ONNXRef<?> shade =
-        g.mul(
-            g.clip(g.mul(g.sub(g.scalar(1f), d), 1.5f), 0f, 1f),
-            g.mul(g.clip(g.mul(open, 4f), 0f, 1f), MOUTH_OPACITY));
+        g.mul(g.mul(cover, g.mul(g.clip(g.mul(open, 4f), 0f, 1f), MOUTH_OPACITY)), window);
     ONNXRef<?> shade4 = g.unsqueeze(shade, 1); // [B, 1, n, n]
     ONNXRef<?> frames =
         g.clip(
@@ -459,18 +500,48 @@ public final class ReferencePack {
                 g.mul(shade4, g.tensor(MOUTH_RGB, 1, 3, 1, 1))),
             0f,
             1f);
+
+    // Alpha: 1 where the warp moves a pixel by ALPHA_PIXELS or more, or the mouth is shaded.
+    ONNXRef<?> mu2 = g.sub(gu, u);
+    ONNXRef<?> mv2 = g.sub(gv, v);
+    ONNXRef<?> moved =
+        g.mul(
+            g.op(OnnxOp.SQRT, g.add(g.add(g.mul(mu2, mu2), g.mul(mv2, mv2)), 1e-12f)),
+            n / 2f / ALPHA_PIXELS);
+    ONNXRef<?> alpha =
+        g.unsqueeze(g.clip(g.op(OnnxOp.MAX, g.add(moved, -1e-3f), g.mul(shade, 4f)), 0f, 1f), 1);
     g.output(s.outputs().get("frames"), frames);
+    g.output(s.outputs().get("alpha"), alpha);
     g.output(s.outputs().get("grid"), grid);
     return g;
   }
 
-  private static ONNXRef<?> gauss(Graph g, ONNXRef<?> x, float sigma) {
-    return g.op(OnnxOp.EXP, g.mul(g.mul(x, x), -1f / (sigma * sigma)));
+  /** Landmark {@code i}'s coordinate {@code c} (0: u, 1: v) as a {@code [1, 1, 1]} tensor. */
+  private static ONNXRef<?> landmark(Graph g, ONNXRef<?> landmarks, int i, int c) {
+    return g.reshape(g.slice(g.slice(landmarks, 1, i, i + 1), 2, c, c + 1), 1, 1, 1);
+  }
+
+  /** 1 inside |x| < WARP_FLAT, 0 beyond WARP_EDGE, smooth between. */
+  private static ONNXRef<?> edgeWindow(Graph g, ONNXRef<?> x) {
+    return smoothstep(
+        g, g.mul(g.sub(g.scalar(WARP_EDGE), g.op(OnnxOp.ABS, x)), 1f / (WARP_EDGE - WARP_FLAT)));
+  }
+
+  /** {@code t² (3 - 2t)} of t clipped to [0, 1]. */
+  private static ONNXRef<?> smoothstep(Graph g, ONNXRef<?> t) {
+    ONNXRef<?> c = g.clip(t, 0f, 1f);
+    return g.mul(g.mul(c, c), g.sub(g.scalar(3f), g.mul(c, 2f)));
+  }
+
+  private static ONNXRef<?> gauss(Graph g, ONNXRef<?> x, ONNXRef<?> sigma) {
+    ONNXRef<?> r = g.div(x, sigma);
+    return g.op(OnnxOp.EXP, g.neg(g.mul(r, r)));
   }
 
   /** {@code exp(-(x/sigma)^4)}: flat over |x| < sigma/2, then falling fast. */
-  private static ONNXRef<?> flatTop(Graph g, ONNXRef<?> x, float sigma) {
-    ONNXRef<?> t = g.mul(g.mul(x, x), 1f / (sigma * sigma));
+  private static ONNXRef<?> flatTop(Graph g, ONNXRef<?> x, ONNXRef<?> sigma) {
+    ONNXRef<?> r = g.div(x, sigma);
+    ONNXRef<?> t = g.mul(r, r);
     return g.op(OnnxOp.EXP, g.neg(g.mul(t, t)));
   }
 

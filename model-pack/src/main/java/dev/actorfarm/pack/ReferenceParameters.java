@@ -91,18 +91,20 @@ public final class ReferenceParameters {
 
   /**
    * Head motion: an AR(2) resonator with pole radius 0.985 and frequency 0.25 Hz, the slow sway of
-   * a speaker; stationary standard deviations below (radians for angles, crop fraction for shift).
+   * a speaker; stationary standard deviations below (radians for angles: 2, 1.3 and 1 degrees; crop
+   * half-sides for shift, about 0.6% and 0.4% of the face width). With the yaw and pitch shifts,
+   * the upper face moves by about 2% of the face width (1 sigma): a speaker's few percent.
    */
   public static final double AR_RADIUS = 0.985;
 
   public static final double AR_FREQ_HZ = 0.25;
-  public static final double[] HEAD_STD = {0.07, 0.045, 0.035, 0.012, 0.008};
+  public static final double[] HEAD_STD = {0.035, 0.022, 0.018, 0.006, 0.004};
 
   /** Head motion while silent, as a fraction of that while speaking. */
   public static final float HEAD_IDLE = 0.4f;
 
   /** Extra pitch (nod) excitation per unit of mouth-opening onset. */
-  public static final float NOD_GAIN = 0.02f;
+  public static final float NOD_GAIN = 0.008f;
 
   /**
    * Blinks: a blink starts when the noise channel falls below this z-score, p = 0.0113 per frame,
@@ -124,10 +126,37 @@ public final class ReferenceParameters {
   /** Largest batch of frames per renderer call. */
   public static final int MAX_BATCH = 8;
 
-  public static final float FACE_CX = 0f;
-  public static final float FACE_CY = 0.0f;
+  /**
+   * The face's geometry comes from its landmarks ({@code [1, 6, 2]} in normalised crop coordinates,
+   * BlazeFace's order: eyes, nose tip, mouth centre, ear tragions). Every size below is for a face
+   * whose eyes are {@code IOD_REF} apart in the crop, and scales with the portrait's own distance:
+   * 0.47 is what the bundled portrait measures with the crop of {@link #CROP_SCALE}.
+   */
+  public static final float IOD_REF = 0.47f;
+
+  /** BlazeFace's six keypoints. */
+  public static final int LANDMARKS = 6;
+
+  /**
+   * The head warp: full inside an ellipse of these radii (in IOD_REF units) about the face centre
+   * (midway between the eye line and the mouth), falling to the identity at {@code HEAD_OUTER}
+   * times them: the skull moves as one piece, hair and hats beyond it stay put.
+   */
   public static final float HEAD_RX = 0.62f;
-  public static final float HEAD_RY = 0.80f;
+
+  public static final float HEAD_RY = 0.72f;
+  public static final float HEAD_INNER = 0.7f;
+  public static final float HEAD_OUTER = 1.15f;
+
+  /**
+   * Every warp is multiplied by a window that is 1 inside {@code WARP_FLAT} of the crop's half-side
+   * and 0 beyond {@code WARP_EDGE}: the paste-back feather (the outer 10% of the crop, beyond 0.8)
+   * only ever blends the portrait with itself, and no crop pixel beyond the window (the replicated
+   * border of a face near the portrait's edge) is ever sampled into view.
+   */
+  public static final float WARP_FLAT = 0.62f;
+
+  public static final float WARP_EDGE = 0.78f;
 
   /** Yaw and pitch move the face by this much per radian (a rotating head seen from the front). */
   public static final float YAW_SHIFT = 0.5f;
@@ -135,22 +164,37 @@ public final class ReferenceParameters {
   public static final float PITCH_SHIFT = 0.5f;
 
   /**
-   * Eye centres relative to the crop, measured on Haar face boxes (the bundled portrait: eyes at
-   * ±0.235, -0.215). The lid region is flat-topped (a 4th-power Gaussian) so that a closing lid
-   * covers the whole eye rather than smearing its centre; its travel is the eye's height.
+   * The lid region about each eye centre is flat-topped (a 4th-power Gaussian) so that a closing
+   * lid covers the whole eye rather than smearing its centre; its travel is the eye's height.
    */
-  public static final float EYE_X = 0.235f;
-
-  public static final float EYE_Y = -0.215f;
   public static final float EYE_SU = 0.10f;
+
   public static final float EYE_SV = 0.055f;
   public static final float LID_TRAVEL = 0.075f;
 
-  public static final float MOUTH_Y = 0.27f;
+  /** The inner mouth's half-width at rest, and the jaw's drop and the upper lip's lift, open. */
   public static final float MOUTH_HALF_WIDTH = 0.13f;
+
   public static final float JAW_DROP = 0.085f;
   public static final float LIP_RAISE = 0.012f;
   public static final float SPREAD_GAIN = 0.10f;
+
+  /**
+   * The jaw region: below the mouth line, centred {@code JAW_CENTRE} lower, with this spread; its
+   * weight just under the lips is {@code exp(-(JAW_CENTRE/JAW_SV)^2)}, so the gap the jaw opens is
+   * that fraction of {@code JAW_DROP}.
+   */
+  public static final float JAW_CENTRE = 0.12f;
+
+  public static final float JAW_SV = 0.22f;
+  public static final float JAW_SU = 0.30f;
+
+  /**
+   * A rendered pixel is pasted back in full once the warp moves it this many crop pixels, and not
+   * at all where the warp is the identity: a still face is the portrait's own pixels, not their
+   * resampled copy.
+   */
+  public static final float ALPHA_PIXELS = 0.5f;
 
   /** Colour of the inner mouth (linear RGB in [0, 1]) and how strongly it covers. */
   public static final float[] MOUTH_RGB = {0.20f, 0.07f, 0.08f};

@@ -211,6 +211,38 @@ class ReferencePackTest {
     assertThat(motion[33 * M + M - 2]).isGreaterThan(0.5f);
   }
 
+  /** The calibration face's landmarks: eyes, nose tip, mouth centre, ear tragions. */
+  static final float[] CALIBRATION = {
+    -0.235f, -0.215f, 0.235f, -0.215f, 0f, 0.05f, 0f, 0.27f, -0.5f, -0.1f, 0.5f, -0.1f
+  };
+
+  /** A smaller face, low and to the right in the crop. */
+  static final float[] ELSEWHERE = {
+    0.0f, 0.05f, 0.3f, 0.05f, 0.15f, 0.2f, 0.15f, 0.35f, -0.15f, 0.1f, 0.45f, 0.1f
+  };
+
+  /** frames, alpha and grid of the renderer for one appearance, landmarks and motion batch. */
+  private static float[][] render(float[] image, float[] landmarks, float[] motion)
+      throws Exception {
+    int n = CROP;
+    try (OrtSession s = session("renderer.onnx");
+        OnnxTensor a = tensor(image, 1, 3, n, n);
+        OnnxTensor l = tensor(landmarks, 1, LANDMARKS, 2);
+        OnnxTensor m = tensor(motion, motion.length / M, M);
+        OrtSession.Result r = s.run(Map.of("appearance", a, "landmarks", l, "motion", m))) {
+      return new float[][] {
+        copy((OnnxTensor) r.get("frames").orElseThrow()),
+        copy((OnnxTensor) r.get("alpha").orElseThrow()),
+        copy((OnnxTensor) r.get("grid").orElseThrow())
+      };
+    }
+  }
+
+  private static int pixel(float u, float v) {
+    int n = CROP;
+    return (int) ((v + 1) / 2 * n) * n + (int) ((u + 1) / 2 * n);
+  }
+
   @Test
   void rendererAtRestReproducesTheAppearanceAndWarpsOnlyTheFace() throws Exception {
     int n = CROP;
@@ -219,47 +251,75 @@ class ReferencePackTest {
     for (int i = 0; i < image.length; i++) {
       image[i] = (float) (0.5 + 0.4 * Math.sin(i * 0.01) + 0.05 * rnd.nextGaussian());
     }
-    float[] motion = new float[2 * M];
+    float[] motion = new float[3 * M];
     motion[M + 2] = 0.1f; // second frame: roll 0.1 rad
     motion[M + 5] = 1.0f; // and an open jaw
-    float[] frames;
-    float[] grid;
-    try (OrtSession s = session("renderer.onnx");
-        OnnxTensor a = tensor(image, 1, 3, n, n);
-        OnnxTensor m = tensor(motion, 2, M);
-        OrtSession.Result r = s.run(Map.of("appearance", a, "motion", m))) {
-      frames = copy((OnnxTensor) r.get("frames").orElseThrow());
-      grid = copy((OnnxTensor) r.get("grid").orElseThrow());
+    for (int c = 0; c < 8; c++) {
+      motion[2 * M + c] = c == 2 ? 0.3f : 1f; // third frame: every channel far out
     }
-    // Rest pose: the grid is the identity and the frame is the appearance (bilinear at centres)
+    float[][] out = render(image, CALIBRATION, motion);
+    float[] frames = out[0];
+    float[] alpha = out[1];
+    float[] grid = out[2];
+    // Rest pose: the grid is the identity, the frame is the appearance, nothing is pasted back
     float[] u = ReferencePack.baseGrid(n, true);
     float[] v = ReferencePack.baseGrid(n, false);
     for (int i = 0; i < n * n; i += 97) {
       assertThat(grid[2 * i]).isCloseTo(u[i], within(1e-5f));
       assertThat(grid[2 * i + 1]).isCloseTo(v[i], within(1e-5f));
+      assertThat(alpha[i]).isZero();
     }
     for (int i = 0; i < 3 * n * n; i += 101) {
       assertThat(frames[i]).isCloseTo(Math.max(0, Math.min(1, image[i])), within(1e-4f));
     }
-    // Rolled frame: at the face centre the grid is the inverse rotation of the base grid
+    // Rolled frame: at the face centre (midway between eye line and mouth) the grid is the
+    // inverse rotation of the base grid about it, and the pixel is pasted back
     int off = n * n * 2;
-    int centre = (n / 2) * n + n / 2 + 10;
-    double qu = u[centre] - FACE_CX;
-    double qv = v[centre] - FACE_CY;
-    double su = Math.cos(0.1) * qu + Math.sin(0.1) * qv + FACE_CX;
-    double sv = Math.cos(0.1) * qv - Math.sin(0.1) * qu + FACE_CY;
+    float faceV = (-0.215f + 0.27f) / 2;
+    int centre = pixel(0.04f, faceV);
+    double qu = u[centre];
+    double qv = v[centre] - faceV;
+    double su = Math.cos(0.1) * qu + Math.sin(0.1) * qv;
+    double sv = Math.cos(0.1) * qv - Math.sin(0.1) * qu + faceV;
     assertThat((double) grid[off + 2 * centre]).isCloseTo(su, within(1e-4));
     assertThat((double) grid[off + 2 * centre + 1]).isCloseTo(sv, within(1e-4));
-    // and the border stays put
-    int corner = 2;
-    assertThat(grid[off + 2 * corner]).isCloseTo(u[corner], within(1e-6f));
-    // and the open mouth is darker than at rest
-    int mouthPix = (int) ((MOUTH_Y + JAW_DROP * 0.5f + 1) / 2 * n) * n + n / 2;
-    double rest = frames[mouthPix] + frames[n * n + mouthPix] + frames[2 * n * n + mouthPix];
+    assertThat(alpha[n * n + centre]).isEqualTo(1f);
+    // and, however far the motion goes, the paste-back feather (beyond 0.8) is the identity
+    for (int f = 1; f < 3; f++) {
+      for (int i = 0; i < n * n; i++) {
+        if (Math.max(Math.abs(u[i]), Math.abs(v[i])) >= WARP_EDGE) {
+          assertThat(grid[f * off + 2 * i]).isEqualTo(u[i]);
+          assertThat(grid[f * off + 2 * i + 1]).isEqualTo(v[i]);
+          assertThat(alpha[f * n * n + i]).isZero();
+        }
+      }
+    }
+    // and the open mouth is darker than at rest, at the landmarks' mouth
+    assertThat(darkening(frames, 0f, 0.27f + 0.02f)).isGreaterThan(0.3);
+  }
+
+  /** How much darker frame 1 is than frame 0 at (u, v), as a fraction. */
+  private static double darkening(float[] frames, float u, float v) {
+    int n = CROP;
+    int p = pixel(u, v);
     int f1 = 3 * n * n;
-    double open =
-        frames[f1 + mouthPix] + frames[f1 + n * n + mouthPix] + frames[f1 + 2 * n * n + mouthPix];
-    assertThat(open).isLessThan(rest * 0.7);
+    double rest = frames[p] + frames[n * n + p] + frames[2 * n * n + p];
+    double open = frames[f1 + p] + frames[f1 + n * n + p] + frames[f1 + 2 * n * n + p];
+    return 1 - open / rest;
+  }
+
+  @Test
+  void theMouthAndEyesAreWhereTheLandmarksSay() throws Exception {
+    int n = CROP;
+    float[] image = new float[3 * n * n];
+    java.util.Arrays.fill(image, 0.8f);
+    float[] motion = new float[2 * M];
+    motion[M + 5] = 1.0f; // an open jaw
+    // Given another face's landmarks, the inner mouth opens at its mouth, not the calibration's
+    float[] frames = render(image, ELSEWHERE, motion)[0];
+    float k = 0.3f / IOD_REF;
+    assertThat(darkening(frames, 0.15f, 0.35f + 0.02f * k)).isGreaterThan(0.3);
+    assertThat(darkening(frames, 0f, 0.27f + 0.02f)).isLessThan(0.01);
   }
 
   private static float[] copy(OnnxTensor t) throws Exception {
@@ -283,30 +343,28 @@ class ReferencePackTest {
     }
     float[] motion = new float[2 * M];
     motion[M + 7] = 1f; // second frame: eyelids closed
-    float[] frames;
-    try (OrtSession s = session("renderer.onnx");
-        OnnxTensor a = tensor(image, 1, 3, n, n);
-        OnnxTensor m = tensor(motion, 2, M);
-        OrtSession.Result r = s.run(Map.of("appearance", a, "motion", m))) {
-      frames = copy((OnnxTensor) r.get("frames").orElseThrow());
-    }
-    int off = 3 * n * n;
-    double eyes = 0;
-    double mouth = 0;
-    int count = 0;
-    for (int dy = -3; dy <= 3; dy++) {
-      for (int dx = -6; dx <= 6; dx++) {
-        int ey = (int) ((EYE_Y + 1) / 2 * n) + dy;
-        int ex = (int) ((EYE_X + 1) / 2 * n) + dx;
-        int my = (int) ((MOUTH_Y + 1) / 2 * n) + dy;
-        int mx = n / 2 + dx;
-        eyes += Math.abs(frames[off + ey * n + ex] - frames[ey * n + ex]);
-        mouth += Math.abs(frames[off + my * n + mx] - frames[my * n + mx]);
-        count++;
+    for (float[] face : new float[][] {CALIBRATION, ELSEWHERE}) {
+      float[] frames = render(image, face, motion)[0];
+      int off = 3 * n * n;
+      double eyes = 0;
+      double mouth = 0;
+      int count = 0;
+      int ey = (int) ((face[1] + 1) / 2 * n);
+      int ex = (int) ((face[0] + 1) / 2 * n);
+      int my = (int) ((face[7] + 1) / 2 * n);
+      int mx = (int) ((face[6] + 1) / 2 * n);
+      for (int dy = -3; dy <= 3; dy++) {
+        for (int dx = -6; dx <= 6; dx++) {
+          int e = (ey + dy) * n + ex + dx;
+          int m = (my + dy) * n + mx + dx;
+          eyes += Math.abs(frames[off + e] - frames[e]);
+          mouth += Math.abs(frames[off + m] - frames[m]);
+          count++;
+        }
       }
+      assertThat(eyes / count).isGreaterThan(0.1);
+      assertThat(mouth / count).isLessThan(1e-4);
     }
-    assertThat(eyes / count).isGreaterThan(0.1);
-    assertThat(mouth / count).isLessThan(1e-4);
   }
 
   @Test

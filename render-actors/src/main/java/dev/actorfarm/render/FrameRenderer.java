@@ -19,6 +19,7 @@ public final class FrameRenderer implements AutoCloseable {
   private final PackManifest.Renderer spec;
   private final Map<String, OnnxTensor> appearance = new HashMap<>();
   private final Map<Integer, OnnxTensor> outputs = new HashMap<>();
+  private final Map<Integer, OnnxTensor> alphas = new HashMap<>();
   private SourceState appearanceOf;
 
   public FrameRenderer(ModelPack pack, String executionProvider, int threads) throws OrtException {
@@ -26,17 +27,23 @@ public final class FrameRenderer implements AutoCloseable {
     this.session = OnnxSessions.open(pack.file(spec.file()), executionProvider, threads);
   }
 
+  /**
+   * A rendered batch: {@code frames [B, 3, H, W]} and, when the renderer has an {@code alpha}
+   * output, {@code alpha [B, 1, H, W]} (else null). Both stay valid until the next call.
+   */
+  public record Batch(FloatBuffer frames, FloatBuffer alpha) {}
+
   public int maxBatch() {
     return spec.maxBatch();
   }
 
   /**
-   * Renders {@code batch} motion frames ({@code batch × M} values); returns {@code [B,3,H,W]} in a
-   * direct buffer that ONNX Runtime wrote into (a pinned output) and that stays valid until the
+   * Renders {@code batch} motion frames ({@code batch × M} values); returns the frames (and alpha)
+   * in direct buffers that ONNX Runtime wrote into (pinned outputs) and that stay valid until the
    * next call. The source's appearance tensors are built once per source and reused: a window
    * allocates nothing per batch, so the heap does not grow with a job's length.
    */
-  public FloatBuffer render(SourceState source, float[] motion, int batch, int motionDim)
+  public Batch render(SourceState source, float[] motion, int batch, int motionDim)
       throws OrtException {
     var env = OnnxSessions.environment();
     if (source != appearanceOf) {
@@ -61,26 +68,43 @@ public final class FrameRenderer implements AutoCloseable {
       }
       appearanceOf = source;
     }
-    OnnxTensor out = outputs.get(batch);
-    if (out == null) {
-      long[] shape = {batch, 3, spec.height(), spec.width()};
-      FloatBuffer buffer =
-          ByteBuffer.allocateDirect(batch * 3 * spec.height() * spec.width() * Float.BYTES)
-              .order(ByteOrder.nativeOrder())
-              .asFloatBuffer();
-      out = OnnxTensor.createTensor(env, buffer, shape);
-      outputs.put(batch, out);
-    }
+    OnnxTensor out = pinned(outputs, batch, 3);
+    PackManifest.TensorSpec alphaSpec = spec.outputs().get(SourceState.ALPHA);
+    OnnxTensor alpha = alphaSpec == null ? null : pinned(alphas, batch, 1);
     Map<String, OnnxTensor> in = new HashMap<>(appearance);
     try (OnnxTensor m =
         OnnxTensor.createTensor(
             env, FloatBuffer.wrap(motion, 0, batch * motionDim), new long[] {batch, motionDim})) {
       in.put(spec.inputs().get("motion").name(), m);
-      // The result holds no value of its own: the pinned output stays ours.
-      session.run(in, Map.of(spec.outputs().get("frames").name(), out)).close();
-      FloatBuffer frames = (FloatBuffer) out.getBufferRef().orElseThrow();
-      return frames.duplicate().clear();
+      Map<String, OnnxTensor> pinnedOutputs = new HashMap<>();
+      pinnedOutputs.put(spec.outputs().get("frames").name(), out);
+      if (alpha != null) {
+        pinnedOutputs.put(alphaSpec.name(), alpha);
+      }
+      // The result holds no value of its own: the pinned outputs stay ours.
+      session.run(in, pinnedOutputs).close();
+      return new Batch(buffer(out), alpha == null ? null : buffer(alpha));
     }
+  }
+
+  private static FloatBuffer buffer(OnnxTensor t) {
+    return ((FloatBuffer) t.getBufferRef().orElseThrow()).duplicate().clear();
+  }
+
+  /** The pinned output of {@code channels} planes for a batch of {@code batch}, made once. */
+  private OnnxTensor pinned(Map<Integer, OnnxTensor> cache, int batch, int channels)
+      throws OrtException {
+    OnnxTensor t = cache.get(batch);
+    if (t == null) {
+      long[] shape = {batch, channels, spec.height(), spec.width()};
+      FloatBuffer buffer =
+          ByteBuffer.allocateDirect(batch * channels * spec.height() * spec.width() * Float.BYTES)
+              .order(ByteOrder.nativeOrder())
+              .asFloatBuffer();
+      t = OnnxTensor.createTensor(OnnxSessions.environment(), buffer, shape);
+      cache.put(batch, t);
+    }
+    return t;
   }
 
   private void closeAppearance() {
@@ -93,6 +117,7 @@ public final class FrameRenderer implements AutoCloseable {
   public void close() throws OrtException {
     closeAppearance();
     outputs.values().forEach(OnnxTensor::close);
+    alphas.values().forEach(OnnxTensor::close);
     session.close();
   }
 }

@@ -276,7 +276,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         int b = Math.min(batch, frames - start);
         simulateLatency(b);
         float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
-        java.nio.FloatBuffer rendered;
+        FrameRenderer.Batch rendered;
         try {
           long r0 = System.nanoTime();
           rendered = renderer.render(state, slice, b, m);

@@ -4,6 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.actorfarm.protocol.FaceBox;
+import dev.actorfarm.render.face.CropFrame;
+import dev.actorfarm.render.face.Face;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.PackManifest;
 import java.io.IOException;
@@ -27,8 +29,18 @@ import org.bytedeco.opencv.opencv_core.Size;
  */
 public final class SourceState {
 
-  /** Width of the paste-back feather, as a fraction of the crop side. */
-  private static final double FEATHER = 0.15;
+  /**
+   * Width of the paste-back feather, as a fraction of the crop side. A renderer's warp should be
+   * the identity in it (the reference pack's warps vanish beyond 0.8 of the half-side), so that
+   * what the feather blends is one picture with itself, never two positions of it.
+   */
+  public static final double FEATHER = 0.10;
+
+  /** The role of the face's keypoints in normalised crop coordinates, {@code [1, 6, 2]}. */
+  public static final String LANDMARKS = "landmarks";
+
+  /** The renderer's optional output role: how much of each rendered pixel to paste back. */
+  public static final String ALPHA = "alpha";
 
   private final Mat portrait; // 8UC3 BGR, even dimensions
   private final Mat portraitRoi; // 32FC3 of the crop's footprint
@@ -37,7 +49,7 @@ public final class SourceState {
   private final Rect roi;
   private final int cropSize;
   private final boolean cropOnly;
-  private final FaceBox face;
+  private final Face face;
   private final Map<String, float[]> appearance;
   private final Map<String, long[]> appearanceShapes;
 
@@ -49,7 +61,7 @@ public final class SourceState {
       Rect roi,
       int cropSize,
       boolean cropOnly,
-      FaceBox face,
+      Face face,
       Map<String, float[]> appearance,
       Map<String, long[]> appearanceShapes) {
     this.portrait = portrait;
@@ -65,8 +77,8 @@ public final class SourceState {
   }
 
   /**
-   * Builds the source state of {@code bgr}: locates the face (unless {@code faceBox} is given),
-   * crops, runs the source encoder.
+   * Builds the source state of {@code bgr}: locates the face and its keypoints (inside {@code
+   * faceBox} when one is given), crops it upright, runs the source encoder.
    */
   public static SourceState build(
       Mat bgr,
@@ -76,54 +88,59 @@ public final class SourceState {
       boolean cropOnly)
       throws IOException, OrtException {
     Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1)).clone();
-    FaceBox face = faceBox;
-    if (face == null) {
-      face =
-          FaceLocator.detect(portrait)
-              .orElseThrow(
-                  () -> new IOException("no face found in the portrait; give one with --face-box"));
-    }
+    Face face =
+        faceBox != null
+            ? FaceLocator.within(portrait, faceBox)
+            : FaceLocator.detect(portrait)
+                .orElseThrow(
+                    () ->
+                        new IOException("no face found in the portrait; give one with --face-box"));
     int s = spec.cropSize();
-    double side = spec.cropScale() * face.getWidth();
-    double cx = face.getX() + face.getWidth() / 2.0;
-    double cy = face.getY() + face.getHeight() / 2.0 + spec.cropShiftY() * face.getHeight();
-    double x0 = cx - side / 2;
-    double y0 = cy - side / 2;
-    double scale = s / side;
-    // Crop: crop pixel -> portrait pixel, sampled with border replication outside the image.
-    Mat cropMap = affine(1 / scale, x0, y0);
+    CropFrame frame = CropFrame.of(face, spec.cropScale(), spec.cropShiftY(), s);
     Mat crop = new Mat();
     opencv_imgproc.warpAffine(
         portrait,
         crop,
-        cropMap,
+        frame.cropToPortrait(),
         new Size(s, s),
         opencv_imgproc.INTER_AREA | opencv_imgproc.WARP_INVERSE_MAP,
         opencv_core.BORDER_REPLICATE,
         new Scalar());
-    float[] chw = toChwRgb(crop, s);
+    float[] landmarks = frame.landmarks(face);
+    long[] landmarkShape = {1, Face.KEYPOINTS, 2};
     Map<String, float[]> appearance = new LinkedHashMap<>();
     Map<String, long[]> shapes = new LinkedHashMap<>();
     var env = OnnxSessions.environment();
-    String inputName = spec.inputs().get("image").name();
-    try (OnnxTensor in =
-            OnnxTensor.createTensor(env, FloatBuffer.wrap(chw), new long[] {1, 3, s, s});
-        OrtSession.Result r = sourceEncoder.run(Map.of(inputName, in))) {
-      for (var e : spec.outputs().entrySet()) {
-        OnnxTensor t = (OnnxTensor) r.get(e.getValue().name()).orElseThrow();
-        FloatBuffer b = t.getFloatBuffer();
-        float[] values = new float[b.remaining()];
-        b.get(values);
-        appearance.put(e.getKey(), values);
-        shapes.put(e.getKey(), t.getInfo().getShape());
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      inputs.put(
+          spec.inputs().get("image").name(),
+          OnnxTensor.createTensor(
+              env, FloatBuffer.wrap(toChwRgb(crop, s)), new long[] {1, 3, s, s}));
+      PackManifest.TensorSpec landmarkInput = spec.inputs().get(LANDMARKS);
+      if (landmarkInput != null) {
+        inputs.put(
+            landmarkInput.name(),
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(landmarks), landmarkShape));
       }
+      try (OrtSession.Result r = sourceEncoder.run(inputs)) {
+        for (var e : spec.outputs().entrySet()) {
+          OnnxTensor t = (OnnxTensor) r.get(e.getValue().name()).orElseThrow();
+          FloatBuffer b = t.getFloatBuffer();
+          float[] values = new float[b.remaining()];
+          b.get(values);
+          appearance.put(e.getKey(), values);
+          shapes.put(e.getKey(), t.getInfo().getShape());
+        }
+      }
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
     }
-    int rx0 = (int) Math.max(0, Math.floor(x0));
-    int ry0 = (int) Math.max(0, Math.floor(y0));
-    int rx1 = (int) Math.min(portrait.cols(), Math.ceil(x0 + side));
-    int ry1 = (int) Math.min(portrait.rows(), Math.ceil(y0 + side));
-    Rect roi = new Rect(rx0, ry0, rx1 - rx0, ry1 - ry0);
-    Mat pasteMap = affine(scale, scale * (rx0 - x0), scale * (ry0 - y0));
+    // A renderer may take the landmarks whether or not its source encoder passes them on.
+    appearance.putIfAbsent(LANDMARKS, landmarks);
+    shapes.putIfAbsent(LANDMARKS, landmarkShape);
+    Rect roi = frame.footprint(portrait.cols(), portrait.rows());
+    Mat pasteMap = frame.roiToCrop(roi);
     Mat mask = new Mat();
     opencv_imgproc.warpAffine(
         featherMask(s),
@@ -133,20 +150,35 @@ public final class SourceState {
         opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
         opencv_core.BORDER_CONSTANT,
         new Scalar(0, 0, 0, 0));
+    keepPortraitEdges(mask, roi, portrait.cols(), portrait.rows(), frame.edgeBand());
     Mat portraitRoi = new Mat();
     new Mat(portrait, roi).convertTo(portraitRoi, opencv_core.CV_32FC3, 1 / 255.0, 0);
     return new SourceState(
         portrait, portraitRoi, mask, pasteMap, roi, s, cropOnly, face, appearance, shapes);
   }
 
-  /** [[a, 0, tx], [0, a, ty]] as a 2x3 double matrix. */
-  private static Mat affine(double a, double tx, double ty) {
-    Mat m = new Mat(2, 3, opencv_core.CV_64F);
-    var idx = m.<org.bytedeco.javacpp.indexer.DoubleIndexer>createIndexer();
-    idx.put(0, 0, a).put(0, 1, 0).put(0, 2, tx);
-    idx.put(1, 0, 0).put(1, 1, a).put(1, 2, ty);
+  /**
+   * Fades the paste-back mask to 0 over {@code band} pixels at the portrait's edges: where the crop
+   * reaches past the portrait it holds replicated border pixels, and a warp that pulls them inwards
+   * must not show them.
+   */
+  private static void keepPortraitEdges(Mat mask, Rect roi, int width, int height, double band) {
+    FloatIndexer idx = mask.createIndexer();
+    for (int y = 0; y < roi.height(); y++) {
+      for (int x = 0; x < roi.width(); x++) {
+        int px = roi.x() + x;
+        int py = roi.y() + y;
+        double d = Math.min(Math.min(px, width - 1 - px), Math.min(py, height - 1 - py));
+        if (d < band) {
+          double t = Math.max(0, d / band);
+          float f = (float) (t * t * (3 - 2 * t));
+          for (int c = 0; c < 3; c++) {
+            idx.put(y, x, c, idx.get(y, x, c) * f);
+          }
+        }
+      }
+    }
     idx.close();
-    return m;
   }
 
   /** 1 inside, falling smoothly to 0 over the outer {@link #FEATHER} of the crop, 3 channels. */
@@ -183,8 +215,17 @@ public final class SourceState {
     return out;
   }
 
-  /** Frame {@code b} of a rendered batch {@code [B, 3, S, S]} composited into an output frame. */
-  public Mat composite(java.nio.FloatBuffer frames, int b) {
+  /** Frame {@code b} of a rendered batch composited into an output frame. */
+  public Mat composite(FrameRenderer.Batch batch, int b) {
+    return composite(batch.frames(), batch.alpha(), b);
+  }
+
+  /**
+   * Frame {@code b} of a rendered batch {@code [B, 3, S, S]} composited into an output frame: the
+   * portrait, with the rendered crop pasted back through the feathered mask times the renderer's
+   * {@code alpha [B, 1, S, S]} when it gives one (where it is 0, the portrait's own pixels stay).
+   */
+  public Mat composite(java.nio.FloatBuffer frames, java.nio.FloatBuffer alpha, int b) {
     int s = cropSize;
     int plane = s * s;
     int base = b * 3 * plane;
@@ -210,9 +251,26 @@ public final class SourceState {
         opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
         opencv_core.BORDER_REPLICATE,
         new Scalar());
+    Mat weight = maskRoi;
+    if (alpha != null) {
+      org.bytedeco.javacpp.FloatPointer alphas = new org.bytedeco.javacpp.FloatPointer(alpha);
+      Mat a = new Mat();
+      opencv_imgproc.warpAffine(
+          plane(alphas, b * plane, s),
+          a,
+          pasteMap,
+          roi.size(),
+          opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
+          opencv_core.BORDER_CONSTANT,
+          new Scalar());
+      Mat a3 = new Mat();
+      opencv_core.merge(new org.bytedeco.opencv.opencv_core.MatVector(a, a, a), a3);
+      weight = new Mat();
+      opencv_core.multiply(maskRoi, a3, weight);
+    }
     Mat diff = new Mat();
     opencv_core.subtract(warped, portraitRoi, diff);
-    opencv_core.multiply(diff, maskRoi, diff);
+    opencv_core.multiply(diff, weight, diff);
     opencv_core.add(diff, portraitRoi, diff);
     out = portrait.clone();
     Mat target = new Mat(out, roi);
@@ -234,7 +292,7 @@ public final class SourceState {
     return cropOnly ? cropSize : portrait.rows();
   }
 
-  public FaceBox face() {
+  public Face face() {
     return face;
   }
 

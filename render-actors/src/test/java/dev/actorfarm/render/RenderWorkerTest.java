@@ -98,7 +98,7 @@ class RenderWorkerTest {
     assertThat(video.width()).isEqualTo(512);
     assertThat(video.height()).isEqualTo(512);
     // the face's lower half changes when the jaw opens, the image border does not
-    var face = dev.actorfarm.render.FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow();
+    var face = FaceLocator.detect(Portraits.read(ASTRONAUT)).orElseThrow().box();
     int mx = face.getX() + face.getWidth() / 4;
     int my = face.getY() + face.getHeight() * 6 / 10;
     double mouth = video.diff(2, 10, mx, my, face.getWidth() / 2, face.getHeight() / 2);

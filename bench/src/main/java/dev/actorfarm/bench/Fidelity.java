@@ -1,0 +1,446 @@
+package dev.actorfarm.bench;
+
+import dev.actorfarm.audio.AudioDecoder;
+import dev.actorfarm.render.Portraits;
+import dev.actorfarm.render.face.AnnotatedPortraits.Box;
+import dev.actorfarm.render.face.AnnotatedPortraits.Portrait;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.OpenCVFrameConverter;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Point;
+import org.bytedeco.opencv.opencv_core.Rect;
+import org.bytedeco.opencv.opencv_core.Scalar;
+import org.bytedeco.opencv.opencv_core.Size;
+
+/**
+ * How faithfully a rendered video animates one annotated portrait, measured on the decoded output
+ * against the portrait and its hand annotations (never the farm's own face detector):
+ *
+ * <ul>
+ *   <li>{@code lipCorrelation}: Pearson correlation, over the frames, of the mouth region's change
+ *       from the portrait (mean absolute grey difference in the annotated mouth box, widened by a
+ *       third of its width on every side) with the speech envelope (frame RMS in dB, floored 40 dB
+ *       under its peak);
+ *   <li>{@code speechSilence}: that mouth change in speech frames (envelope within 25 dB of the
+ *       peak) over that in silent frames (45 dB under it or lower), the latter floored at 0.5 grey
+ *       levels, the size of encoder noise;
+ *   <li>{@code swayP95}: the shift that best aligns the upper face (brow to nose tip, eye to eye)
+ *       of a frame with the portrait's, as a fraction of the face width, 95th percentile;
+ *   <li>{@code doubleImageP95}: in the ring around the face (1.15 to 1.8 face boxes), the RMS grey
+ *       residual that the best single shift of the ring leaves, 95th percentile; {@code
+ *       doubleImageRest} is the same at frame 0, the encoder's share of it;
+ *   <li>{@code restDiff}: frame 0 (the narration starts in silence) against the portrait, mean
+ *       absolute grey difference over the face crop's footprint (1.9 face boxes);
+ *   <li>{@code borderDiff}: the largest mean absolute grey difference in the frame's outer 6
+ *       pixels.
+ * </ul>
+ *
+ * Grey levels are 0-255. A contact sheet is written for a person to look at: the portrait, frame 0,
+ * a map of the largest change anywhere in the crop (4× gain), and frames of the widest mouth and of
+ * even spacing.
+ */
+public record Fidelity(
+    String name,
+    String kind,
+    int frames,
+    double lipCorrelation,
+    double speechSilence,
+    double swayP95,
+    double doubleImageP95,
+    double doubleImageRest,
+    double restDiff,
+    double borderDiff,
+    Path sheet) {
+
+  static final int FPS = 25;
+  static final int RATE = 16_000;
+  private static final int BORDER = 6;
+  private static final int TILE = 200;
+
+  /** Measures {@code video}, the render of {@code p} speaking {@code audio}. */
+  public static Fidelity measure(Portrait p, Path video, Path audio, Path sheetDir)
+      throws IOException {
+    Mat bgr = Portraits.read(p.file());
+    Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1)).clone();
+    Mat ref = grey(portrait);
+    int w = ref.cols();
+    int h = ref.rows();
+    Box face = p.face();
+    double fw = face.width();
+    Rect mouth =
+        clip(
+            grow(p.mouth(), p.mouth().width() / 3, p.mouth().width() / 3, p.mouth().width() / 3),
+            w,
+            h);
+    Rect upper = upperFace(p, w, h);
+    int reach = (int) Math.ceil(0.25 * fw);
+    Rect search = clip(grow(box(upper), reach, reach, reach), w, h);
+    Rect ringOuter = clip(scaled(face, 1.8), w, h);
+    Mat ringMask = ringMask(ringOuter, scaled(face, 1.15));
+    int ringReach = (int) Math.ceil(0.08 * fw) + 2;
+    Rect ringSearch = clip(grow(box(ringOuter), ringReach, ringReach, ringReach), w, h);
+    Rect footprint = clip(scaled(face, 1.9), w, h);
+    Rect sheetRegion = clip(scaled(face, 2.3), w, h);
+    double[] envelope = envelope(audio);
+
+    List<Double> mouthChange = new ArrayList<>();
+    List<Double> sway = new ArrayList<>();
+    List<Double> ring = new ArrayList<>();
+    List<Mat> thumbs = new ArrayList<>();
+    Mat maxDiff =
+        new Mat(sheetRegion.height(), sheetRegion.width(), opencv_core.CV_32F, Scalar.all(0));
+    double rest = Double.NaN;
+    double border = 0;
+    Mat template = new Mat(ref, upper).clone();
+    Mat ringTemplate = new Mat(ref, ringOuter).clone();
+    try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile());
+        OpenCVFrameConverter.ToMat toMat = new OpenCVFrameConverter.ToMat()) {
+      g.start();
+      if (g.getImageWidth() != w || g.getImageHeight() != h) {
+        throw new IOException(
+            video + " is " + g.getImageWidth() + "x" + g.getImageHeight() + ", not " + w + "x" + h);
+      }
+      Frame f;
+      while ((f = g.grabImage()) != null) {
+        // Frees the frame's native buffers now; the kept thumbnail holds a reference of its own.
+        PointerScope scope = new PointerScope();
+        try {
+          Mat frame = toMat.convert(f).clone();
+          Mat grey = grey(frame);
+          Mat diff = new Mat();
+          opencv_core.absdiff(grey, ref, diff);
+          mouthChange.add(mean(diff, mouth));
+          border = Math.max(border, borderMean(diff));
+          if (Double.isNaN(rest)) {
+            rest = mean(diff, footprint);
+          }
+          opencv_core.max(maxDiff, new Mat(diff, sheetRegion), maxDiff);
+          sway.add(bestShift(new Mat(grey, search), template, null, upper, search)[0] / fw);
+          ring.add(
+              bestShift(new Mat(grey, ringSearch), ringTemplate, ringMask, ringOuter, ringSearch)[
+                  1]);
+          Mat thumb = new Mat();
+          opencv_imgproc.resize(
+              new Mat(frame, sheetRegion),
+              thumb,
+              new Size(TILE, TILE),
+              0,
+              0,
+              opencv_imgproc.INTER_AREA);
+          thumb.retainReference();
+          thumbs.add(thumb);
+        } finally {
+          scope.close();
+        }
+      }
+    }
+    int n = mouthChange.size();
+    if (n == 0) {
+      throw new IOException(video + " has no frames");
+    }
+    double peak = Arrays.stream(envelope).max().orElse(0);
+    double[] e = new double[n];
+    double[] m = new double[n];
+    double speech = 0;
+    double silence = 0;
+    int speechN = 0;
+    int silenceN = 0;
+    for (int t = 0; t < n; t++) {
+      double db = t < envelope.length ? envelope[t] : peak - 100;
+      e[t] = Math.max(db, peak - 40);
+      m[t] = mouthChange.get(t);
+      if (db > peak - 25) {
+        speech += m[t];
+        speechN++;
+      } else if (db < peak - 45) {
+        silence += m[t];
+        silenceN++;
+      }
+    }
+    double ratio =
+        speechN == 0 || silenceN == 0
+            ? Double.NaN
+            : (speech / speechN) / Math.max(0.5, silence / silenceN);
+    Path sheet = sheetDir.resolve(p.name() + ".png");
+    contactSheet(sheet, portrait, sheetRegion, thumbs, m, maxDiff);
+    return new Fidelity(
+        p.name(),
+        p.kind(),
+        n,
+        pearson(m, e),
+        ratio,
+        percentile(sway, 0.95),
+        percentile(ring, 0.95),
+        ring.get(0),
+        rest,
+        border,
+        sheet);
+  }
+
+  /** Whether every target of issue 11 holds. */
+  public boolean meetsTargets() {
+    return lipCorrelation >= 0.6
+        && speechSilence >= 2
+        && swayP95 <= 0.06
+        && restDiff <= 2
+        && borderDiff <= 2;
+  }
+
+  /** Frame RMS of the audio, in dB, one value per video frame. */
+  static double[] envelope(Path audio) throws IOException {
+    int hop = RATE / FPS;
+    List<Double> out = new ArrayList<>();
+    double[] acc = new double[2];
+    AudioDecoder.decode(
+        audio,
+        RATE,
+        b -> {
+          while (b.hasRemaining()) {
+            float s = b.get();
+            acc[0] += s * s;
+            if (++acc[1] == hop) {
+              out.add(10 * Math.log10(acc[0] / hop + 1e-12));
+              acc[0] = 0;
+              acc[1] = 0;
+            }
+          }
+        });
+    return out.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  /**
+   * The best shift of {@code template} (the portrait's {@code at}) within {@code image} (the
+   * frame's {@code within}): {magnitude in pixels, RMS grey residual at it}, sub-pixel by a
+   * parabola.
+   */
+  private static double[] bestShift(Mat image, Mat template, Mat mask, Rect at, Rect within) {
+    Mat result = new Mat();
+    if (mask == null) {
+      opencv_imgproc.matchTemplate(image, template, result, opencv_imgproc.TM_SQDIFF);
+    } else {
+      opencv_imgproc.matchTemplate(image, template, result, opencv_imgproc.TM_SQDIFF, mask);
+    }
+    double[] min = new double[1];
+    double[] max = new double[1];
+    Point loc = new Point();
+    opencv_core.minMaxLoc(result, min, max, loc, null, null);
+    FloatIndexer r = result.createIndexer();
+    int x = loc.x();
+    int y = loc.y();
+    double sx = x + parabola(r, x, y, 1, 0, result.cols(), result.rows());
+    double sy = y + parabola(r, x, y, 0, 1, result.cols(), result.rows());
+    r.close();
+    double dx = sx - (at.x() - within.x());
+    double dy = sy - (at.y() - within.y());
+    double pixels = mask == null ? template.total() : opencv_core.countNonZero(mask);
+    return new double[] {Math.hypot(dx, dy), Math.sqrt(Math.max(0, min[0]) / pixels)};
+  }
+
+  private static double parabola(FloatIndexer r, int x, int y, int ux, int uy, int cols, int rows) {
+    int x0 = x - ux;
+    int y0 = y - uy;
+    int x1 = x + ux;
+    int y1 = y + uy;
+    if (x0 < 0 || y0 < 0 || x1 >= cols || y1 >= rows) {
+      return 0;
+    }
+    double a = r.get(y0, x0);
+    double b = r.get(y, x);
+    double c = r.get(y1, x1);
+    double d = a - 2 * b + c;
+    return d <= 0 ? 0 : Math.max(-0.5, Math.min(0.5, 0.5 * (a - c) / d));
+  }
+
+  /**
+   * The upper face: eye to eye (plus a third of their distance), brows to the nose tip; for a face
+   * annotated without keypoints, the upper 55% of its box.
+   */
+  private static Rect upperFace(Portrait p, int w, int h) {
+    if (!p.hasKeypoints()) {
+      Box f = p.face();
+      return clip(
+          new Box(f.x() + 0.1 * f.width(), f.y(), 0.8 * f.width(), 0.55 * f.height()), w, h);
+    }
+    double iod = p.interOcular();
+    double x0 = Math.min(p.eyes().get(0).x(), p.eyes().get(1).x()) - 0.35 * iod;
+    double x1 = Math.max(p.eyes().get(0).x(), p.eyes().get(1).x()) + 0.35 * iod;
+    double y0 = Math.min(p.eyes().get(0).y(), p.eyes().get(1).y()) - 0.4 * iod;
+    double y1 =
+        Math.max(p.nose().y(), Math.max(p.eyes().get(0).y(), p.eyes().get(1).y()) + 0.3 * iod);
+    return clip(new Box(x0, y0, x1 - x0, y1 - y0), w, h);
+  }
+
+  private static Mat ringMask(Rect outer, Box inner) {
+    Mat mask = new Mat(outer.height(), outer.width(), opencv_core.CV_8U, Scalar.all(255));
+    int x0 = (int) Math.max(0, inner.x() - outer.x());
+    int y0 = (int) Math.max(0, inner.y() - outer.y());
+    int x1 = (int) Math.min(outer.width(), inner.x() + inner.width() - outer.x());
+    int y1 = (int) Math.min(outer.height(), inner.y() + inner.height() - outer.y());
+    if (x1 > x0 && y1 > y0) {
+      new Mat(mask, new Rect(x0, y0, x1 - x0, y1 - y0)).put(Scalar.all(0));
+    }
+    return mask;
+  }
+
+  private static void contactSheet(
+      Path file, Mat portrait, Rect region, List<Mat> thumbs, double[] mouth, Mat maxDiff)
+      throws IOException {
+    int n = thumbs.size();
+    List<Integer> picks = new ArrayList<>();
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(mouth[b], mouth[a]));
+    for (int i = 0; i < n && picks.size() < 4; i++) {
+      int t = order[i];
+      if (picks.stream().allMatch(q -> Math.abs(q - t) > 5)) {
+        picks.add(t);
+      }
+    }
+    for (int i = 1; i <= 5; i++) {
+      picks.add(i * (n - 1) / 6);
+    }
+    picks.sort(Integer::compare);
+    List<Mat> tiles = new ArrayList<>();
+    Mat src = new Mat();
+    opencv_imgproc.resize(
+        new Mat(portrait, region), src, new Size(TILE, TILE), 0, 0, opencv_imgproc.INTER_AREA);
+    tiles.add(label(src, "portrait"));
+    tiles.add(label(thumbs.get(0).clone(), "frame 0"));
+    Mat heat = new Mat();
+    maxDiff.convertTo(heat, opencv_core.CV_8U, 4, 0);
+    Mat heatColour = new Mat();
+    opencv_imgproc.applyColorMap(heat, heatColour, opencv_imgproc.COLORMAP_INFERNO);
+    Mat heatTile = new Mat();
+    opencv_imgproc.resize(
+        heatColour, heatTile, new Size(TILE, TILE), 0, 0, opencv_imgproc.INTER_AREA);
+    tiles.add(label(heatTile, "max change x4"));
+    for (int t : picks) {
+      tiles.add(label(thumbs.get(t).clone(), "frame " + t));
+    }
+    int cols = 6;
+    int rows = (tiles.size() + cols - 1) / cols;
+    Mat sheet = new Mat(rows * TILE, cols * TILE, opencv_core.CV_8UC3, Scalar.all(255));
+    for (int i = 0; i < tiles.size(); i++) {
+      tiles
+          .get(i)
+          .copyTo(new Mat(sheet, new Rect((i % cols) * TILE, (i / cols) * TILE, TILE, TILE)));
+    }
+    Files.createDirectories(file.getParent());
+    if (!opencv_imgcodecs.imwrite(file.toString(), sheet)) {
+      throw new IOException("cannot write " + file);
+    }
+  }
+
+  private static Mat label(Mat tile, String text) {
+    opencv_imgproc.putText(
+        tile,
+        text,
+        new Point(4, TILE - 6),
+        opencv_imgproc.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        new Scalar(0, 0, 0, 0),
+        3,
+        opencv_imgproc.LINE_AA,
+        false);
+    opencv_imgproc.putText(
+        tile,
+        text,
+        new Point(4, TILE - 6),
+        opencv_imgproc.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        new Scalar(255, 255, 255, 0),
+        1,
+        opencv_imgproc.LINE_AA,
+        false);
+    return tile;
+  }
+
+  private static Mat grey(Mat bgr) {
+    Mat g = new Mat();
+    opencv_imgproc.cvtColor(bgr, g, opencv_imgproc.COLOR_BGR2GRAY);
+    Mat f = new Mat();
+    g.convertTo(f, opencv_core.CV_32F);
+    return f;
+  }
+
+  private static double mean(Mat m, Rect r) {
+    return opencv_core.mean(new Mat(m, r)).get(0);
+  }
+
+  private static double borderMean(Mat diff) {
+    int w = diff.cols();
+    int h = diff.rows();
+    double sum =
+        opencv_core.sumElems(new Mat(diff, new Rect(0, 0, w, BORDER))).get(0)
+            + opencv_core.sumElems(new Mat(diff, new Rect(0, h - BORDER, w, BORDER))).get(0)
+            + opencv_core
+                .sumElems(new Mat(diff, new Rect(0, BORDER, BORDER, h - 2 * BORDER)))
+                .get(0)
+            + opencv_core
+                .sumElems(new Mat(diff, new Rect(w - BORDER, BORDER, BORDER, h - 2 * BORDER)))
+                .get(0);
+    return sum / (2.0 * BORDER * w + 2.0 * BORDER * (h - 2 * BORDER));
+  }
+
+  static double pearson(double[] a, double[] b) {
+    int n = Math.min(a.length, b.length);
+    double ma = 0;
+    double mb = 0;
+    for (int i = 0; i < n; i++) {
+      ma += a[i];
+      mb += b[i];
+    }
+    ma /= n;
+    mb /= n;
+    double sab = 0;
+    double saa = 0;
+    double sbb = 0;
+    for (int i = 0; i < n; i++) {
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) * (a[i] - ma);
+      sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return saa == 0 || sbb == 0 ? 0 : sab / Math.sqrt(saa * sbb);
+  }
+
+  static double percentile(List<Double> values, double q) {
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return v[(int) Math.min(v.length - 1, Math.floor(q * v.length))];
+  }
+
+  private static Box scaled(Box b, double f) {
+    double cx = b.x() + b.width() / 2;
+    double cy = b.y() + b.height() / 2;
+    return new Box(cx - f * b.width() / 2, cy - f * b.height() / 2, f * b.width(), f * b.height());
+  }
+
+  private static Box grow(Box b, double dx, double top, double bottom) {
+    return new Box(b.x() - dx, b.y() - top, b.width() + 2 * dx, b.height() + top + bottom);
+  }
+
+  private static Box box(Rect r) {
+    return new Box(r.x(), r.y(), r.width(), r.height());
+  }
+
+  private static Rect clip(Box b, int w, int h) {
+    int x0 = (int) Math.max(0, Math.floor(b.x()));
+    int y0 = (int) Math.max(0, Math.floor(b.y()));
+    int x1 = (int) Math.min(w, Math.ceil(b.x() + b.width()));
+    int y1 = (int) Math.min(h, Math.ceil(b.y() + b.height()));
+    return new Rect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
+  }
+}
