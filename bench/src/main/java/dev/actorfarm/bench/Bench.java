@@ -152,7 +152,8 @@ public final class Bench implements Callable<Integer> {
     }
     if (sections.contains("fidelity")) {
       List<Fidelity> results =
-          FidelityRun.run(FidelityRun.set(portraits), NARRATION, fidelitySeconds, packDir, work);
+          FidelityRun.run(
+              FidelityRun.set(portraits), NARRATION, fidelitySeconds, packDir, work, settings);
       report.fidelity(results, fidelitySeconds, work.resolve("fidelity/sheets"));
     }
     String md = report.markdown();

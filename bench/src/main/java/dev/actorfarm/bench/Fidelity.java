@@ -2,6 +2,7 @@ package dev.actorfarm.bench;
 
 import dev.actorfarm.audio.AudioDecoder;
 import dev.actorfarm.render.Portraits;
+import dev.actorfarm.render.SegmentEncoder;
 import dev.actorfarm.render.face.AnnotatedPortraits.Box;
 import dev.actorfarm.render.face.AnnotatedPortraits.Portrait;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.global.opencv_video;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Point;
 import org.bytedeco.opencv.opencv_core.Rect;
@@ -61,6 +63,7 @@ public record Fidelity(
     double doubleImageP95,
     double doubleImageRest,
     double restDiff,
+    double encoderNoise,
     double borderDiff,
     Path sheet) {
 
@@ -69,12 +72,27 @@ public record Fidelity(
   private static final int BORDER = 6;
   private static final int TILE = 200;
 
-  /** Measures {@code video}, the render of {@code p} speaking {@code audio}. */
-  public static Fidelity measure(Portrait p, Path video, Path audio, Path sheetDir)
+  /**
+   * Measures {@code video}, the render of {@code p} speaking {@code audio}, whose segments are
+   * {@code segmentFrames} long and encoded with {@code codec} at {@code bitsPerMegapixel}.
+   */
+  public static Fidelity measure(
+      Portrait p,
+      Path video,
+      Path audio,
+      Path sheetDir,
+      int segmentFrames,
+      String codec,
+      double bitsPerMegapixel)
       throws IOException {
     Mat bgr = Portraits.read(p.file());
     Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1)).clone();
     Mat ref = grey(portrait);
+    // The portrait as the farm's encoder gives it back, standing still: what a frame that shows the
+    // portrait unchanged decodes to at each position of a segment. Differences are taken against
+    // it, so that the encoder's own noise is not counted as the renderer's.
+    List<Mat> still =
+        encodedStill(portrait, segmentFrames, codec, bitsPerMegapixel, sheetDir.resolve(p.name()));
     int w = ref.cols();
     int h = ref.rows();
     Box face = p.face();
@@ -89,8 +107,6 @@ public record Fidelity(
     Rect search = clip(grow(box(upper), reach, reach, reach), w, h);
     Rect ringOuter = clip(scaled(face, 1.8), w, h);
     Mat ringMask = ringMask(ringOuter, scaled(face, 1.15));
-    int ringReach = (int) Math.ceil(0.08 * fw) + 2;
-    Rect ringSearch = clip(grow(box(ringOuter), ringReach, ringReach, ringReach), w, h);
     Rect footprint = clip(scaled(face, 1.9), w, h);
     Rect sheetRegion = clip(scaled(face, 2.3), w, h);
     double[] envelope = envelope(audio);
@@ -104,7 +120,8 @@ public record Fidelity(
     double rest = Double.NaN;
     double border = 0;
     Mat template = new Mat(ref, upper).clone();
-    Mat ringTemplate = new Mat(ref, ringOuter).clone();
+    Mat eyeMask = eyeMask(p, upper);
+    double encoderNoise = Double.NaN;
     try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile());
         OpenCVFrameConverter.ToMat toMat = new OpenCVFrameConverter.ToMat()) {
       g.start();
@@ -119,18 +136,22 @@ public record Fidelity(
         try {
           Mat frame = toMat.convert(f).clone();
           Mat grey = grey(frame);
+          Mat base = still.get(mouthChange.size() % still.size());
           Mat diff = new Mat();
-          opencv_core.absdiff(grey, ref, diff);
-          mouthChange.add(mean(diff, mouth));
+          opencv_core.absdiff(grey, base, diff);
+          // The head's shift, from the upper face; the mouth is compared where the head took it.
+          double[] shift = bestShift(new Mat(grey, search), template, eyeMask, upper, search);
+          mouthChange.add(mouthChange(grey, base, mouth, shift, w, h));
           border = Math.max(border, borderMean(diff));
           if (Double.isNaN(rest)) {
             rest = mean(diff, footprint);
+            Mat noise = new Mat();
+            opencv_core.absdiff(still.get(0), ref, noise);
+            encoderNoise = mean(noise, footprint);
           }
           opencv_core.max(maxDiff, new Mat(diff, sheetRegion), maxDiff);
-          sway.add(bestShift(new Mat(grey, search), template, null, upper, search)[0] / fw);
-          ring.add(
-              bestShift(new Mat(grey, ringSearch), ringTemplate, ringMask, ringOuter, ringSearch)[
-                  1]);
+          sway.add(Math.hypot(shift[0], shift[1]) / fw);
+          ring.add(unexplained(new Mat(base, ringOuter), new Mat(grey, ringOuter), ringMask));
           Mat thumb = new Mat();
           opencv_imgproc.resize(
               new Mat(frame, sheetRegion),
@@ -185,6 +206,7 @@ public record Fidelity(
         percentile(ring, 0.95),
         ring.get(0),
         rest,
+        encoderNoise,
         border,
         sheet);
   }
@@ -221,17 +243,13 @@ public record Fidelity(
   }
 
   /**
-   * The best shift of {@code template} (the portrait's {@code at}) within {@code image} (the
-   * frame's {@code within}): {magnitude in pixels, RMS grey residual at it}, sub-pixel by a
-   * parabola.
+   * The shift {dx, dy}, in pixels, that best aligns {@code template} (the portrait's {@code at};
+   * its pixels under a zero of {@code mask} ignored) within {@code image} (the frame's {@code
+   * within}), sub-pixel by a parabola through the best match and its neighbours.
    */
   private static double[] bestShift(Mat image, Mat template, Mat mask, Rect at, Rect within) {
     Mat result = new Mat();
-    if (mask == null) {
-      opencv_imgproc.matchTemplate(image, template, result, opencv_imgproc.TM_SQDIFF);
-    } else {
-      opencv_imgproc.matchTemplate(image, template, result, opencv_imgproc.TM_SQDIFF, mask);
-    }
+    opencv_imgproc.matchTemplate(image, template, result, opencv_imgproc.TM_SQDIFF, mask);
     double[] min = new double[1];
     double[] max = new double[1];
     Point loc = new Point();
@@ -242,10 +260,121 @@ public record Fidelity(
     double sx = x + parabola(r, x, y, 1, 0, result.cols(), result.rows());
     double sy = y + parabola(r, x, y, 0, 1, result.cols(), result.rows());
     r.close();
-    double dx = sx - (at.x() - within.x());
-    double dy = sy - (at.y() - within.y());
-    double pixels = mask == null ? template.total() : opencv_core.countNonZero(mask);
-    return new double[] {Math.hypot(dx, dy), Math.sqrt(Math.max(0, min[0]) / pixels)};
+    return new double[] {sx - (at.x() - within.x()), sy - (at.y() - within.y())};
+  }
+
+  /**
+   * The mouth's own change: mean absolute grey difference between the frame's mouth region, moved
+   * by the head's {@code shift}, and the still's. Articulation, not the head carrying the mouth.
+   */
+  private static double mouthChange(
+      Mat frame, Mat still, Rect mouth, double[] shift, int w, int h) {
+    int dx = (int) Math.round(shift[0]);
+    int dy = (int) Math.round(shift[1]);
+    int x0 = Math.max(0, Math.max(mouth.x(), mouth.x() + dx));
+    int y0 = Math.max(0, Math.max(mouth.y(), mouth.y() + dy));
+    int x1 = Math.min(w, Math.min(mouth.x() + mouth.width(), mouth.x() + mouth.width() + dx));
+    int y1 = Math.min(h, Math.min(mouth.y() + mouth.height(), mouth.y() + mouth.height() + dy));
+    Rect inFrame = new Rect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
+    Rect inStill = new Rect(x0 - dx, y0 - dy, inFrame.width(), inFrame.height());
+    Mat d = new Mat();
+    opencv_core.absdiff(new Mat(frame, inFrame), new Mat(still, inStill), d);
+    return opencv_core.mean(d).get(0);
+  }
+
+  /**
+   * What no motion explains: the RMS grey residual, over {@code mask}, between {@code reference}
+   * and {@code frame} warped onto it by the dense optical flow between them (Farnebäck). A face
+   * that moved, a region that stretched, a head that turned: all are motion, and leave only the
+   * encoder's noise and resampling blur. A double image (a picture blended with a shifted copy of
+   * itself, a translucent hat above the head) is no motion of anything, and stays.
+   */
+  private static double unexplained(Mat reference, Mat frame, Mat mask) {
+    Mat a = new Mat();
+    Mat b = new Mat();
+    reference.convertTo(a, opencv_core.CV_8U);
+    frame.convertTo(b, opencv_core.CV_8U);
+    Mat flow = new Mat();
+    opencv_video.calcOpticalFlowFarneback(a, b, flow, 0.5, 3, 15, 3, 5, 1.2, 0);
+    int w = a.cols();
+    int h = a.rows();
+    Mat mapX = new Mat(h, w, opencv_core.CV_32F);
+    Mat mapY = new Mat(h, w, opencv_core.CV_32F);
+    FloatIndexer f = flow.createIndexer();
+    FloatIndexer mx = mapX.createIndexer();
+    FloatIndexer my = mapY.createIndexer();
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        mx.put(y, x, x + f.get(y, x, 0));
+        my.put(y, x, y + f.get(y, x, 1));
+      }
+    }
+    f.close();
+    mx.close();
+    my.close();
+    Mat aligned = new Mat();
+    opencv_imgproc.remap(
+        frame,
+        aligned,
+        mapX,
+        mapY,
+        opencv_imgproc.INTER_LINEAR,
+        opencv_core.BORDER_REPLICATE,
+        new Scalar());
+    Mat d = new Mat();
+    opencv_core.subtract(aligned, reference, d);
+    Mat sq = new Mat();
+    opencv_core.multiply(d, d, sq);
+    Mat weight = new Mat();
+    mask.convertTo(weight, opencv_core.CV_32F, 1 / 255.0, 0);
+    opencv_core.multiply(sq, weight, sq);
+    double sum = opencv_core.sumElems(sq).get(0);
+    return Math.sqrt(sum / Math.max(1, opencv_core.countNonZero(mask)));
+  }
+
+  /** Ones over the upper-face template, zeros over the eyes (a blink is no sway). */
+  private static Mat eyeMask(Portrait p, Rect upper) {
+    Mat mask = new Mat(upper.height(), upper.width(), opencv_core.CV_8U, Scalar.all(255));
+    if (!p.hasKeypoints()) {
+      return mask;
+    }
+    double iod = p.interOcular();
+    for (var eye : p.eyes()) {
+      int x0 = (int) Math.max(0, eye.x() - 0.3 * iod - upper.x());
+      int y0 = (int) Math.max(0, eye.y() - 0.2 * iod - upper.y());
+      int x1 = (int) Math.min(upper.width(), eye.x() + 0.3 * iod - upper.x());
+      int y1 = (int) Math.min(upper.height(), eye.y() + 0.15 * iod - upper.y());
+      if (x1 > x0 && y1 > y0) {
+        new Mat(mask, new Rect(x0, y0, x1 - x0, y1 - y0)).put(Scalar.all(0));
+      }
+    }
+    return mask;
+  }
+
+  /** {@code portrait} through {@code codec}: a segment of it standing still, decoded, in grey. */
+  private static List<Mat> encodedStill(
+      Mat portrait, int frames, String codec, double bitsPerMegapixel, Path dir)
+      throws IOException {
+    Files.createDirectories(dir);
+    Path file = dir.resolve("still.mp4");
+    long bitrate = (long) (bitsPerMegapixel * portrait.cols() * (double) portrait.rows() / 1e6);
+    try (SegmentEncoder encoder =
+        new SegmentEncoder(file, portrait.cols(), portrait.rows(), FPS, frames, codec, bitrate)) {
+      for (int i = 0; i < frames; i++) {
+        encoder.write(portrait);
+      }
+    }
+    List<Mat> out = new ArrayList<>();
+    try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        OpenCVFrameConverter.ToMat toMat = new OpenCVFrameConverter.ToMat()) {
+      g.start();
+      Frame f;
+      while ((f = g.grabImage()) != null) {
+        out.add(grey(toMat.convert(f)));
+      }
+    }
+    Files.delete(file);
+    return out;
   }
 
   private static double parabola(FloatIndexer r, int x, int y, int ux, int uy, int cols, int rows) {

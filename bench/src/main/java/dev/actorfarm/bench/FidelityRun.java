@@ -3,6 +3,8 @@ package dev.actorfarm.bench;
 import dev.actorfarm.launcher.Farm;
 import dev.actorfarm.render.face.AnnotatedPortraits;
 import dev.actorfarm.render.face.AnnotatedPortraits.Portrait;
+import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,8 +27,14 @@ final class FidelityRun {
 
   /** Measures {@code portraits} (all with a face, by default every one of the set). */
   static List<Fidelity> run(
-      List<Portrait> portraits, Path narration, double seconds, Path packDir, Path work)
+      List<Portrait> portraits,
+      Path narration,
+      double seconds,
+      Path packDir,
+      Path work,
+      FarmSettings settings)
       throws Exception {
+    int window = ModelPack.load(packDir).manifest().motionGenerator().windowFrames();
     Path audio =
         Inputs.silenceThenNarration(narration, LEAD_SECONDS, seconds, work.resolve("inputs"));
     List<Fidelity> out = new ArrayList<>();
@@ -36,7 +44,15 @@ final class FidelityRun {
       }
       System.out.println("Fidelity: " + p.name() + " (" + p.kind() + ") ...");
       Path video = render(p, audio, packDir, work.resolve("fidelity"));
-      Fidelity f = Fidelity.measure(p, video, audio, work.resolve("fidelity/sheets"));
+      Fidelity f =
+          Fidelity.measure(
+              p,
+              video,
+              audio,
+              work.resolve("fidelity/sheets"),
+              window,
+              settings.render().videoCodec(),
+              settings.render().bitsPerMegapixel());
       System.out.println("  " + f);
       out.add(f);
     }

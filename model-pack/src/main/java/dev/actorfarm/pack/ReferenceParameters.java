@@ -98,13 +98,13 @@ public final class ReferenceParameters {
   public static final double AR_RADIUS = 0.985;
 
   public static final double AR_FREQ_HZ = 0.25;
-  public static final double[] HEAD_STD = {0.035, 0.022, 0.018, 0.006, 0.004};
+  public static final double[] HEAD_STD = {0.026, 0.016, 0.014, 0.004, 0.003};
 
   /** Head motion while silent, as a fraction of that while speaking. */
-  public static final float HEAD_IDLE = 0.4f;
+  public static final float HEAD_IDLE = 0.3f;
 
   /** Extra pitch (nod) excitation per unit of mouth-opening onset. */
-  public static final float NOD_GAIN = 0.008f;
+  public static final float NOD_GAIN = 0.0012f;
 
   /**
    * Blinks: a blink starts when the noise channel falls below this z-score, p = 0.0113 per frame,
