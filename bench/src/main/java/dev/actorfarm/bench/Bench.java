@@ -96,6 +96,13 @@ public final class Bench implements Callable<Integer> {
   Path portraits;
 
   @Option(
+      names = "--fidelity-videos",
+      description =
+          "Measure the <portrait>.mp4 renders in this folder (made by another build, with the"
+              + " audio the harness writes to <work>/inputs) instead of rendering.")
+  Path fidelityVideos;
+
+  @Option(
       names = "--work",
       defaultValue = "target/bench-work",
       description = "Working directory (inputs, data directories, logs).")
@@ -153,7 +160,13 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("fidelity")) {
       List<Fidelity> results =
           FidelityRun.run(
-              FidelityRun.set(portraits), NARRATION, fidelitySeconds, packDir, work, settings);
+              FidelityRun.set(portraits),
+              NARRATION,
+              fidelitySeconds,
+              packDir,
+              work,
+              settings,
+              fidelityVideos);
       report.fidelity(results, fidelitySeconds, work.resolve("fidelity/sheets"));
     }
     String md = report.markdown();
@@ -183,6 +196,9 @@ public final class Bench implements Callable<Integer> {
     }
     if (sections.contains("fidelity")) {
       sb.append(" --fidelity-seconds ").append(trim(fidelitySeconds));
+      if (fidelityVideos != null) {
+        sb.append(" --fidelity-videos ").append(fidelityVideos);
+      }
     }
     if (sections.contains("length")) {
       sb.append(" --lengths ");

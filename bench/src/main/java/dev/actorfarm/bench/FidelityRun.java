@@ -34,6 +34,23 @@ final class FidelityRun {
       Path work,
       FarmSettings settings)
       throws Exception {
+    return run(portraits, narration, seconds, packDir, work, settings, null);
+  }
+
+  /**
+   * As {@link #run(List, Path, double, Path, Path, FarmSettings)}, but with {@code videos} given,
+   * measures the {@code <portrait>.mp4} found there (rendered by another build, say) instead of
+   * rendering; a portrait without one is left out, with a line saying so.
+   */
+  static List<Fidelity> run(
+      List<Portrait> portraits,
+      Path narration,
+      double seconds,
+      Path packDir,
+      Path work,
+      FarmSettings settings,
+      Path videos)
+      throws Exception {
     int window = ModelPack.load(packDir).manifest().motionGenerator().windowFrames();
     Path audio =
         Inputs.silenceThenNarration(narration, LEAD_SECONDS, seconds, work.resolve("inputs"));
@@ -43,7 +60,14 @@ final class FidelityRun {
         continue;
       }
       System.out.println("Fidelity: " + p.name() + " (" + p.kind() + ") ...");
-      Path video = render(p, audio, packDir, work.resolve("fidelity"));
+      Path video =
+          videos == null
+              ? render(p, audio, packDir, work.resolve("fidelity"))
+              : videos.resolve(p.name() + ".mp4");
+      if (!java.nio.file.Files.isRegularFile(video)) {
+        System.out.println("  no video " + video + ": left out");
+        continue;
+      }
       Fidelity f =
           Fidelity.measure(
               p,

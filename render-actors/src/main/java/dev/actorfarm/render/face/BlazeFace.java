@@ -1,9 +1,9 @@
 package dev.actorfarm.render.face;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.actorfarm.runtime.onnx.OnnxSessions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.FloatBuffer;
@@ -219,7 +219,10 @@ public final class BlazeFace {
       OrtSession.SessionOptions options = new OrtSession.SessionOptions();
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
-      return new Model(OnnxSessions.environment().createSession(bytes, options), size);
+      // ORT's environment directly, not through OnnxSessions: portraits are checked at submission,
+      // before `farm render` has pointed the log at its data directory, and OnnxSessions' logger
+      // would fix the log's place too early.
+      return new Model(OrtEnvironment.getEnvironment().createSession(bytes, options), size);
     }
 
     /** Anchor centres: a 16×16 map with 2 anchors per cell, then an 8×8 map with 6. */
@@ -244,7 +247,7 @@ public final class BlazeFace {
     List<Face> run(Mat bgr, double x0, double y0, double side) throws OrtException {
       float[] nhwc = window(bgr, x0, y0, side);
       List<Face> faces = new ArrayList<>();
-      var env = OnnxSessions.environment();
+      var env = OrtEnvironment.getEnvironment();
       try (OnnxTensor in =
               OnnxTensor.createTensor(env, FloatBuffer.wrap(nhwc), new long[] {1, size, size, 3});
           OrtSession.Result r = session.run(Map.of(input, in))) {
