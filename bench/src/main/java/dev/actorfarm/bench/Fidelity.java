@@ -475,26 +475,20 @@ public record Fidelity(
   }
 
   private static Mat label(Mat tile, String text) {
-    opencv_imgproc.putText(
-        tile,
-        text,
-        new Point(4, TILE - 6),
-        opencv_imgproc.FONT_HERSHEY_SIMPLEX,
-        0.45,
-        new Scalar(0, 0, 0, 0),
-        3,
-        opencv_imgproc.LINE_AA,
-        false);
-    opencv_imgproc.putText(
-        tile,
-        text,
-        new Point(4, TILE - 6),
-        opencv_imgproc.FONT_HERSHEY_SIMPLEX,
-        0.45,
-        new Scalar(255, 255, 255, 0),
-        1,
-        opencv_imgproc.LINE_AA,
-        false);
+    // White on a black outline, readable on any tile.
+    double[][] strokes = {{0, 3}, {255, 1}};
+    for (double[] stroke : strokes) {
+      opencv_imgproc.putText(
+          tile,
+          text,
+          new Point(4, TILE - 6),
+          opencv_imgproc.FONT_HERSHEY_SIMPLEX,
+          0.45,
+          Scalar.all(stroke[0]),
+          (int) stroke[1],
+          opencv_imgproc.LINE_AA,
+          false);
+    }
     return tile;
   }
 

@@ -25,22 +25,10 @@ final class FidelityRun {
 
   private FidelityRun() {}
 
-  /** Measures {@code portraits} (all with a face, by default every one of the set). */
-  static List<Fidelity> run(
-      List<Portrait> portraits,
-      Path narration,
-      double seconds,
-      Path packDir,
-      Path work,
-      FarmSettings settings)
-      throws Exception {
-    return run(portraits, narration, seconds, packDir, work, settings, null);
-  }
-
   /**
-   * As {@link #run(List, Path, double, Path, Path, FarmSettings)}, but with {@code videos} given,
-   * measures the {@code <portrait>.mp4} found there (rendered by another build, say) instead of
-   * rendering; a portrait without one is left out, with a line saying so.
+   * Renders and measures {@code portraits} (those with a face). With {@code videos} given, measures
+   * the {@code <portrait>.mp4} found there (rendered by another build, say) instead of rendering; a
+   * portrait without one is left out, with a line saying so.
    */
   static List<Fidelity> run(
       List<Portrait> portraits,

@@ -49,7 +49,7 @@ class FidelityTest {
             .toList();
     assertThat(three).hasSize(3);
     // When each is rendered and measured
-    List<Fidelity> results = FidelityRun.run(three, NARRATION, 6, packDir, dir, settings);
+    List<Fidelity> results = FidelityRun.run(three, NARRATION, 6, packDir, dir, settings, null);
     // Then every one meets every target
     for (Fidelity f : results) {
       assertThat(f.lipCorrelation()).as(f.toString()).isGreaterThanOrEqualTo(0.6);
@@ -68,11 +68,7 @@ class FidelityTest {
   @Test
   void aPortraitThatDoesNotSpeakMissesTheLipTargets() throws Exception {
     // Given a "render" that is the portrait standing still for the whole narration
-    Portrait hopper =
-        AnnotatedPortraits.read(ANNOTATIONS).stream()
-            .filter(p -> p.name().equals("hopper"))
-            .findFirst()
-            .orElseThrow();
+    Portrait hopper = AnnotatedPortraits.named(ANNOTATIONS, "hopper");
     Path audio = Inputs.silenceThenNarration(NARRATION, 1.2, 6, dir.resolve("inputs"));
     Mat bgr = Portraits.read(hopper.file());
     Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1));

@@ -100,22 +100,14 @@ class FaceLocatorTest {
 
   @Test
   void ofSeveralFacesTheLargestIsTaken() throws Exception {
-    Portrait crowd =
-        AnnotatedPortraits.read(ANNOTATIONS).stream()
-            .filter(p -> p.name().equals("crowd"))
-            .findFirst()
-            .orElseThrow();
+    Portrait crowd = AnnotatedPortraits.named(ANNOTATIONS, "crowd");
     Face f = FaceLocator.detect(Portraits.read(crowd.file())).orElseThrow();
     assertThat(new Box(f.x(), f.y(), f.width(), f.height()).iou(crowd.face())).isGreaterThan(0.7);
   }
 
   @Test
   void aGivenBoxKeepsItsPlaceAndTakesTheKeypointsOfTheFaceInside() throws Exception {
-    Portrait hopper =
-        AnnotatedPortraits.read(ANNOTATIONS).stream()
-            .filter(p -> p.name().equals("hopper"))
-            .findFirst()
-            .orElseThrow();
+    Portrait hopper = AnnotatedPortraits.named(ANNOTATIONS, "hopper");
     var image = Portraits.read(hopper.file());
     FaceBox given = FaceBox.newBuilder().setX(180).setY(130).setWidth(180).setHeight(195).build();
     Face f = FaceLocator.within(image, given);

@@ -92,6 +92,14 @@ public final class AnnotatedPortraits {
     return out;
   }
 
+  /** The portrait called {@code name} in {@code annotations}. */
+  public static Portrait named(Path annotations, String name) throws IOException {
+    return read(annotations).stream()
+        .filter(p -> p.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IOException(annotations + " has no portrait '" + name + "'"));
+  }
+
   private static Box box(JsonNode n) {
     return n == null
         ? null
