@@ -167,7 +167,10 @@ public final class Bench implements Callable<Integer> {
               work,
               settings,
               fidelityVideos);
-      report.fidelity(results, fidelitySeconds, work.resolve("fidelity/sheets"));
+      Path sheets = work.resolve("fidelity/sheets");
+      Path here = Path.of("").toAbsolutePath();
+      report.fidelity(
+          results, fidelitySeconds, sheets.startsWith(here) ? here.relativize(sheets) : sheets);
     }
     String md = report.markdown();
     System.out.println();

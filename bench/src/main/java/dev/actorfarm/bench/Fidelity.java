@@ -141,7 +141,7 @@ public record Fidelity(
           opencv_core.absdiff(grey, base, diff);
           // The head's shift, from the upper face; the mouth is compared where the head took it.
           double[] shift = bestShift(new Mat(grey, search), template, eyeMask, upper, search);
-          mouthChange.add(mouthChange(grey, base, mouth, shift, w, h));
+          mouthChange.add(mouthChange(grey, base, mouth, shift));
           border = Math.max(border, borderMean(diff));
           if (Double.isNaN(rest)) {
             rest = mean(diff, footprint);
@@ -267,18 +267,24 @@ public record Fidelity(
    * The mouth's own change: mean absolute grey difference between the frame's mouth region, moved
    * by the head's {@code shift}, and the still's. Articulation, not the head carrying the mouth.
    */
-  private static double mouthChange(
-      Mat frame, Mat still, Rect mouth, double[] shift, int w, int h) {
-    int dx = (int) Math.round(shift[0]);
-    int dy = (int) Math.round(shift[1]);
-    int x0 = Math.max(0, Math.max(mouth.x(), mouth.x() + dx));
-    int y0 = Math.max(0, Math.max(mouth.y(), mouth.y() + dy));
-    int x1 = Math.min(w, Math.min(mouth.x() + mouth.width(), mouth.x() + mouth.width() + dx));
-    int y1 = Math.min(h, Math.min(mouth.y() + mouth.height(), mouth.y() + mouth.height() + dy));
-    Rect inFrame = new Rect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
-    Rect inStill = new Rect(x0 - dx, y0 - dy, inFrame.width(), inFrame.height());
+  private static double mouthChange(Mat frame, Mat still, Rect mouth, double[] shift) {
+    // The frame sampled at the mouth's pixels moved by the shift (sub-pixel, bilinear).
+    Mat back = new Mat(2, 3, opencv_core.CV_64F);
+    org.bytedeco.javacpp.indexer.DoubleIndexer m = back.createIndexer();
+    m.put(0, 0, 1).put(0, 1, 0).put(0, 2, mouth.x() + shift[0]);
+    m.put(1, 0, 0).put(1, 1, 1).put(1, 2, mouth.y() + shift[1]);
+    m.close();
+    Mat moved = new Mat();
+    opencv_imgproc.warpAffine(
+        frame,
+        moved,
+        back,
+        mouth.size(),
+        opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
+        opencv_core.BORDER_REPLICATE,
+        new Scalar());
     Mat d = new Mat();
-    opencv_core.absdiff(new Mat(frame, inFrame), new Mat(still, inStill), d);
+    opencv_core.absdiff(moved, new Mat(still, mouth), d);
     return opencv_core.mean(d).get(0);
   }
 
