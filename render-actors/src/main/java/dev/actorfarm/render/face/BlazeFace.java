@@ -38,6 +38,9 @@ public final class BlazeFace {
   /** MediaPipe's minimum score for both models. */
   public static final double MIN_SCORE = 0.5;
 
+  /** The most full-range tiles one portrait is searched in: about a second on one core. */
+  static final int MAX_TILES = 64;
+
   /** The refining window's side, in face boxes: the short-range model's framing of a close face. */
   static final double REFINE_WINDOW = 2.0;
 
@@ -87,9 +90,15 @@ public final class BlazeFace {
       // A face must span about 1/12 of the full-range model's view to be found; tiles of half the
       // shorter side find faces down to ~1/24 of it (a face of 45 px in a 1080p frame).
       double tile = Math.min(w, h) / 2.0;
-      if (tile >= 128) {
-        for (double ty = 0; ty + tile <= h + 1e-6; ty += tile / 2) {
-          for (double tx = 0; tx + tile <= w + 1e-6; tx += tile / 2) {
+      // Half-overlapping tiles; a panorama far wider than high would need hundreds of them, and
+      // gets abutting tiles instead, up to MAX_TILES (its small faces are then missed).
+      double step = tile / 2;
+      if (Math.ceil(w / step) * Math.ceil(h / step) > MAX_TILES) {
+        step = tile;
+      }
+      if (tile >= 128 && Math.ceil(w / step) * Math.ceil(h / step) <= MAX_TILES) {
+        for (double ty = 0; ty + tile <= h + 1e-6; ty += step) {
+          for (double tx = 0; tx + tile <= w + 1e-6; tx += step) {
             for (Face f : back.run(bgr, tx, ty, tile)) {
               if (smallAndInside(f, tx, ty, tile)) {
                 raw.add(f);
