@@ -248,7 +248,7 @@ public final class SourceState {
         warped,
         pasteMap,
         roi.size(),
-        opencv_imgproc.INTER_CUBIC | opencv_imgproc.WARP_INVERSE_MAP,
+        opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
         opencv_core.BORDER_REPLICATE,
         new Scalar());
     Mat weight = maskRoi;
