@@ -322,6 +322,26 @@ class ReferencePackTest {
     assertThat(darkening(frames, 0f, 0.27f + 0.02f)).isLessThan(0.01);
   }
 
+  @Test
+  void theHeadMovesInProportionToTheFace() throws Exception {
+    int n = CROP;
+    float[] image = new float[3 * n * n];
+    java.util.Arrays.fill(image, 0.5f);
+    float[] motion = new float[2 * M];
+    motion[M + 3] = 0.02f; // second frame: the head shifted right by 0.02 (calibration face)
+    for (float[] face : new float[][] {CALIBRATION, ELSEWHERE}) {
+      float[] grid = render(image, face, motion)[2];
+      float k = (face[2] - face[0]) / IOD_REF;
+      float faceU = ((face[0] + face[2]) / 2 + face[6]) / 2;
+      float faceV = ((face[1] + face[3]) / 2 + face[7]) / 2;
+      int centre = pixel(faceU, faceV);
+      float[] u = ReferencePack.baseGrid(n, true);
+      // the face centre shows what was 0.02 k to its left: a shift of 2% of this face's size
+      double shift = u[centre] - grid[2 * n * n + 2 * centre];
+      assertThat(shift).isCloseTo(0.02 * k, within(1e-4));
+    }
+  }
+
   private static float[] copy(OnnxTensor t) throws Exception {
     FloatBuffer b = t.getFloatBuffer();
     float[] a = new float[b.remaining()];
