@@ -21,6 +21,7 @@ import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.global.opencv_video;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.MatVector;
 import org.bytedeco.opencv.opencv_core.Point;
 import org.bytedeco.opencv.opencv_core.Rect;
 import org.bytedeco.opencv.opencv_core.Scalar;
@@ -85,8 +86,7 @@ public record Fidelity(
       String codec,
       double bitsPerMegapixel)
       throws IOException {
-    Mat bgr = Portraits.read(p.file());
-    Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1)).clone();
+    Mat portrait = Portraits.evenCrop(Portraits.read(p.file()));
     Mat ref = grey(portrait);
     // The portrait as the farm's encoder gives it back, standing still: what a frame that shows the
     // portrait unchanged decodes to at each position of a segment. Differences are taken against
@@ -121,7 +121,10 @@ public record Fidelity(
     double border = 0;
     Mat template = new Mat(ref, upper).clone();
     Mat eyeMask = eyeMask(p, upper);
-    double encoderNoise = Double.NaN;
+    Mat noise = new Mat();
+    opencv_core.absdiff(still.get(0), ref, noise);
+    double encoderNoise = mean(noise, footprint);
+    Mat[] ringGrid = pixelGrid(ringOuter.width(), ringOuter.height());
     try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile());
         OpenCVFrameConverter.ToMat toMat = new OpenCVFrameConverter.ToMat()) {
       g.start();
@@ -145,13 +148,11 @@ public record Fidelity(
           border = Math.max(border, borderMean(diff));
           if (Double.isNaN(rest)) {
             rest = mean(diff, footprint);
-            Mat noise = new Mat();
-            opencv_core.absdiff(still.get(0), ref, noise);
-            encoderNoise = mean(noise, footprint);
           }
           opencv_core.max(maxDiff, new Mat(diff, sheetRegion), maxDiff);
           sway.add(Math.hypot(shift[0], shift[1]) / fw);
-          ring.add(unexplained(new Mat(base, ringOuter), new Mat(grey, ringOuter), ringMask));
+          ring.add(
+              unexplained(new Mat(base, ringOuter), new Mat(grey, ringOuter), ringMask, ringGrid));
           Mat thumb = new Mat();
           opencv_imgproc.resize(
               new Mat(frame, sheetRegion),
@@ -295,29 +296,19 @@ public record Fidelity(
    * encoder's noise and resampling blur. A double image (a picture blended with a shifted copy of
    * itself, a translucent hat above the head) is no motion of anything, and stays.
    */
-  private static double unexplained(Mat reference, Mat frame, Mat mask) {
+  private static double unexplained(Mat reference, Mat frame, Mat mask, Mat[] grid) {
     Mat a = new Mat();
     Mat b = new Mat();
     reference.convertTo(a, opencv_core.CV_8U);
     frame.convertTo(b, opencv_core.CV_8U);
     Mat flow = new Mat();
     opencv_video.calcOpticalFlowFarneback(a, b, flow, 0.5, 3, 15, 3, 5, 1.2, 0);
-    int w = a.cols();
-    int h = a.rows();
-    Mat mapX = new Mat(h, w, opencv_core.CV_32F);
-    Mat mapY = new Mat(h, w, opencv_core.CV_32F);
-    FloatIndexer f = flow.createIndexer();
-    FloatIndexer mx = mapX.createIndexer();
-    FloatIndexer my = mapY.createIndexer();
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        mx.put(y, x, x + f.get(y, x, 0));
-        my.put(y, x, y + f.get(y, x, 1));
-      }
-    }
-    f.close();
-    mx.close();
-    my.close();
+    MatVector d = new MatVector();
+    opencv_core.split(flow, d);
+    Mat mapX = new Mat();
+    Mat mapY = new Mat();
+    opencv_core.add(grid[0], d.get(0), mapX);
+    opencv_core.add(grid[1], d.get(1), mapY);
     Mat aligned = new Mat();
     opencv_imgproc.remap(
         frame,
@@ -327,15 +318,32 @@ public record Fidelity(
         opencv_imgproc.INTER_LINEAR,
         opencv_core.BORDER_REPLICATE,
         new Scalar());
-    Mat d = new Mat();
-    opencv_core.subtract(aligned, reference, d);
+    Mat residual = new Mat();
+    opencv_core.subtract(aligned, reference, residual);
     Mat sq = new Mat();
-    opencv_core.multiply(d, d, sq);
+    opencv_core.multiply(residual, residual, sq);
     Mat weight = new Mat();
     mask.convertTo(weight, opencv_core.CV_32F, 1 / 255.0, 0);
     opencv_core.multiply(sq, weight, sq);
     double sum = opencv_core.sumElems(sq).get(0);
     return Math.sqrt(sum / Math.max(1, opencv_core.countNonZero(mask)));
+  }
+
+  /** {x, y}: each pixel's own coordinates, {@code CV_32F}, what a remap by a zero flow reads. */
+  private static Mat[] pixelGrid(int w, int h) {
+    Mat x = new Mat(h, w, opencv_core.CV_32F);
+    Mat y = new Mat(h, w, opencv_core.CV_32F);
+    FloatIndexer ix = x.createIndexer();
+    FloatIndexer iy = y.createIndexer();
+    for (int r = 0; r < h; r++) {
+      for (int c = 0; c < w; c++) {
+        ix.put(r, c, c);
+        iy.put(r, c, r);
+      }
+    }
+    ix.close();
+    iy.close();
+    return new Mat[] {x, y};
   }
 
   /** Ones over the upper-face template, zeros over the eyes (a blink is no sway). */

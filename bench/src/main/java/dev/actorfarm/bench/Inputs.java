@@ -60,12 +60,7 @@ final class Inputs {
             return n;
           }
         };
-    AudioFormat format = new AudioFormat(RATE, 16, 1, true, false);
-    Path tmp = Files.createTempFile(dir, ".narration-", ".wav");
-    try (AudioInputStream in = new AudioInputStream(looped, format, total / 2)) {
-      AudioSystem.write(in, AudioFileFormat.Type.WAVE, tmp.toFile());
-    }
-    Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    writeWav(looped, total / 2, out);
     return out;
   }
 
@@ -88,14 +83,18 @@ final class Inputs {
     int speechBytes = (int) Math.min(speech.length, Math.round(seconds * RATE) * 2);
     byte[] all = new byte[leadBytes + speechBytes];
     System.arraycopy(speech, 0, all, leadBytes, speechBytes);
-    Path tmp = Files.createTempFile(dir, ".narration-", ".wav");
+    writeWav(new java.io.ByteArrayInputStream(all), all.length / 2, out);
+    return out;
+  }
+
+  /** {@code samples} of 16 kHz mono 16-bit PCM as a WAV at {@code out}, renamed into place. */
+  private static void writeWav(InputStream pcm, long samples, Path out) throws IOException {
     AudioFormat format = new AudioFormat(RATE, 16, 1, true, false);
-    try (AudioInputStream in =
-        new AudioInputStream(new java.io.ByteArrayInputStream(all), format, all.length / 2)) {
+    Path tmp = Files.createTempFile(out.getParent(), ".narration-", ".wav");
+    try (AudioInputStream in = new AudioInputStream(pcm, format, samples)) {
       AudioSystem.write(in, AudioFileFormat.Type.WAVE, tmp.toFile());
     }
     Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    return out;
   }
 
   /** Up to 300 s of {@code audio} as 16 kHz mono 16-bit little-endian PCM. */

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import org.bytedeco.opencv.global.opencv_imgcodecs;
 import org.bytedeco.opencv.opencv_core.Mat;
-import org.bytedeco.opencv.opencv_core.Rect;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +70,7 @@ class FidelityTest {
     Portrait hopper = AnnotatedPortraits.named(ANNOTATIONS, "hopper");
     Path audio = Inputs.silenceThenNarration(NARRATION, 1.2, 6, dir.resolve("inputs"));
     Mat bgr = Portraits.read(hopper.file());
-    Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1));
+    Mat portrait = Portraits.evenCrop(bgr);
     Path video = dir.resolve("still.mp4");
     int frames = (int) Math.round(7.2 * 25);
     try (SegmentEncoder encoder =

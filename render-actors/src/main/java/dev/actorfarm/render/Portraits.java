@@ -11,6 +11,15 @@ public final class Portraits {
 
   private Portraits() {}
 
+  /**
+   * The portrait as the farm renders it: cropped to even dimensions (H.264's 4:2:0 frames), a copy.
+   */
+  public static Mat evenCrop(Mat bgr) {
+    return new Mat(
+            bgr, new org.bytedeco.opencv.opencv_core.Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1))
+        .clone();
+  }
+
   /** Reads an image as 8-bit BGR; a clear error if the file is not an image OpenCV reads. */
   public static Mat read(Path file) throws IOException {
     if (!Files.isReadable(file)) {

@@ -34,7 +34,7 @@ public final class SourceState {
    * the identity in it (the reference pack's warps vanish beyond 0.8 of the half-side), so that
    * what the feather blends is one picture with itself, never two positions of it.
    */
-  public static final double FEATHER = 0.10;
+  private static final double FEATHER = 0.10;
 
   /** The role of the face's keypoints in normalised crop coordinates, {@code [1, 6, 2]}. */
   public static final String LANDMARKS = "landmarks";
@@ -87,7 +87,7 @@ public final class SourceState {
       OrtSession sourceEncoder,
       boolean cropOnly)
       throws IOException, OrtException {
-    Mat portrait = new Mat(bgr, new Rect(0, 0, bgr.cols() & ~1, bgr.rows() & ~1)).clone();
+    Mat portrait = Portraits.evenCrop(bgr);
     Face face =
         faceBox != null
             ? FaceLocator.within(portrait, faceBox)
@@ -215,17 +215,15 @@ public final class SourceState {
     return out;
   }
 
-  /** Frame {@code b} of a rendered batch composited into an output frame. */
-  public Mat composite(FrameRenderer.Batch batch, int b) {
-    return composite(batch.frames(), batch.alpha(), b);
-  }
-
   /**
-   * Frame {@code b} of a rendered batch {@code [B, 3, S, S]} composited into an output frame: the
-   * portrait, with the rendered crop pasted back through the feathered mask times the renderer's
-   * {@code alpha [B, 1, S, S]} when it gives one (where it is 0, the portrait's own pixels stay).
+   * Frame {@code b} of a rendered batch ({@code frames [B, 3, S, S]}) composited into an output
+   * frame: the portrait, with the rendered crop pasted back through the feathered mask times the
+   * renderer's {@code alpha [B, 1, S, S]} when it gives one (where it is 0, the portrait's own
+   * pixels stay).
    */
-  public Mat composite(java.nio.FloatBuffer frames, java.nio.FloatBuffer alpha, int b) {
+  public Mat composite(FrameRenderer.Batch batch, int b) {
+    java.nio.FloatBuffer frames = batch.frames();
+    java.nio.FloatBuffer alpha = batch.alpha();
     int s = cropSize;
     int plane = s * s;
     int base = b * 3 * plane;

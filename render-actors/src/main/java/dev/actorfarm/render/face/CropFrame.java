@@ -106,10 +106,6 @@ public final class CropFrame {
     return 0.04 * side;
   }
 
-  public double side() {
-    return side;
-  }
-
   private static Mat matrix(double a, double b, double c, double d, double e, double f) {
     Mat m = new Mat(2, 3, opencv_core.CV_64F);
     DoubleIndexer idx = m.createIndexer();
