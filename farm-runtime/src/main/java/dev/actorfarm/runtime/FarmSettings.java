@@ -27,7 +27,8 @@ public record FarmSettings(
     Duration motionSimulatedLatency,
     Retry retry,
     Render render,
-    Muxer muxer) {
+    Muxer muxer,
+    Scheduling scheduling) {
 
   /** Limits applied at submission. */
   public record Limits(double maxAudioSeconds, int minImageSide, int maxImageSide) {}
@@ -62,6 +63,9 @@ public record FarmSettings(
       int sourceCacheSize,
       Duration simulatedLatencyPerFrame,
       boolean simulateOnly) {}
+
+  /** Admission of render work: see {@code actorfarm.scheduling} in actorfarm.conf. */
+  public record Scheduling(int windowsPerWorker, Duration tick, int minRenderSlots) {}
 
   /** Muxer settings. */
   public record Muxer(int audioBitrate, int audioSampleRate) {}
@@ -107,7 +111,11 @@ public record FarmSettings(
             c.getInt("render.source-cache-size"),
             c.getDuration("render.simulated-latency-per-frame"),
             c.getBoolean("render.simulate-only")),
-        new Muxer(c.getInt("muxer.audio-bitrate"), c.getInt("muxer.audio-sample-rate")));
+        new Muxer(c.getInt("muxer.audio-bitrate"), c.getInt("muxer.audio-sample-rate")),
+        new Scheduling(
+            c.getInt("scheduling.windows-per-worker"),
+            c.getDuration("scheduling.tick"),
+            c.getInt("scheduling.min-render-slots")));
   }
 
   /** True when this node runs the embedded broker rather than joining an external one. */

@@ -97,6 +97,22 @@ class ProtocolRoundTripTest {
         Topics.MOTION_CHECKPOINTS,
         MotionCheckpoint.newBuilder().setHeader(header).setNextWindow(4).setRngCounter(4).build());
     assertRoundTrip(
+        Topics.JOB_CONTROLS,
+        dev.actorfarm.protocol.JobControl.newBuilder()
+            .setHeader(header)
+            .setPriority(90)
+            .setPaused(true)
+            .setMaxWorkers(2)
+            .build());
+    assertRoundTrip(
+        Topics.SCHEDULE,
+        dev.actorfarm.protocol.RenderSchedule.newBuilder()
+            .setHeader(header)
+            .setRenderSlots(4)
+            .addJobs(
+                dev.actorfarm.protocol.JobShare.newBuilder().setJobId("job-1").setCredit(3).build())
+            .build());
+    assertRoundTrip(
         Topics.DEAD_LETTERS,
         DeadLetter.newBuilder()
             .setHeader(header)

@@ -110,6 +110,16 @@ public final class EmbeddedFarm implements AutoCloseable {
     boolean clustered = roles.contains(Role.MOTION) || roles.contains(Role.MUX);
     if (!clustered) {
       config = ConfigFactory.parseMap(Map.of("pekko.actor.provider", "local")).withFallback(config);
+    } else {
+      // Cluster roles: the render scheduler is a singleton among the motion nodes.
+      config =
+          ConfigFactory.parseMap(
+                  Map.of(
+                      "pekko.cluster.roles",
+                      roles.stream()
+                          .map(r -> r.name().toLowerCase(java.util.Locale.ROOT))
+                          .toList()))
+              .withFallback(config);
     }
     FarmSettings settings = FarmSettings.create(config);
     Files.createDirectories(settings.dataDir());
@@ -157,7 +167,7 @@ public final class EmbeddedFarm implements AutoCloseable {
       controls.add(AudioRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.MOTION)) {
-      controls.add(MotionRole.start(system, kafka, settings, jobs, pack));
+      controls.add(MotionRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.RENDER)) {
       controls.add(RenderRole.start(system, kafka, settings, jobs, pack, blobs));
@@ -234,7 +244,7 @@ public final class EmbeddedFarm implements AutoCloseable {
   /** Removes a cancelled job's intermediates and output from the blob store. */
   static void removeJobFiles(BlobStore blobs, String jobId) {
     try {
-      blobs.deleteTree("jobs/" + jobId);
+      blobs.deleteTree(dev.actorfarm.runtime.blob.JobPaths.folder(jobId));
       log.info("Job {} cancelled: its files are removed", jobId);
     } catch (IOException | RuntimeException e) {
       log.warn("Cannot remove the files of cancelled job {}: {}", jobId, e.getMessage());

@@ -105,7 +105,7 @@ public final class JobClient {
             .setAudio(audio)
             .setOptions(options)
             .setModelPack(r.packId())
-            .setOutputUri(BlobStore.SCHEME + "jobs/" + jobId + "/output.mp4")
+            .setOutputUri(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.output(jobId))
             .setAudioSecondsHint(r.audioSecondsHint())
             .setSubmittedMs(System.currentTimeMillis())
             .build();

@@ -11,6 +11,8 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.CborSerializable;
 import dev.actorfarm.runtime.StashUntilLoaded;
 import dev.actorfarm.runtime.Tensors;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.blob.JobPaths;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -33,16 +35,23 @@ import org.slf4j.LoggerFactory;
  * The motion entity of one job (entity id = job id), sharded over the motion nodes. It takes the
  * job's feature windows strictly in order, runs the autoregressive motion generator on each with
  * the last P motion frames as context and noise drawn from the counter-based RNG at (seed, window),
- * and publishes the motion window and a checkpoint (context, next window, RNG position) before it
- * acknowledges the window.
+ * parks the motion window in the blob store ({@link JobPaths#motion}) and publishes a checkpoint
+ * (context, next window, RNG position, windows admitted) before it acknowledges the window.
  *
- * <p>State: the next window index and the context. Before it takes any window, a starting entity (a
- * new job, or one that moved after a crash or a rebalance) restores them from the job's latest
- * checkpoint in the compacted {@code farm.motion-checkpoints}, stashing windows meanwhile. A window
- * below the next index is a redelivery and is acknowledged without effect; one above it (retries
- * after a restore reorder windows) is held, unanswered, until its turn comes. A window of a
- * cancelled job is acknowledged without effect, the checkpoint is removed and the entity stops.
- * Runs on the blocking dispatcher.
+ * <p>Admission: generated windows enter {@code farm.motion-windows} only within the credit that the
+ * {@link RenderScheduler} grants the job: at most that many of its windows are admitted and not yet
+ * rendered (their segments are not in the blob store) at once. So generation, which is cheap, never
+ * floods the render topic, and a job submitted later is queued behind a few windows, not behind
+ * another job's hour. The entity reports its windows (generated, admitted, in render) to the
+ * scheduler on every change and every second, and stops once all are rendered.
+ *
+ * <p>State: the next window index, the context and the windows admitted. Before it takes any
+ * window, a starting entity (a new job, or one that moved after a crash or a rebalance, or one the
+ * scheduler woke) restores them from the job's latest checkpoint in the compacted {@code
+ * farm.motion-checkpoints}, stashing messages meanwhile. A window below the next index is a
+ * redelivery and is acknowledged without effect; one above it (retries after a restore reorder
+ * windows) is held, unanswered, until its turn comes. A window of a cancelled job is acknowledged
+ * without effect, the checkpoint is removed and the entity stops. Runs on the blocking dispatcher.
  */
 public final class MotionSession extends AbstractBehavior<MotionSession.Command> {
 
@@ -51,7 +60,17 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
 
   /** Messages of the motion entity. */
   public sealed interface Command extends CborSerializable
-      permits GenerateWindow, Published, Restored {}
+      permits GenerateWindow, Grant, Published, Released, RenderTick, Restored {}
+
+  /**
+   * The scheduler's grant: the job may have this many windows admitted and not yet rendered. Sent
+   * through sharding, so it also starts the entity of a job whose entity is gone.
+   */
+  public record Grant(int credit) implements Command {}
+
+  private record Released(int windowIndex, Throwable failure) implements Command {}
+
+  private record RenderTick() implements Command {}
 
   /** Generate the motion of one feature window (the serialized {@link AudioFeatures} record). */
   public record GenerateWindow(
@@ -70,7 +89,10 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       FarmKafka kafka,
       JobStates jobs,
       String source,
-      java.time.Duration simulatedLatency) {}
+      java.time.Duration simulatedLatency,
+      BlobStore blobs,
+      ActorRef<RenderScheduler.Command> scheduler,
+      java.time.Duration tick) {}
 
   private static final Logger log = LoggerFactory.getLogger(MotionSession.class);
 
@@ -91,6 +113,24 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private boolean firstAfterRestore;
   private final java.util.TreeMap<Integer, GenerateWindow> ahead = new java.util.TreeMap<>();
 
+  /** Windows [0, released) were handed to the producer for farm.motion-windows. */
+  private int released;
+
+  /** Windows [0, releasedAcked) are in farm.motion-windows (what a checkpoint records). */
+  private int releasedAcked;
+
+  private final java.util.TreeSet<Integer> ackedAhead = new java.util.TreeSet<>();
+
+  /** Admitted windows whose segment is not in the blob store yet. */
+  private final java.util.TreeSet<Integer> inRender = new java.util.TreeSet<>();
+
+  /** True once the job's last window was generated. */
+  private boolean lastGenerated;
+
+  private int credit;
+  private RenderScheduler.Report reported;
+  private long reportedAtNanos;
+
   /** The entity of {@code jobId}: restores its checkpoint, then generates windows. */
   public static Behavior<Command> create(String jobId, Deps deps) {
     long started = System.nanoTime();
@@ -108,7 +148,14 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
                 ctx.getExecutionContext()),
         error -> new Restored(null, started, error),
         (ctx, r) -> {
-          if (r.failure() != null) {
+          if (r.failure() == null) {
+            return Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(new RenderTick(), deps.tick());
+                  return new MotionSession(ctx, jobId, deps, r);
+                });
+          }
+          {
             // Unanswered windows time out and are retried as an infrastructure failure by a
             // fresh entity.
             log.warn(
@@ -117,7 +164,6 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
                 RoleStream.describe(r.failure()));
             return Behaviors.stopped();
           }
-          return new MotionSession(ctx, jobId, deps, r);
         });
   }
 
@@ -158,16 +204,28 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       } else {
         this.context = restored;
         this.nextWindow = cp.getNextWindow();
+        this.released = Math.min(cp.getReleased(), nextWindow);
+        this.releasedAcked = released;
+        this.lastGenerated = cp.getCompleted();
+        for (int w = 0; w < released; w++) {
+          if (!segmentExists(w)) {
+            inRender.add(w);
+          }
+        }
         this.firstAfterRestore = true;
         this.restoredAtNanos = r.startedNanos();
       }
     }
     log.info(
-        "Motion entity {} started at window {} ({}; checkpoint read in {} ms)",
+        "Motion entity {} started at window {}, {} admitted, {} in render ({}; checkpoint read in"
+            + " {} ms)",
         jobId,
         nextWindow,
+        released,
+        inRender.size(),
         nextWindow > 0 ? "restored from its checkpoint" : "fresh",
         String.format(java.util.Locale.ROOT, "%.0f", ms));
+    report(true);
   }
 
   @Override
@@ -175,6 +233,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     return newReceiveBuilder()
         .onMessage(GenerateWindow.class, this::onGenerateWindow)
         .onMessage(Published.class, this::onPublished)
+        .onMessage(Grant.class, this::onGrant)
+        .onMessage(Released.class, this::onReleased)
+        .onMessage(RenderTick.class, t -> onRenderTick())
         .build();
   }
 
@@ -230,7 +291,129 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     msg.replyTo().tell(StatusReply.ack());
     // Cancelled while this window was generated: its checkpoint may have landed after the cancel's
     // tombstone.
-    return deps.jobs().isCancelled(jobId) ? removeCheckpointAndStop() : this;
+    if (deps.jobs().isCancelled(jobId)) {
+      return removeCheckpointAndStop();
+    }
+    release();
+    report(false);
+    return this;
+  }
+
+  private Behavior<Command> onGrant(Grant g) {
+    credit = g.credit();
+    release();
+    report(false);
+    return this;
+  }
+
+  private Behavior<Command> onRenderTick() {
+    if (deps.jobs().isStopped(jobId)) {
+      return deps.jobs().isCancelled(jobId) ? removeCheckpointAndStop() : Behaviors.stopped();
+    }
+    inRender.removeIf(this::segmentExists);
+    release();
+    RenderScheduler.Report r = report(false);
+    if (r.done() && releasedAcked == released) {
+      log.info("Motion entity {}: all {} windows rendered; entity stopped", jobId, nextWindow);
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReleased(Released msg) {
+    if (msg.failure() != null) {
+      // The window may not be in the render topic: start over from the checkpoint, which counts
+      // only the windows known to be there.
+      log.warn(
+          "Motion entity {}: admitting window {} failed ({}); restarting from the checkpoint",
+          jobId,
+          msg.windowIndex(),
+          RoleStream.describe(msg.failure()));
+      return Behaviors.stopped();
+    }
+    ackedAhead.add(msg.windowIndex());
+    int before = releasedAcked;
+    while (ackedAhead.remove(releasedAcked)) {
+      releasedAcked++;
+    }
+    if (releasedAcked > before) {
+      kafka.send(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId), checkpoint(null));
+    }
+    return this;
+  }
+
+  /** Admits parked windows, in order, while the job's credit allows. */
+  private void release() {
+    while (released < nextWindow && inRender.size() < credit) {
+      int w = released;
+      MotionWindow window;
+      try {
+        window =
+            MotionWindow.parseFrom(
+                java.nio.file.Files.readAllBytes(
+                    deps.blobs().resolve(BlobStore.SCHEME + JobPaths.motion(jobId, w))));
+      } catch (java.nio.file.NoSuchFileException e) {
+        if (segmentExists(w)) {
+          // Rendered before its motion was parked (a job from before admission): nothing to do.
+          released++;
+          getContext().getSelf().tell(new Released(w, null));
+          continue;
+        }
+        String reason =
+            "motion of window " + w + " of job " + jobId + " is missing from the blob store";
+        log.warn("Motion entity {}: {}", jobId, reason);
+        deps.jobs().markFailed(jobId, reason);
+        kafka.jobFailed(jobId, source, reason);
+        return;
+      } catch (java.io.IOException e) {
+        log.warn("Motion entity {}: cannot read window {}: {}", jobId, w, e.toString());
+        return;
+      }
+      MotionWindow admitted =
+          window.toBuilder()
+              .setHeader(
+                  Headers.create(
+                      "MotionWindow", jobId, source, window.getHeader().getCorrelationId()))
+              .build();
+      released++;
+      inRender.add(w);
+      getContext()
+          .pipeToSelf(
+              kafka.send(Topics.MOTION_WINDOWS, Topic.windowKey(jobId, w), admitted),
+              (ok, error) -> new Released(w, error));
+    }
+  }
+
+  private boolean segmentExists(int window) {
+    return java.nio.file.Files.isRegularFile(
+        deps.blobs().resolve(BlobStore.SCHEME + JobPaths.segment(jobId, window)));
+  }
+
+  /** Tells the scheduler where the job stands, when that changed or a second has passed. */
+  private RenderScheduler.Report report(boolean force) {
+    boolean done = lastGenerated && released == nextWindow && inRender.isEmpty();
+    RenderScheduler.Report r =
+        new RenderScheduler.Report(jobId, nextWindow, released, inRender.size(), done);
+    long now = System.nanoTime();
+    if (force || !r.equals(reported) || now - reportedAtNanos > 1_000_000_000L) {
+      deps.scheduler().tell(r);
+      reported = r;
+      reportedAtNanos = now;
+    }
+    return r;
+  }
+
+  private MotionCheckpoint checkpoint(String cause) {
+    int p = generator.spec().contextFrames();
+    int m = generator.spec().motionDim();
+    return MotionCheckpoint.newBuilder()
+        .setHeader(Headers.create("MotionCheckpoint", jobId, source, cause))
+        .setNextWindow(nextWindow)
+        .setContext(Tensors.ofFloats(context, p, m))
+        .setRngCounter(nextWindow)
+        .setCompleted(lastGenerated)
+        .setReleased(releasedAcked)
+        .build();
   }
 
   private Behavior<Command> removeCheckpointAndStop() {
@@ -288,16 +471,16 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
           String.format(
               java.util.Locale.ROOT, "%.0f", (System.nanoTime() - restoredAtNanos) / 1e6));
     }
-    MotionCheckpoint checkpoint =
-        MotionCheckpoint.newBuilder()
-            .setHeader(Headers.create("MotionCheckpoint", jobId, source, cause))
-            .setNextWindow(nextWindow)
-            .setContext(Tensors.ofFloats(context, p, m))
-            .setRngCounter(nextWindow)
-            .setCompleted(features.getLast())
-            .build();
-    return CompletableFuture.allOf(
-        kafka.send(Topics.MOTION_WINDOWS, Topic.windowKey(jobId, window), out),
-        kafka.send(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId), checkpoint));
+    lastGenerated = features.getLast();
+    try {
+      // Parked until admitted; the path is a function of (job, window), so a redelivered window
+      // overwrites it with the same bytes.
+      byte[] bytes = out.toByteArray();
+      deps.blobs()
+          .write(JobPaths.motion(jobId, window), tmp -> java.nio.file.Files.write(tmp, bytes));
+    } catch (java.io.IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return kafka.send(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId), checkpoint(cause));
   }
 }

@@ -12,6 +12,8 @@ import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.TestBroker;
+import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.blob.JobPaths;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +37,8 @@ class MotionSessionTest {
   static ActorTestKit testKit;
   static MotionGeneratorStage generator;
   static MotionSession.Deps deps;
+  static BlobStore blobs;
+  static TestProbe<RenderScheduler.Command> scheduler;
   static final int W = 50;
   static final int D = 40;
 
@@ -44,9 +48,18 @@ class MotionSessionTest {
     testKit = ActorTestKit.create(broker.config());
     ModelPack pack = ReferencePack.ensure(dir.resolve("pack"));
     generator = new MotionGeneratorStage(pack, "cpu", 1);
+    blobs = new BlobStore(dir.resolve("blobs"));
+    scheduler = testKit.createTestProbe();
     deps =
         new MotionSession.Deps(
-            generator, broker.kafka(), broker.jobs(), "motion@test", Duration.ZERO);
+            generator,
+            broker.kafka(),
+            broker.jobs(),
+            "motion@test",
+            Duration.ZERO,
+            blobs,
+            scheduler.ref(),
+            Duration.ofMillis(50));
   }
 
   @AfterAll
@@ -78,6 +91,29 @@ class MotionSessionTest {
         .toByteArray();
   }
 
+  /** An entity of {@code jobId} with credit to admit every window at once. */
+  private static ActorRef<MotionSession.Command> spawn(String jobId) {
+    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
+    entity.tell(new MotionSession.Grant(1000));
+    return entity;
+  }
+
+  /** The job's admitted windows, once {@code count} of them are in the render topic. */
+  private static List<Map.Entry<String, MotionWindow>> admitted(String jobId, int count)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      List<Map.Entry<String, MotionWindow>> all =
+          broker.readAll(Topics.MOTION_WINDOWS).stream()
+              .filter(e -> e.getValue().getSpec().getJobId().equals(jobId))
+              .toList();
+      if (all.size() >= count || System.nanoTime() > deadline) {
+        return all;
+      }
+      Thread.sleep(50);
+    }
+  }
+
   private static StatusReply<Done> send(
       ActorRef<MotionSession.Command> entity, String jobId, int window, boolean last) {
     TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
@@ -91,7 +127,7 @@ class MotionSessionTest {
   void generatesWindowsInOrderCarryingContextAndDedupes() throws Exception {
     // Given a fresh entity for a job
     String jobId = "job-motion-1";
-    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
+    ActorRef<MotionSession.Command> entity = spawn(jobId);
     // When windows 0, 1, a duplicate of 0, then the short last window 2 arrive
     assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
     assertThat(send(entity, jobId, 1, false).isSuccess()).isTrue();
@@ -99,8 +135,7 @@ class MotionSessionTest {
     assertThat(send(entity, jobId, 2, true).isSuccess()).isTrue();
     // Then exactly three motion windows were published, keyed job/window
     List<Map.Entry<String, MotionWindow>> windows =
-        broker.readAll(Topics.MOTION_WINDOWS).stream()
-            .filter(e -> e.getValue().getSpec().getJobId().equals(jobId))
+        admitted(jobId, 3).stream()
             .sorted(Comparator.comparingInt(e -> e.getValue().getWindowIndex()))
             .toList();
     assertThat(windows)
@@ -134,7 +169,7 @@ class MotionSessionTest {
   void windowsThatArriveOutOfOrderAreHeldAndGeneratedInOrder() throws Exception {
     // Given a fresh entity, when windows 2 and 1 arrive before window 0 (retries reorder them)
     String jobId = "job-motion-2";
-    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
+    ActorRef<MotionSession.Command> entity = spawn(jobId);
     TestProbe<StatusReply<Done>> p2 = testKit.createTestProbe();
     TestProbe<StatusReply<Done>> p1 = testKit.createTestProbe();
     entity.tell(new MotionSession.GenerateWindow(jobId, 2, features(jobId, 2, true), p2.ref()));
@@ -146,17 +181,16 @@ class MotionSessionTest {
     assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
     assertThat(p1.receiveMessage(Duration.ofSeconds(20)).isSuccess()).isTrue();
     assertThat(p2.receiveMessage(Duration.ofSeconds(20)).isSuccess()).isTrue();
-    var all = broker.readAll(Topics.MOTION_WINDOWS);
-    assertThat(all.stream().filter(e -> e.getKey().startsWith(jobId + "/")))
+    assertThat(admitted(jobId, 3))
         .extracting(Map.Entry::getKey)
-        .containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
+        .containsExactlyInAnyOrder(jobId + "/0", jobId + "/1", jobId + "/2");
     // with the same motion as windows sent in order
-    ActorRef<MotionSession.Command> ordered =
-        testKit.spawn(MotionSession.create("job-motion-2-ordered", deps));
+    ActorRef<MotionSession.Command> ordered = spawn("job-motion-2-ordered");
     for (int w = 0; w < 3; w++) {
       assertThat(send(ordered, "job-motion-2-ordered", w, w == 2).isSuccess()).isTrue();
     }
-    all = broker.readAll(Topics.MOTION_WINDOWS);
+    admitted("job-motion-2-ordered", 3);
+    var all = broker.readAll(Topics.MOTION_WINDOWS);
     assertThat(motionOf(all, jobId, 2)).containsExactly(motionOf(all, "job-motion-2-ordered", 2));
   }
 
@@ -164,18 +198,22 @@ class MotionSessionTest {
   void aRestartedEntityResumesFromItsCheckpointWithTheSameMotion() throws Exception {
     // Given job A generated without interruption, and job B (same inputs) whose entity is
     // stopped after window 1 (all it knew is gone)
-    ActorRef<MotionSession.Command> a = testKit.spawn(MotionSession.create("job-resume-a", deps));
+    ActorRef<MotionSession.Command> a = spawn("job-resume-a");
     for (int w = 0; w < 3; w++) {
       assertThat(send(a, "job-resume-a", w, w == 2).isSuccess()).isTrue();
     }
-    ActorRef<MotionSession.Command> b = testKit.spawn(MotionSession.create("job-resume-b", deps));
+    ActorRef<MotionSession.Command> b = spawn("job-resume-b");
     assertThat(send(b, "job-resume-b", 0, false).isSuccess()).isTrue();
     assertThat(send(b, "job-resume-b", 1, false).isSuccess()).isTrue();
+    // (once its checkpoint records both windows as admitted: a crash before that admits again)
+    awaitCheckpoint("job-resume-b", cp -> cp.getReleased() == 2);
     testKit.stop(b);
     // When a new entity of job B gets a redelivered window 1, then window 2
-    ActorRef<MotionSession.Command> b2 = testKit.spawn(MotionSession.create("job-resume-b", deps));
+    ActorRef<MotionSession.Command> b2 = spawn("job-resume-b");
     assertThat(send(b2, "job-resume-b", 1, false).isSuccess()).isTrue();
     assertThat(send(b2, "job-resume-b", 2, true).isSuccess()).isTrue();
+    admitted("job-resume-a", 3);
+    admitted("job-resume-b", 3);
     // Then window 2 continues from the checkpoint: equal to the uninterrupted run's window 2,
     // and window 1 was not generated twice
     var all = broker.readAll(Topics.MOTION_WINDOWS);
@@ -186,13 +224,99 @@ class MotionSessionTest {
   @Test
   void theSameJobGivesTheSameMotion() throws Exception {
     for (String jobId : List.of("job-det-a", "job-det-b")) {
-      ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
+      ActorRef<MotionSession.Command> entity = spawn(jobId);
       assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+      admitted(jobId, 1);
     }
     var all = broker.readAll(Topics.MOTION_WINDOWS);
     float[] a = motionOf(all, "job-det-a");
     float[] b = motionOf(all, "job-det-b");
     assertThat(a).containsExactly(b);
+  }
+
+  @Test
+  void windowsAreAdmittedOnlyWithinTheCreditAndAsTheyAreRendered() throws Exception {
+    // Given an entity with a credit of 2 that generates all 5 windows of its job at once
+    String jobId = "job-credit-1";
+    ActorRef<MotionSession.Command> entity = testKit.spawn(MotionSession.create(jobId, deps));
+    entity.tell(new MotionSession.Grant(2));
+    for (int w = 0; w < 5; w++) {
+      assertThat(send(entity, jobId, w, w == 4).isSuccess()).isTrue();
+    }
+    // Then only 2 windows reach the render topic, windows 0 and 1, and the other 3 are parked
+    assertThat(admitted(jobId, 2))
+        .extracting(Map.Entry::getKey)
+        .containsExactlyInAnyOrder(jobId + "/0", jobId + "/1");
+    Thread.sleep(500);
+    assertThat(admitted(jobId, 3)).hasSize(2);
+    assertThat(blobs.resolve(BlobStore.SCHEME + JobPaths.motion(jobId, 4))).isRegularFile();
+    // and the scheduler hears that 3 wait and 2 are in render
+    awaitReport(jobId, r -> r.generated() == 5 && r.released() == 2 && r.inRender() == 2);
+    // When window 0's segment lands, one more is admitted (window 2), not more
+    rendered(jobId, 0);
+    assertThat(admitted(jobId, 3)).extracting(Map.Entry::getKey).contains(jobId + "/2");
+    Thread.sleep(500);
+    assertThat(admitted(jobId, 4)).hasSize(3);
+    // When the credit is withdrawn (a pause), rendered windows free no new admission
+    entity.tell(new MotionSession.Grant(0));
+    rendered(jobId, 1);
+    rendered(jobId, 2);
+    Thread.sleep(500);
+    assertThat(admitted(jobId, 4)).hasSize(3);
+    // and a restarted entity remembers what it admitted: it admits nothing twice
+    testKit.stop(entity);
+    ActorRef<MotionSession.Command> again = testKit.spawn(MotionSession.create(jobId, deps));
+    awaitReport(jobId, r -> r.generated() == 5 && r.released() == 3 && r.inRender() == 0);
+    // When credit returns, the rest is admitted, and once rendered the entity reports done
+    again.tell(new MotionSession.Grant(5));
+    assertThat(admitted(jobId, 5))
+        .extracting(Map.Entry::getKey)
+        .containsExactlyInAnyOrder(
+            jobId + "/0", jobId + "/1", jobId + "/2", jobId + "/3", jobId + "/4");
+    rendered(jobId, 3);
+    rendered(jobId, 4);
+    awaitReport(jobId, RenderScheduler.Report::done);
+    // with the same motion as an entity that admitted every window at once
+    ActorRef<MotionSession.Command> free = spawn("job-credit-free");
+    for (int w = 0; w < 5; w++) {
+      assertThat(send(free, "job-credit-free", w, w == 4).isSuccess()).isTrue();
+    }
+    var all = admitted("job-credit-free", 5);
+    all = broker.readAll(Topics.MOTION_WINDOWS);
+    assertThat(motionOf(all, jobId, 4)).containsExactly(motionOf(all, "job-credit-free", 4));
+  }
+
+  private static void awaitCheckpoint(
+      String jobId, java.util.function.Predicate<MotionCheckpoint> what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      var last =
+          broker.readAll(Topics.MOTION_CHECKPOINTS).stream()
+              .filter(e -> e.getKey().equals(jobId))
+              .reduce((x, y) -> y);
+      if (last.isPresent() && what.test(last.get().getValue())) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no such checkpoint of " + jobId);
+  }
+
+  private static void rendered(String jobId, int window) throws Exception {
+    blobs.write(
+        JobPaths.segment(jobId, window), tmp -> java.nio.file.Files.write(tmp, new byte[1]));
+  }
+
+  private static void awaitReport(
+      String jobId, java.util.function.Predicate<RenderScheduler.Report> what) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      RenderScheduler.Command c = scheduler.receiveMessage(Duration.ofSeconds(20));
+      if (c instanceof RenderScheduler.Report r && r.jobId().equals(jobId) && what.test(r)) {
+        return;
+      }
+    }
+    throw new AssertionError("no such report from " + jobId);
   }
 
   private static float[] motionOf(List<Map.Entry<String, MotionWindow>> all, String jobId) {

@@ -164,7 +164,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
   /** The blob path of a job's final output. */
   public static String outputPath(String jobId) {
-    return "jobs/" + jobId + "/output.mp4";
+    return dev.actorfarm.runtime.blob.JobPaths.output(jobId);
   }
 
   @Override
@@ -375,7 +375,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       // Cancelled while muxing: the node's cancel handler removed the job's files; make sure the
       // output written since does not outlive it.
       try {
-        blobs.deleteTree("jobs/" + jobId);
+        blobs.deleteTree(dev.actorfarm.runtime.blob.JobPaths.folder(jobId));
       } catch (java.io.IOException e) {
         log.warn("Cannot remove the files of cancelled job {}: {}", jobId, e.getMessage());
       }

@@ -22,7 +22,9 @@ public record Topic<V extends Message>(
     /** The job id: all of a job's records in one partition, in order. */
     JOB_ID,
     /** {@code jobId/windowIndex}: a job's windows spread over the partitions. */
-    JOB_WINDOW
+    JOB_WINDOW,
+    /** A fixed name per record kind (a farm-wide state record, such as the render schedule). */
+    FIXED
   }
 
   /** Parses a record value; the caller dead-letters the record on failure. */

@@ -42,6 +42,21 @@ public final class Topics {
   public static final Topic<JobEvent> JOB_EVENTS =
       new Topic<>(
           "farm.job-events", Topic.KeyKind.JOB_ID, JobEvent.parser(), WORK_PARTITIONS, false);
+  public static final Topic<JobControl> JOB_CONTROLS =
+      new Topic<>(
+          "farm.job-controls", Topic.KeyKind.JOB_ID, JobControl.parser(), WORK_PARTITIONS, true);
+  public static final Topic<RenderSchedule> SCHEDULE =
+      new Topic<>("farm.schedule", Topic.KeyKind.FIXED, RenderSchedule.parser(), 1, true);
+
+  /**
+   * The render workers' consumer group of {@link #MOTION_WINDOWS}: its members are the farm's
+   * render capacity (the render scheduler counts them) and its lag is what they have queued.
+   */
+  public static final String RENDER_GROUP = "farm-render";
+
+  /** The key of the render schedule's record in {@link #SCHEDULE}. */
+  public static final String SCHEDULE_KEY = "render";
+
   public static final Topic<DeadLetter> DEAD_LETTERS =
       new Topic<>("farm.dead-letters", Topic.KeyKind.JOB_ID, DeadLetter.parser(), 1, false);
 
@@ -55,6 +70,8 @@ public final class Topics {
           MOTION_WINDOWS,
           SEGMENTS,
           JOB_EVENTS,
+          JOB_CONTROLS,
+          SCHEDULE,
           DEAD_LETTERS);
 
   private Topics() {}

@@ -7,6 +7,7 @@ import dev.actorfarm.runtime.WorkerPool;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.RenderCapacity;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.kafka.Subscriptions;
 import org.apache.pekko.kafka.javadsl.Consumer;
 
 /**
@@ -23,7 +25,7 @@ import org.apache.pekko.kafka.javadsl.Consumer;
 public final class RenderRole {
 
   /** Kafka consumer group of the render workers. */
-  public static final String GROUP = "farm-render";
+  public static final String GROUP = Topics.RENDER_GROUP;
 
   /** Longest one window may take to render on a slow CPU node. */
   private static final Duration WINDOW_TIMEOUT = Duration.ofMinutes(10);
@@ -47,19 +49,23 @@ public final class RenderRole {
             RenderWorker.create(kafka, blobs, pack, settings, jobs, cache));
     return RoleStream.run(
         system,
-        kafka,
-        settings,
-        jobs,
-        Topics.MOTION_WINDOWS,
-        GROUP,
-        settings.source("render"),
-        workers,
-        (MotionWindow w) -> w.getSpec().getJobId(),
-        (window, record) ->
-            AskPattern.<RenderWorker.Command, Done>askWithStatus(
-                pool,
-                replyTo -> new RenderWorker.RenderWindow(record.value(), replyTo),
-                WINDOW_TIMEOUT,
-                system.scheduler()));
+        // The client id tells the render scheduler how many workers this member brings.
+        RoleStream.consumerSettings(system, kafka, settings, GROUP)
+            .withClientId(RenderCapacity.clientId(GROUP, settings.nodeName(), workers)),
+        Subscriptions.topics(Topics.MOTION_WINDOWS.name()),
+        new RoleStream.Intake<>(
+            kafka,
+            settings.retry(),
+            jobs,
+            Topics.MOTION_WINDOWS,
+            settings.source("render"),
+            (MotionWindow w) -> w.getSpec().getJobId(),
+            (window, record) ->
+                AskPattern.<RenderWorker.Command, Done>askWithStatus(
+                    pool,
+                    replyTo -> new RenderWorker.RenderWindow(record.value(), replyTo),
+                    WINDOW_TIMEOUT,
+                    system.scheduler())),
+        workers);
   }
 }

@@ -10,6 +10,7 @@ import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.blob.JobPaths;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -125,15 +126,10 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     return this;
   }
 
-  /** The blob path of a job's segment: a pure function of (job id, window index). */
-  public static String segmentPath(String jobId, int windowIndex) {
-    return String.format("jobs/%s/segments/%06d.mp4", jobId, windowIndex);
-  }
-
   private SegmentRendered render(MotionWindow window) throws Exception {
     JobSpec spec = window.getSpec();
     String jobId = spec.getJobId();
-    String path = segmentPath(jobId, window.getWindowIndex());
+    String path = JobPaths.segment(jobId, window.getWindowIndex());
     long started = System.nanoTime();
     BlobRef segment;
     if (Files.isRegularFile(blobs.resolve(BlobStore.SCHEME + path))) {
@@ -154,7 +150,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       if (jobs.isStopped(jobId)) {
         // Cancelled while this window rendered: the node's cancel handler may already have
         // removed the job's folder; this segment must not outlive it.
-        blobs.deleteTree("jobs/" + jobId);
+        blobs.deleteTree(JobPaths.folder(jobId));
         throw new CancellationException("job " + jobId + " was stopped");
       }
       log.info(

@@ -91,7 +91,9 @@ class RenderWorkerTest {
     // When it renders the window
     assertThat(render(worker, record).isSuccess()).isTrue();
     // Then the segment is at the path of (job, window) and holds 12 portrait-sized frames
-    Path segment = blobs.resolve(BlobStore.SCHEME + RenderWorker.segmentPath("job-render-1", 3));
+    Path segment =
+        blobs.resolve(
+            BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.segment("job-render-1", 3));
     DecodedVideo video = DecodedVideo.decode(segment);
     assertThat(video.videoCodec()).isEqualTo("h264");
     assertThat(video.frames()).hasSize(12);
@@ -148,7 +150,9 @@ class RenderWorkerTest {
     assertThat(reply.getError().getMessage()).contains("no face found");
     assertThat(
             Files.exists(
-                blobs.resolve(BlobStore.SCHEME + RenderWorker.segmentPath("job-render-2", 3))))
+                blobs.resolve(
+                    BlobStore.SCHEME
+                        + dev.actorfarm.runtime.blob.JobPaths.segment("job-render-2", 3))))
         .isFalse();
   }
 }

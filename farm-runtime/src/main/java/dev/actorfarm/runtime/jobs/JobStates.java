@@ -2,8 +2,11 @@ package dev.actorfarm.runtime.jobs;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.actorfarm.protocol.BlobRef;
+import dev.actorfarm.protocol.JobControl;
 import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobShare;
 import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.protocol.RenderSchedule;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.kafka.TopicReader;
 import java.time.Duration;
@@ -26,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What a node knows of every job's lifecycle, folded from {@code farm.job-events}: each role asks
  * it whether a job was cancelled or failed before spending work on it, and the CLI's {@code status}
- * reads it once.
+ * reads it once. It also follows each job's scheduling settings ({@code farm.job-controls}:
+ * priority, pause, worker cap) and the render scheduler's latest allocation ({@code
+ * farm.schedule}).
  *
  * <p>The fold: {@code SUBMITTED} starts an attempt; once an attempt is COMPLETED, FAILED or
  * CANCELLED, its later events (progress reports still in flight) change nothing until the next
@@ -56,7 +61,21 @@ public final class JobStates implements AutoCloseable {
     }
   }
 
+  /** A job's scheduling settings, as its latest {@code farm.job-controls} record gives them. */
+  public record Controls(int priority, boolean paused, int maxWorkers) {
+    /** A job that has no control record: priority 50, running, no cap. */
+    public static final Controls DEFAULT = new Controls(DEFAULT_PRIORITY, false, 0);
+  }
+
+  /** The priority of a job submitted without one. */
+  public static final int DEFAULT_PRIORITY = 50;
+
+  private static final List<String> FOLLOWED =
+      List.of(Topics.JOB_EVENTS.name(), Topics.JOB_CONTROLS.name(), Topics.SCHEDULE.name());
+
   private final Map<String, Status> jobs = new ConcurrentHashMap<>();
+  private final Map<String, Controls> controls = new ConcurrentHashMap<>();
+  private volatile RenderSchedule schedule;
   private final List<Consumer<Status>> listeners = new CopyOnWriteArrayList<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final KafkaConsumer<String, byte[]> consumer;
@@ -80,10 +99,7 @@ public final class JobStates implements AutoCloseable {
   public static JobStates snapshot(String bootstrapServers) {
     JobStates states = new JobStates(null);
     try (KafkaConsumer<String, byte[]> c = TopicReader.consumer(bootstrapServers)) {
-      List<TopicPartition> tps =
-          c.partitionsFor(Topics.JOB_EVENTS.name()).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
+      List<TopicPartition> tps = partitions(c);
       for (ConsumerRecord<String, byte[]> r : TopicReader.read(c, tps, k -> true)) {
         states.apply(r);
       }
@@ -140,12 +156,34 @@ public final class JobStates implements AutoCloseable {
     listeners.add(listener);
   }
 
+  private static List<TopicPartition> partitions(KafkaConsumer<String, byte[]> c) {
+    return FOLLOWED.stream()
+        .flatMap(t -> c.partitionsFor(t).stream())
+        .map(p -> new TopicPartition(p.topic(), p.partition()))
+        .toList();
+  }
+
+  /** The job's scheduling settings ({@link Controls#DEFAULT} when it has none). */
+  public Controls controls(String jobId) {
+    return controls.getOrDefault(jobId, Controls.DEFAULT);
+  }
+
+  /** The render scheduler's latest allocation, if one was published. */
+  public Optional<RenderSchedule> schedule() {
+    return Optional.ofNullable(schedule);
+  }
+
+  /** The job's entry in the latest render schedule, if it has one. */
+  public Optional<JobShare> share(String jobId) {
+    RenderSchedule s = schedule;
+    return s == null
+        ? Optional.empty()
+        : s.getJobsList().stream().filter(j -> j.getJobId().equals(jobId)).findFirst();
+  }
+
   private void poll() {
     try {
-      List<TopicPartition> tps =
-          consumer.partitionsFor(Topics.JOB_EVENTS.name()).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
+      List<TopicPartition> tps = partitions(consumer);
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       Map<TopicPartition, Long> end = consumer.endOffsets(tps);
@@ -169,13 +207,28 @@ public final class JobStates implements AutoCloseable {
   }
 
   private void apply(ConsumerRecord<String, byte[]> r) {
-    if (r.key() == null || r.value() == null) {
+    if (r.key() == null) {
+      return;
+    }
+    if (r.value() == null) {
+      if (r.topic().equals(Topics.JOB_CONTROLS.name())) {
+        controls.remove(r.key());
+      }
       return;
     }
     try {
+      if (r.topic().equals(Topics.JOB_CONTROLS.name())) {
+        JobControl c = Topics.JOB_CONTROLS.parse(r.value());
+        controls.put(r.key(), new Controls(c.getPriority(), c.getPaused(), c.getMaxWorkers()));
+        return;
+      }
+      if (r.topic().equals(Topics.SCHEDULE.name())) {
+        schedule = Topics.SCHEDULE.parse(r.value());
+        return;
+      }
       update(r.key(), Topics.JOB_EVENTS.parse(r.value()), r.timestamp());
     } catch (InvalidProtocolBufferException e) {
-      log.warn("Undecodable job event {}-{}@{}", r.topic(), r.partition(), r.offset());
+      log.warn("Undecodable record {}-{}@{}", r.topic(), r.partition(), r.offset());
     }
   }
 

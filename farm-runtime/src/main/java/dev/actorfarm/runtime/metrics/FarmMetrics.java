@@ -112,12 +112,61 @@ public final class FarmMetrics {
           .labelNames("stage", "reason")
           .register();
 
+  /**
+   * Windows generated but not yet rendered, farm-wide: the render backlog that autoscaling reads
+   * (admitted work is only a few windows per worker, so the render topic's lag is not the backlog).
+   * Set by the node that runs the render scheduler, 0 on every other node.
+   */
+  public static final Gauge BACKLOG_WINDOWS =
+      Gauge.builder()
+          .name("actorfarm_render_backlog_windows")
+          .help("Windows generated and not yet rendered, farm-wide (the render backlog)")
+          .register();
+
+  /** Windows generated and waiting for admission, by priority class (low, normal, high). */
+  public static final Gauge WAITING_WINDOWS =
+      Gauge.builder()
+          .name("actorfarm_waiting_windows")
+          .help("Windows generated and waiting for render admission, by priority class")
+          .labelNames("priority_class")
+          .register();
+
+  /** Windows admitted to render (queued or rendering), by job state (running, paused). */
+  public static final Gauge IN_RENDER_WINDOWS =
+      Gauge.builder()
+          .name("actorfarm_in_render_windows")
+          .help("Windows admitted to render and not yet rendered, by job state")
+          .labelNames("job_state")
+          .register();
+
+  /** Render workers in the farm-render group, as the scheduler counts them. */
+  public static final Gauge RENDER_SLOTS =
+      Gauge.builder()
+          .name("actorfarm_render_slots")
+          .help("Render workers in the farm-render consumer group, as the scheduler counts them")
+          .register();
+
+  /** The priority classes of {@link #WAITING_WINDOWS}: under 40, 40 to 60, over 60. */
+  public static final java.util.List<String> PRIORITY_CLASSES =
+      java.util.List.of("low", "normal", "high");
+
+  /** The priority class of a priority 0..100. */
+  public static String priorityClass(int priority) {
+    return priority < 40 ? "low" : priority > 60 ? "high" : "normal";
+  }
+
   /** The stages, as the {@code stage} label names them. */
   public static final java.util.List<String> STAGES =
       java.util.List.of("audio", "motion", "render", "mux");
 
   static {
     // Every series exists from the start at 0, so that rate() and alerts see the first event.
+    for (String c : PRIORITY_CLASSES) {
+      WAITING_WINDOWS.initLabelValues(c);
+    }
+    for (String state : java.util.List.of("running", "paused")) {
+      IN_RENDER_WINDOWS.initLabelValues(state);
+    }
     for (String model : java.util.List.of("audio_encoder", "motion_generator", "renderer")) {
       INFERENCE_SECONDS.initLabelValues(model);
     }

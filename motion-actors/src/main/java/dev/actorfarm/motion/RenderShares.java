@@ -1,0 +1,91 @@
+package dev.actorfarm.motion;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Weighted max-min fair shares of the render credit, and the integer credits granted from them.
+ *
+ * <p>Each job that has render work (windows waiting for admission, or admitted and not yet
+ * rendered) gets a share of the total credit proportional to its weight, {@code 2^((priority - 50)
+ * / 10)}: priority 60 counts twice as much as 50, 90 sixteen times. A share is never more than the
+ * job can use (its windows, its worker cap); what it cannot use is divided among the others
+ * (water-filling). A paused job gets nothing.
+ *
+ * <p>Credits are whole windows. Each tick grants the floor of the fair share plus the remainder
+ * carried from the ticks before, so over time a job's admitted level averages its fair share even
+ * where that is a fraction (0.3 of a window is one window admitted three ticks in ten): no job with
+ * work starves, however low its priority.
+ */
+final class RenderShares {
+
+  private RenderShares() {}
+
+  /** What a job asks of the render workers now. */
+  record Demand(
+      String jobId, int priority, boolean paused, int maxWorkers, int waiting, int inRender) {
+
+    /** Most windows the job could have admitted at once now. */
+    int limit() {
+      int d = waiting + inRender;
+      return maxWorkers > 0 ? Math.min(d, maxWorkers) : d;
+    }
+  }
+
+  /** The weight of a priority 0..100. */
+  static double weight(int priority) {
+    return Math.pow(2, (Math.max(0, Math.min(100, priority)) - 50) / 10.0);
+  }
+
+  /** Each job's fair share of {@code total} windows (water-filling by weight, capped by demand). */
+  static Map<String, Double> fair(List<Demand> demands, int total) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    List<Demand> open = new ArrayList<>();
+    for (Demand d : demands) {
+      out.put(d.jobId(), 0.0);
+      if (!d.paused() && d.limit() > 0) {
+        open.add(d);
+      }
+    }
+    double remaining = total;
+    while (!open.isEmpty() && remaining > 1e-9) {
+      double sum = open.stream().mapToDouble(d -> weight(d.priority())).sum();
+      double left = remaining;
+      List<Demand> capped =
+          open.stream().filter(d -> left * weight(d.priority()) / sum >= d.limit()).toList();
+      if (capped.isEmpty()) {
+        for (Demand d : open) {
+          out.put(d.jobId(), left * weight(d.priority()) / sum);
+        }
+        break;
+      }
+      for (Demand d : capped) {
+        out.put(d.jobId(), (double) d.limit());
+        remaining -= d.limit();
+      }
+      open.removeAll(capped);
+    }
+    return out;
+  }
+
+  /**
+   * Whole-window credits from fair shares; {@code carry} holds each job's remainder between ticks
+   * and is updated (jobs no longer present are dropped from it).
+   */
+  static Map<String, Integer> grants(Map<String, Double> fair, Map<String, Double> carry) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    Map<String, Double> next = new HashMap<>();
+    for (var e : fair.entrySet()) {
+      double x = e.getValue() + carry.getOrDefault(e.getKey(), 0.0);
+      int g = (int) Math.floor(x + 1e-9);
+      out.put(e.getKey(), g);
+      next.put(e.getKey(), e.getValue() == 0 ? 0 : x - g);
+    }
+    carry.clear();
+    carry.putAll(next);
+    return out;
+  }
+}
