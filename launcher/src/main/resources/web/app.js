@@ -26,6 +26,9 @@
   }
   function pct(p) { return (p * 100).toFixed(1) + '%'; }
   function eta(s) { return s == null ? '' : s < 1 ? '' : 'ETA ' + Math.round(s) + ' s'; }
+  function shown(j) { return j.paused ? 'PAUSED' : j.state; }
+  function share(j) { return j.share == null ? '' : Math.round(j.share * 100) + '%'; }
+  const FINISHED = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
   // ---- jobs table ----
   let listTimer = null;
@@ -38,12 +41,15 @@
         tr.dataset.job = j.id;
         tr.innerHTML =
           '<td class="id"></td><td class="state"></td>' +
+          '<td class="priority"></td><td class="share"></td>' +
           '<td><progress max="1"></progress> <span class="pct"></span></td>' +
           '<td class="eta"></td><td class="when"></td><td><a>open</a></td>';
         tr.querySelector('.id').textContent = j.id;
         const st = tr.querySelector('.state');
-        st.textContent = j.state;
-        st.classList.add(j.state);
+        st.textContent = shown(j);
+        st.classList.add(shown(j));
+        tr.querySelector('.priority').textContent = j.priority;
+        tr.querySelector('.share').textContent = share(j);
         tr.querySelector('progress').value = j.progress;
         tr.querySelector('.pct').textContent = pct(j.progress);
         tr.querySelector('.eta').textContent = eta(j.eta_seconds);
@@ -63,6 +69,7 @@
     form.append('portrait', $('portrait').files[0]);
     form.append('audio', $('audio').files[0]);
     form.append('seed', $('seed').value || '0');
+    form.append('priority', $('priority').value || '50');
     form.append('crop', $('crop').checked ? 'true' : 'false');
     $('submit-status').textContent = 'Uploading…';
     $('submit').disabled = true;
@@ -116,8 +123,16 @@
   async function refreshJob(id) {
     try {
       const j = await api('/jobs/' + encodeURIComponent(id));
-      $('job-state').textContent = j.state;
-      $('job-state').className = 'state ' + j.state;
+      $('job-state').textContent = shown(j);
+      $('job-state').className = 'state ' + shown(j);
+      const running = !FINISHED.includes(j.state);
+      $('job-pause').hidden = !running || j.paused;
+      $('job-resume').hidden = !running || !j.paused;
+      $('job-priority').disabled = !running;
+      $('job-priority-set').disabled = !running;
+      if (document.activeElement !== $('job-priority')) $('job-priority').value = j.priority;
+      $('job-share').textContent = running && j.share != null
+        ? 'share of the render workers: ' + share(j) : '';
       $('job-progress').value = j.progress;
       $('job-percent').textContent = pct(j.progress);
       $('job-eta').textContent = eta(j.eta_seconds);
@@ -144,6 +159,21 @@
       $('job-error').textContent = e.message;
     }
   }
+
+  async function control(path, body) {
+    try {
+      await api('/jobs/' + encodeURIComponent(shownJob) + path, body === undefined
+        ? { method: 'POST' }
+        : { method: 'POST', headers: Object.assign(authHeaders(), { 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
+      refreshJob(shownJob);
+    } catch (e) {
+      $('job-error').textContent = e.message;
+    }
+  }
+  $('job-pause').addEventListener('click', () => control('/pause'));
+  $('job-resume').addEventListener('click', () => control('/resume'));
+  $('job-priority-set').addEventListener('click',
+    () => control('/priority', { priority: Number($('job-priority').value) }));
 
   $('job-cancel').addEventListener('click', async () => {
     try {

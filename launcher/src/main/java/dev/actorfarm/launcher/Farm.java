@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       StatusCommand.class,
       CancelCommand.class,
+      JobControlCommands.Priority.class,
+      JobControlCommands.Pause.class,
+      JobControlCommands.Resume.class,
       CommandLine.HelpCommand.class
     })
 public final class Farm implements Runnable {

@@ -31,6 +31,20 @@ public final class InputValidator {
 
   private InputValidator() {}
 
+  /**
+   * A job's scheduling settings at submission: priority 0..100, a worker cap of 0 (none) or more.
+   */
+  public static dev.actorfarm.runtime.jobs.JobStates.Controls controls(int priority, int maxWorkers)
+      throws BadInputException {
+    if (priority < 0 || priority > 100) {
+      throw new BadInputException("--priority must be 0..100, got " + priority);
+    }
+    if (maxWorkers < 0) {
+      throw new BadInputException("--max-workers must be 0 (no cap) or more, got " + maxWorkers);
+    }
+    return new dev.actorfarm.runtime.jobs.JobStates.Controls(priority, false, maxWorkers);
+  }
+
   /** A frame rate must be positive. */
   public static void checkFps(int fps) throws BadInputException {
     if (fps <= 0) {

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.actorfarm.protocol.BlobRef;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.protocol.Headers;
+import dev.actorfarm.protocol.JobControl;
 import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobRequested;
 import dev.actorfarm.protocol.JobSpec;
@@ -129,11 +130,16 @@ public final class JobClient {
     kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId)).get();
   }
 
-  /** Queues the job; events from now on are what {@link #follow} reads. */
+  /** Queues the job at the default priority; events from now on are what {@link #follow} reads. */
   public Follower submit(Prepared job) throws Exception {
+    return submit(job, JobStates.Controls.DEFAULT);
+  }
+
+  /** Queues the job with its scheduling settings; events from now on are what follow reads. */
+  public Follower submit(Prepared job, JobStates.Controls controls) throws Exception {
     Follower follower = new Follower(job.jobId());
     try {
-      enqueue(job);
+      enqueue(job, controls);
     } catch (Exception e) {
       follower.close();
       throw e;
@@ -141,8 +147,28 @@ public final class JobClient {
     return follower;
   }
 
+  /**
+   * Sets a job's scheduling settings (priority, pause, worker cap): the whole state, in the
+   * compacted {@code farm.job-controls}, which the render scheduler reads within a tick.
+   */
+  public void control(String jobId, JobStates.Controls controls) throws Exception {
+    kafka
+        .send(
+            Topics.JOB_CONTROLS,
+            Topic.jobKey(jobId),
+            JobControl.newBuilder()
+                .setHeader(Headers.create("JobControl", jobId, source, null))
+                .setPriority(controls.priority())
+                .setPaused(controls.paused())
+                .setMaxWorkers(controls.maxWorkers())
+                .build())
+        .get();
+  }
+
   /** Queues the job without following it (the HTTP API reads states from {@link JobStates}). */
-  public void enqueue(Prepared job) throws Exception {
+  public void enqueue(Prepared job, JobStates.Controls controls) throws Exception {
+    // The settings first, so that the scheduler knows the job's priority from its first window.
+    control(job.jobId(), controls);
     JobRequested request =
         JobRequested.newBuilder()
             .setHeader(Headers.create("JobRequested", job.jobId(), source, null))

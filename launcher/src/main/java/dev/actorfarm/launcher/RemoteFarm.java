@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -134,6 +135,22 @@ final class RemoteFarm implements AutoCloseable {
     return call(HttpRequest.POST(base + "/jobs/" + id + "/cancel"));
   }
 
+  JsonNode pause(String id) throws Exception {
+    return call(HttpRequest.POST(base + "/jobs/" + id + "/pause"));
+  }
+
+  JsonNode resume(String id) throws Exception {
+    return call(HttpRequest.POST(base + "/jobs/" + id + "/resume"));
+  }
+
+  JsonNode priority(String id, int priority) throws Exception {
+    return call(
+        HttpRequest.POST(base + "/jobs/" + id + "/priority")
+            .withEntity(
+                org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON,
+                "{\"priority\": " + priority + "}"));
+  }
+
   /** Uploads the inputs and the options as a multipart form; returns the job. */
   JsonNode submit(Path portrait, Path audio, Map<String, String> fields) throws Exception {
     for (Path p : List.of(portrait, audio)) {
@@ -245,13 +262,19 @@ final class RemoteFarm implements AutoCloseable {
             ? String.format(Locale.ROOT, "  ETA %.0f s", j.get("eta_seconds").asDouble())
             : "";
     String error = j.hasNonNull("error") ? "  " + j.get("error").asText() : "";
+    String share =
+        j.hasNonNull("share")
+            ? String.format(Locale.ROOT, "  share %.0f%%", j.get("share").asDouble() * 100)
+            : "";
     return String.format(
         Locale.ROOT,
-        "%s [%s] %5.1f%%  %-10s%s%s",
+        "%s [%s] %5.1f%%  %-10s prio %d%s%s%s",
         j.path("id").asText(),
         bar,
         p * 100,
-        j.path("state").asText(),
+        j.path("paused").asBoolean() ? "PAUSED" : j.path("state").asText(),
+        j.path("priority").asInt(JobStates.DEFAULT_PRIORITY),
+        share,
         eta,
         error);
   }

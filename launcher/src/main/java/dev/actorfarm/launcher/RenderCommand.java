@@ -95,6 +95,8 @@ public final class RenderCommand implements Callable<Integer> {
       })
   String jobId;
 
+  @CommandLine.Mixin JobControlCommands.SchedulingOptions scheduling;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -111,8 +113,10 @@ public final class RenderCommand implements Callable<Integer> {
     Config config = FarmConfig.load(overrides);
     FarmSettings settings = FarmSettings.create(config);
     InputValidator.Validated inputs;
+    dev.actorfarm.runtime.jobs.JobStates.Controls controls;
     try {
       InputValidator.checkFps(fps);
+      controls = scheduling.controls();
       if (jobId != null && !JobClient.validJobId(jobId)) {
         throw new InputValidator.BadInputException(
             "--job-id must be 1-64 letters, digits, '.', '_' or '-' (not starting with '.'),"
@@ -194,7 +198,16 @@ public final class RenderCommand implements Callable<Integer> {
                 (int) Math.round(inputs.audioSeconds() * fps),
                 resumedFrames);
         try (JobClient.Follower follower =
-            resume ? client.follow(job.jobId()) : client.submit(job)) {
+            resume ? client.follow(job.jobId()) : client.submit(job, controls)) {
+          if (resume) {
+            // A rerun may change the priority or the cap; a pause is kept.
+            client.control(
+                job.jobId(),
+                new dev.actorfarm.runtime.jobs.JobStates.Controls(
+                    controls.priority(),
+                    farm.jobs().controls(job.jobId()).paused(),
+                    controls.maxWorkers()));
+          }
           last = follower.follow(progress::onEvent, timeout, farm::stopping);
         } catch (IllegalStateException e) {
           progress.finish();

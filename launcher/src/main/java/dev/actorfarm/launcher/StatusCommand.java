@@ -1,6 +1,7 @@
 package dev.actorfarm.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.actorfarm.protocol.JobShare;
 import dev.actorfarm.runtime.jobs.JobStates;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -100,11 +101,14 @@ public final class StatusCommand implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "%-22s %-10s %8s %15s  %-19s  %s%n",
+        "%-22s %-10s %4s %6s %8s %15s %7s  %-19s  %s%n",
         "JOB",
         "STATE",
+        "PRIO",
+        "SHARE",
         "PROGRESS",
         "FRAMES",
+        "ETA",
         "UPDATED",
         "DETAIL");
     for (JobStates.Status s : shown) {
@@ -116,13 +120,22 @@ public final class StatusCommand implements Callable<Integer> {
             case COMPLETED -> s.output() == null ? "" : s.output().getUri();
             default -> "";
           };
+      JobStates.Controls c = states.controls(s.jobId());
+      var share = s.terminal() ? java.util.Optional.<JobShare>empty() : states.share(s.jobId());
+      Double eta =
+          s.terminal() || c.paused()
+              ? null
+              : dev.actorfarm.launcher.api.JobService.etaSeconds(fraction, s.submittedMs());
       out.printf(
           Locale.ROOT,
-          "%-22s %-10s %7.1f%% %15s  %-19s  %s%n",
+          "%-22s %-10s %4d %6s %7.1f%% %15s %7s  %-19s  %s%n",
           s.jobId(),
-          s.state(),
+          c.paused() && !s.terminal() ? "PAUSED" : s.state(),
+          c.priority(),
+          share.map(j -> String.format(Locale.ROOT, "%.0f%%", j.getShare() * 100)).orElse("-"),
           fraction * 100,
           s.framesDone() + "/" + (s.totalFrames() > 0 ? s.totalFrames() : "?"),
+          eta == null ? "-" : String.format(Locale.ROOT, "%.0f s", eta),
           s.updatedMs() > 0 ? TIME.format(Instant.ofEpochMilli(s.updatedMs())) : "",
           detail);
     }

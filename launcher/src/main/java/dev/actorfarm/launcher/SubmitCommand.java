@@ -56,6 +56,8 @@ public final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Download the MP4 here once complete (implies --watch).")
   Path out;
 
+  @CommandLine.Mixin JobControlCommands.SchedulingOptions scheduling;
+
   @CommandLine.Mixin RemoteFarm.Options server;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -80,6 +82,14 @@ public final class SubmitCommand implements Callable<Integer> {
     if (clientToken != null) {
       fields.put("client_token", clientToken);
     }
+    try {
+      scheduling.controls();
+    } catch (InputValidator.BadInputException e) {
+      err.println("farm: error: " + e.getMessage());
+      return 2;
+    }
+    fields.put("priority", String.valueOf(scheduling.priority));
+    fields.put("max_workers", String.valueOf(scheduling.maxWorkers));
     return server.run(
         err,
         farm -> {

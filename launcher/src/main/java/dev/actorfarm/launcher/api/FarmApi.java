@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.metrics.FarmMetrics;
 import java.io.IOException;
 import java.net.URI;
@@ -77,7 +78,16 @@ public final class FarmApi extends AllDirectives {
       "META-INF/resources/webjars/hls.js/" + webjarVersion() + "/dist/hls.min.js";
   private static final long MAX_JSON_BYTES = 64 << 10;
   private static final Set<String> JSON_FIELDS =
-      Set.of("portrait", "audio", "fps", "seed", "face_box", "crop", "client_token");
+      Set.of(
+          "portrait",
+          "audio",
+          "fps",
+          "seed",
+          "face_box",
+          "crop",
+          "client_token",
+          "priority",
+          "max_workers");
 
   private final JobService jobs;
   private final HlsPreview preview;
@@ -194,6 +204,18 @@ public final class FarmApi extends AllDirectives {
                 concat(
                     pathEnd(() -> get(() -> job(id))),
                     path("cancel", () -> post(() -> cancel(id))),
+                    path("pause", () -> post(() -> control(() -> jobs.pause(id)))),
+                    path("resume", () -> post(() -> control(() -> jobs.resume(id)))),
+                    path(
+                        "priority",
+                        () ->
+                            post(
+                                () ->
+                                    entity(
+                                        Unmarshaller.entityToString(),
+                                        body ->
+                                            control(
+                                                () -> jobs.setPriority(id, priorityOf(body)))))),
                     path("output", () -> get(() -> output(id))),
                     pathPrefix(
                         "preview",
@@ -231,6 +253,40 @@ public final class FarmApi extends AllDirectives {
             },
             blocking),
         t -> t.isSuccess() ? completeJson(200, view(t.get())) : failure(t.failed().get()));
+  }
+
+  /** A change of a job's scheduling settings, run off the HTTP threads. */
+  private Route control(ApiCall call) {
+    return onComplete(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return call.run();
+              } catch (JobService.ApiException e) {
+                throw new CompletionException(e);
+              }
+            },
+            blocking),
+        t -> t.isSuccess() ? completeJson(200, view(t.get())) : failure(t.failed().get()));
+  }
+
+  @FunctionalInterface
+  private interface ApiCall {
+    JobService.JobView run() throws JobService.ApiException;
+  }
+
+  /** The priority of a {@code POST /jobs/{id}/priority} body: {@code {"priority": N}}. */
+  private int priorityOf(String body) throws JobService.ApiException {
+    JsonNode root;
+    try {
+      root = json.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw apiError(400, "malformed JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject() || !root.has("priority")) {
+      throw apiError(400, "the body must be a JSON object with a 'priority' of 0..100");
+    }
+    return intField("priority", text(root, "priority", true), 50);
   }
 
   private Route output(String id) {
@@ -425,7 +481,9 @@ public final class FarmApi extends AllDirectives {
                   longField("seed", f.get("seed"), 0),
                   f.get("face_box"),
                   boolField("crop", f.get("crop")),
-                  f.get("client_token"))));
+                  f.get("client_token"),
+                  intField("priority", f.get("priority"), JobStates.DEFAULT_PRIORITY),
+                  intField("max_workers", f.get("max_workers"), 0))));
     } catch (JobService.ApiException e) {
       return CompletableFuture.failedFuture(e);
     } finally {
@@ -463,7 +521,9 @@ public final class FarmApi extends AllDirectives {
         seed,
         text(root, "face_box", false),
         crop,
-        text(root, "client_token", false));
+        text(root, "client_token", false),
+        intField("priority", text(root, "priority", false), JobStates.DEFAULT_PRIORITY),
+        intField("max_workers", text(root, "max_workers", false), 0));
   }
 
   /**
@@ -666,6 +726,16 @@ public final class FarmApi extends AllDirectives {
     } else {
       o.put("error", j.error());
     }
+    o.put("priority", j.priority());
+    o.put("paused", j.paused());
+    o.put("max_workers", j.maxWorkers());
+    if (j.share() == null) {
+      o.putNull("share");
+    } else {
+      o.put("share", Math.round(j.share() * 1000) / 1000.0);
+    }
+    o.put("windows_waiting", j.windowsWaiting());
+    o.put("windows_in_render", j.windowsInRender());
     o.put("submitted_at", Instant.ofEpochMilli(j.submittedMs()).toString());
     o.put("updated_at", Instant.ofEpochMilli(j.updatedMs()).toString());
     o.put("preview_url", "/jobs/" + j.id() + "/preview/index.m3u8");

@@ -5,6 +5,7 @@ import dev.actorfarm.launcher.InputValidator;
 import dev.actorfarm.launcher.JobClient;
 import dev.actorfarm.launcher.RenderCommand;
 import dev.actorfarm.protocol.JobRequested;
+import dev.actorfarm.protocol.JobShare;
 import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topics;
@@ -52,7 +53,9 @@ public final class JobService {
       long seed,
       String faceBox,
       boolean crop,
-      String clientToken) {}
+      String clientToken,
+      int priority,
+      int maxWorkers) {}
 
   /** A job as the API shows it. */
   public record JobView(
@@ -65,7 +68,13 @@ public final class JobService {
       String error,
       long submittedMs,
       long updatedMs,
-      boolean outputReady) {}
+      boolean outputReady,
+      int priority,
+      boolean paused,
+      int maxWorkers,
+      Double share,
+      int windowsWaiting,
+      int windowsInRender) {}
 
   /** The result of a submission: the job and whether this request created it. */
   public record Submitted(JobView job, boolean created) {}
@@ -90,8 +99,10 @@ public final class JobService {
    * is returned as it is, not queued again.
    */
   public Submitted submit(Submission s) throws ApiException {
+    JobStates.Controls controls;
     try {
       InputValidator.checkFps(s.fps(), farm.pack());
+      controls = InputValidator.controls(s.priority(), s.maxWorkers());
     } catch (InputValidator.BadInputException e) {
       throw new ApiException(400, apiWording(e.getMessage()));
     }
@@ -150,7 +161,7 @@ public final class JobService {
         return new Submitted(get(job.jobId()).orElseThrow(), false);
       }
       try {
-        client.enqueue(job);
+        client.enqueue(job, controls);
       } catch (Exception e) {
         throw new ApiException(503, "cannot queue the job: " + e.getMessage());
       }
@@ -186,6 +197,7 @@ public final class JobService {
       if (spec == null) {
         return Optional.empty();
       }
+      JobStates.Controls c = farm.jobs().controls(id);
       return Optional.of(
           new JobView(
               id,
@@ -197,7 +209,13 @@ public final class JobService {
               null,
               spec.getSubmittedMs(),
               spec.getSubmittedMs(),
-              false));
+              false,
+              c.priority(),
+              c.paused(),
+              c.maxWorkers(),
+              null,
+              0,
+              0));
     }
     JobStates.Status s = status.get();
     long submitted = spec != null ? spec.getSubmittedMs() : s.submittedMs();
@@ -205,10 +223,13 @@ public final class JobService {
         s.state() == JobState.COMPLETED
             ? 1
             : s.totalFrames() > 0 ? Math.min(1, s.framesDone() / (double) s.totalFrames()) : 0;
+    JobStates.Controls c = farm.jobs().controls(id);
+    var share = s.terminal() ? Optional.<JobShare>empty() : farm.jobs().share(id);
     Double eta = null;
-    if (!s.terminal() && progress > 0 && submitted > 0) {
-      double elapsed = (System.currentTimeMillis() - submitted) / 1e3;
-      eta = elapsed * (1 - progress) / progress;
+    if (!s.terminal() && c.paused()) {
+      eta = null;
+    } else if (!s.terminal()) {
+      eta = etaSeconds(progress, submitted);
     } else if (s.state() == JobState.COMPLETED) {
       eta = 0.0;
     }
@@ -227,7 +248,76 @@ public final class JobService {
             s.state() == JobState.FAILED || s.state() == JobState.CANCELLED ? s.reason() : null,
             submitted > 0 ? submitted : s.updatedMs(),
             s.updatedMs(),
-            outputReady));
+            outputReady,
+            c.priority(),
+            c.paused() && !s.terminal(),
+            c.maxWorkers(),
+            share.map(JobShare::getShare).orElse(null),
+            share.map(JobShare::getWaiting).orElse(0),
+            share.map(JobShare::getInRender).orElse(0)));
+  }
+
+  /**
+   * Seconds left, from the time since submission and the progress (null before any progress): the
+   * job's own recent pace, so it already reflects its share of the workers.
+   */
+  public static Double etaSeconds(double progress, long submittedMs) {
+    if (progress <= 0 || submittedMs <= 0) {
+      return null;
+    }
+    double elapsed = (System.currentTimeMillis() - submittedMs) / 1e3;
+    return elapsed * (1 - progress) / progress;
+  }
+
+  /** Sets a job's priority (0..100) while it runs; returns its view. */
+  public JobView setPriority(String id, int priority) throws ApiException {
+    try {
+      InputValidator.controls(priority, 0);
+    } catch (InputValidator.BadInputException e) {
+      throw new ApiException(400, e.getMessage().replace("--priority", "priority"));
+    }
+    return control(id, c -> new JobStates.Controls(priority, c.paused(), c.maxWorkers()));
+  }
+
+  /** Pauses a job: it is admitted no new render work; the windows in hand finish. */
+  public JobView pause(String id) throws ApiException {
+    return control(id, c -> new JobStates.Controls(c.priority(), true, c.maxWorkers()));
+  }
+
+  /** Resumes a paused job where it stopped. */
+  public JobView resume(String id) throws ApiException {
+    return control(id, c -> new JobStates.Controls(c.priority(), false, c.maxWorkers()));
+  }
+
+  private JobView control(String id, java.util.function.UnaryOperator<JobStates.Controls> change)
+      throws ApiException {
+    JobView job = get(id).orElseThrow(() -> new ApiException(404, "no job " + id));
+    if (JobStates.isTerminal(job.state())) {
+      throw new ApiException(
+          409,
+          "job " + id + " is already " + job.state().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    JobStates.Controls next = change.apply(farm.jobs().controls(id));
+    try {
+      client.control(id, next);
+    } catch (Exception e) {
+      throw new ApiException(503, "cannot change job " + id + ": " + e.getMessage());
+    }
+    awaitControls(id, next);
+    return get(id).orElseThrow();
+  }
+
+  /** Waits (briefly) until this node's view shows the change, so the answer shows it too. */
+  private void awaitControls(String id, JobStates.Controls expected) {
+    long deadline = System.nanoTime() + 3_000_000_000L;
+    while (!farm.jobs().controls(id).equals(expected) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** Cancels a job that has not finished; returns its view after the cancel. */
@@ -254,7 +344,13 @@ public final class JobService {
         reason,
         job.submittedMs(),
         System.currentTimeMillis(),
-        false);
+        false,
+        job.priority(),
+        false,
+        job.maxWorkers(),
+        null,
+        0,
+        0);
   }
 
   /** The finished MP4 of a completed job. */
@@ -302,7 +398,8 @@ public final class JobService {
 
   /** The blob store folder of a job's rendered segments. */
   public Path segmentsDir(String id) {
-    return farm.blobs().resolve(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.folder(id) + "/segments");
+    return farm.blobs()
+        .resolve(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.folder(id) + "/segments");
   }
 
   /** The validator speaks of the CLI's options; the API's fields have other names. */
