@@ -162,7 +162,6 @@ class ManifestsTest {
             "KafkaUser",
             "Deployment",
             "ScaledObject",
-            "TriggerAuthentication",
             "PodDisruptionBudget",
             "PodMonitor",
             "Role",
@@ -353,7 +352,7 @@ class ManifestsTest {
         .contains("\"patternType\":\"prefix\"");
   }
 
-  /** The render ScaledObject: from zero to one pod per partition, on the render group's lag. */
+  /** The render ScaledObject: from zero to one pod per partition, on the render backlog. */
   void checkKeda(Built b) {
     GenericKubernetesResource so = b.one("ScaledObject", "actorfarm-render");
     assertThat(so.getApiVersion()).isEqualTo("keda.sh/v1alpha1");
@@ -362,14 +361,18 @@ class ManifestsTest {
     Deployment render = b.one(Deployment.class, target);
     assertThat(spec.path("minReplicaCount").asInt(-1)).isZero();
     JsonNode trigger = spec.path("triggers").get(0);
-    assertThat(trigger.path("type").asText()).isEqualTo("kafka");
+    // The backlog, not the render topic's lag: admission keeps that topic to a few windows per
+    // worker, so its lag would never ask for more pods.
+    assertThat(trigger.path("type").asText()).isEqualTo("prometheus");
     JsonNode meta = trigger.path("metadata");
-    for (String required : List.of("bootstrapServers", "consumerGroup", "topic", "lagThreshold")) {
-      assertThat(meta.hasNonNull(required)).as("kafka trigger " + required).isTrue();
+    for (String required : List.of("serverAddress", "query", "threshold")) {
+      assertThat(meta.hasNonNull(required)).as("prometheus trigger " + required).isTrue();
     }
-    assertThat(meta.path("consumerGroup").asText()).as("RenderRole.GROUP").isEqualTo("farm-render");
-    assertThat(meta.path("topic").asText()).isEqualTo(Topics.MOTION_WINDOWS.name());
-    assertThat(Integer.parseInt(meta.path("lagThreshold").asText())).isPositive();
+    // FarmMetrics.BACKLOG_WINDOWS, which ApiTest finds in /metrics
+    assertThat(meta.path("query").asText()).contains("actorfarm_render_backlog_windows");
+    assertThat(meta.path("query").asText()).matches(".*actorfarm_[a-z_]+_windows.*");
+    assertThat(Integer.parseInt(meta.path("threshold").asText())).isPositive();
+    assertThat(spec.path("triggers").size()).as("one trigger").isEqualTo(1);
     int partitions =
         b.custom("KafkaTopic").stream()
             .map(t -> node(t).get("spec"))
@@ -392,14 +395,6 @@ class ManifestsTest {
         .as("scale-down waits longer than a pod may take to drain")
         .isGreaterThanOrEqualTo(
             render.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds().intValue());
-    String auth = trigger.path("authenticationRef").path("name").asText();
-    GenericKubernetesResource ta = b.one("TriggerAuthentication", auth);
-    for (JsonNode ref : node(ta).path("spec").path("secretTargetRef")) {
-      assertThat(ref.hasNonNull("parameter") && ref.hasNonNull("name") && ref.hasNonNull("key"))
-          .isTrue();
-      assertSecretExists(b, ref.path("name").asText());
-    }
-    assertThat(meta.path("sasl").asText()).isEqualTo("scram_sha512");
   }
 
   void checkDisruptionBudgetsAndServices(Built b) {

@@ -98,6 +98,8 @@ class ApiTest {
             ReferenceRender.NARRATION.toString(),
             "--client-token",
             "reference-1",
+            "--priority",
+            "70",
             "--out",
             out.toString());
     assertThat(submit.code).as(submit.err).isZero();
@@ -112,6 +114,10 @@ class ApiTest {
     assertThat(job.get("total_frames").asInt()).isEqualTo(528);
     assertThat(job.get("output_url").asText()).isEqualTo("/jobs/" + id + "/output");
     assertThat(job.get("error").isNull()).isTrue();
+    assertThat(job.get("priority").asInt()).isEqualTo(70);
+    // and the CLI's status line through the API shows the priority
+    Cli line = cli("status", "--server", base, "--token", TOKEN, id);
+    assertThat(line.out).contains("prio 70");
     JsonNode all = json(get("/jobs", TOKEN));
     assertThat(all.findValuesAsText("id")).contains(id);
 
@@ -199,6 +205,33 @@ class ApiTest {
     assertThat(ok.statusCode()).as(body(ok)).isEqualTo(201);
     String id = json(ok).get("id").asText();
     assertThat(json(ok).get("state").asText()).isEqualTo("SUBMITTED");
+    assertThat(json(ok).get("priority").asInt()).isEqualTo(50);
+
+    // Its scheduling: priority, pause and resume, each answered with the job as it now is.
+    HttpResponse<byte[]> raised =
+        send(
+            request("/jobs/" + id + "/priority", TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"priority\": 80}")));
+    assertThat(raised.statusCode()).as(body(raised)).isEqualTo(200);
+    assertThat(json(raised).get("priority").asInt()).isEqualTo(80);
+    HttpResponse<byte[]> paused = send(request("/jobs/" + id + "/pause", TOKEN).POST(noBody()));
+    assertThat(paused.statusCode()).as(body(paused)).isEqualTo(200);
+    assertThat(json(paused).get("paused").asBoolean()).isTrue();
+    assertThat(json(get("/jobs/" + id, TOKEN)).get("paused").asBoolean()).isTrue();
+    HttpResponse<byte[]> resumed = send(request("/jobs/" + id + "/resume", TOKEN).POST(noBody()));
+    assertThat(json(resumed).get("paused").asBoolean()).isFalse();
+    assertThat(json(resumed).get("priority").asInt()).isEqualTo(80);
+    for (String bad : List.of("{\"priority\": 101}", "{\"priority\": \"high\"}", "{}", "[")) {
+      assertThat(
+              send(request("/jobs/" + id + "/priority", TOKEN)
+                      .header("Content-Type", "application/json")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(bad)))
+                  .statusCode())
+          .as(bad)
+          .isEqualTo(400);
+    }
+    assertError(send(request("/jobs/job-none/pause", TOKEN).POST(noBody())), 404, "no job");
 
     // Cancel it: the API says CANCELLED, its files go, a second cancel is a conflict.
     HttpResponse<byte[]> cancel = send(request("/jobs/" + id + "/cancel", TOKEN).POST(noBody()));
@@ -211,6 +244,7 @@ class ApiTest {
     }
     assertThat(farm.blobs().root().resolve("jobs/" + id + "/output.mp4")).doesNotExist();
     assertError(send(request("/jobs/" + id + "/cancel", TOKEN).POST(noBody())), 409, "already");
+    assertError(send(request("/jobs/" + id + "/pause", TOKEN).POST(noBody())), 409, "already");
     assertError(get("/jobs/" + id + "/output", TOKEN), 409, "no output");
 
     // Outside the allowed roots, by every route there is.
@@ -378,6 +412,10 @@ class ApiTest {
     promised.put("actorfarm_dead_letters_total", "counter");
     promised.put("actorfarm_consumer_lag_records", "gauge");
     promised.put("actorfarm_jobs", "gauge");
+    promised.put("actorfarm_render_backlog_windows", "gauge");
+    promised.put("actorfarm_waiting_windows", "gauge");
+    promised.put("actorfarm_in_render_windows", "gauge");
+    promised.put("actorfarm_render_slots", "gauge");
     promised.put("jvm_memory_used_bytes", "gauge");
     promised.put("jvm_threads_current", "gauge");
     promised.put("process_cpu_seconds_total", "counter");
@@ -412,6 +450,13 @@ class ApiTest {
         .containsKey(
             "actorfarm_consumer_lag_records{group=\"farm-render\",topic=\"farm.motion-windows\"}");
     assertThat(samples.get("actorfarm_jobs{state=\"COMPLETED\"}")).isGreaterThanOrEqualTo(1);
+    for (String c : List.of("low", "normal", "high")) {
+      assertThat(samples).containsKey("actorfarm_waiting_windows{priority_class=\"" + c + "\"}");
+    }
+    for (String state : List.of("running", "paused")) {
+      assertThat(samples).containsKey("actorfarm_in_render_windows{job_state=\"" + state + "\"}");
+    }
+    assertThat(samples.get("actorfarm_render_slots")).isGreaterThanOrEqualTo(1);
   }
 
   // ---- helpers ----
