@@ -40,7 +40,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,efficiency,length,workers,fidelity",
+      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -157,6 +157,10 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("workers")) {
       workers(report, packDir);
     }
+    if (sections.contains("scheduling")) {
+      System.out.println("Scheduling: jobs sharing simulated workers ...");
+      report.scheduling(SchedulingBench.run(work, packDir, workerLatencyMs));
+    }
     if (sections.contains("fidelity")) {
       List<Fidelity> results =
           FidelityRun.run(
@@ -191,7 +195,7 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("efficiency")) {
       sb.append(String.format(Locale.ROOT, " --efficiency-seconds %.0f", efficiencySeconds));
     }
-    if (sections.contains("workers")) {
+    if (sections.contains("workers") || sections.contains("scheduling")) {
       List<String> l = new ArrayList<>();
       workers.forEach(n -> l.add(String.valueOf(n)));
       sb.append(" --workers ").append(String.join(",", l));

@@ -113,6 +113,52 @@ final class Report {
     line("| process wall (JVM, broker, roles start) | %.1f s |", farm.process().wallSeconds());
   }
 
+  void scheduling(SchedulingBench.Result r) {
+    header("scheduling", "Many jobs at once (simulated GPU workers)");
+    line(
+        "**Simulation**: %d ms per frame per worker and placeholder segments"
+            + " (`actorfarm.render.simulate-only`); Kafka, the audio role, the motion entities, the"
+            + " render scheduler, the render consumer and the muxer are the real farm, in one"
+            + " embedded node. Wall = submission to output (the job's COMPLETED event).",
+        r.latencyMs());
+    line("");
+    line("| %d workers | wall | against alone | target |", r.workers());
+    line("|---|---|---|---|");
+    line("| 20 s job alone | %.1f s | 1.00× | |", r.alone());
+    line(
+        "| 20 s job behind a running 10-minute job, both priority 50 | %.1f s | %.2f× | ≤ 2× |",
+        r.behindSame(), r.behindSame() / r.alone());
+    line(
+        "| 20 s job at priority 90 behind the 10-minute job at 50 | %.1f s | %.2f× | ≤ 1.3× |",
+        r.behindHigh(), r.behindHigh() / r.alone());
+    line("");
+    line(
+        "8 concurrent jobs on %d workers; shares of render time while all 8 had work (target:"
+            + " each within 10%% of its weight's share):",
+        r.mixWorkers());
+    line("");
+    line("| job | narration | priority | weight's share | measured share | off by |");
+    line("|---|---|---|---|---|---|");
+    for (SchedulingBench.Share s : r.shares()) {
+      line(
+          "| %s | %.0f s | %d | %.1f%% | %.1f%% | %+.0f%% |",
+          s.job(),
+          s.seconds(),
+          s.priority(),
+          100 * s.expected(),
+          100 * s.measured(),
+          100 * (s.measured() / s.expected() - 1));
+    }
+    line("");
+    line(
+        "Throughput while all 8 ran: %.0f frames/s, %.0f%% of %d workers' linear %.0f frames/s"
+            + " (target ≥ 90%%).",
+        r.mixThroughput(),
+        100 * r.mixThroughput() / r.linearThroughput(),
+        r.mixWorkers(),
+        r.linearThroughput());
+  }
+
   void workers(List<Integer> workers, int latencyMs, List<FarmRun> runs) {
     header("workers", "Render workers (simulated GPU workers)");
     line(
