@@ -67,14 +67,21 @@ final class SchedulingBench {
     }
     int mixWorkers = 16;
     int[] priorities = {30, 40, 50, 50, 60, 60, 70, 40};
-    double[] lengths = {240, 300, 180, 300, 240, 300, 240, 180};
+    // Mixed lengths, so that every job still has work while the others run (the measurement
+    // interval ends when the first one finishes).
+    double[] lengths = {120, 180, 240, 300, 480, 600, 900, 150};
     List<Share> shares = new ArrayList<>();
     double throughput;
     try (EmbeddedFarm farm = farm(work.resolve("scheduling-16"), packDir, mixWorkers, latencyMs)) {
-      List<CompletableFuture<JobEvent>> runs = new ArrayList<>();
+      // Inputs made and imported first, then all 8 submitted at once.
+      List<JobClient.Prepared> prepared = new ArrayList<>();
       for (int i = 0; i < priorities.length; i++) {
         Path audio = Inputs.loopedNarration(Bench.NARRATION, lengths[i], inputs);
-        runs.add(submit(farm, "mix-" + i, audio, lengths[i], priorities[i]));
+        prepared.add(prepare(farm, "mix-" + i, audio, lengths[i]));
+      }
+      List<CompletableFuture<JobEvent>> runs = new ArrayList<>();
+      for (int i = 0; i < priorities.length; i++) {
+        runs.add(start(farm, prepared.get(i), priorities[i]));
       }
       for (var r : runs) {
         r.get(30, java.util.concurrent.TimeUnit.MINUTES);
@@ -158,12 +165,21 @@ final class SchedulingBench {
 
   private static CompletableFuture<JobEvent> submit(
       EmbeddedFarm farm, String id, Path audio, double seconds, int priority) throws Exception {
-    JobClient client = new JobClient(farm.kafka(), farm.blobs(), "bench");
-    JobClient.Prepared job =
-        client.prepare(
+    return start(farm, prepare(farm, id, audio, seconds), priority);
+  }
+
+  private static JobClient.Prepared prepare(
+      EmbeddedFarm farm, String id, Path audio, double seconds) throws Exception {
+    return new JobClient(farm.kafka(), farm.blobs(), "bench")
+        .prepare(
             new JobClient.Request(
                 Bench.PORTRAIT, audio, 25, 0, null, false, farm.pack().id(), seconds),
             id);
+  }
+
+  private static CompletableFuture<JobEvent> start(
+      EmbeddedFarm farm, JobClient.Prepared job, int priority) throws Exception {
+    JobClient client = new JobClient(farm.kafka(), farm.blobs(), "bench");
     JobClient.Follower follower = client.submit(job, new JobStates.Controls(priority, false, 0));
     return CompletableFuture.supplyAsync(
         () -> {
