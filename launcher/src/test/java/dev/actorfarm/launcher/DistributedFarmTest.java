@@ -96,7 +96,10 @@ class DistributedFarmTest {
       holder.kill();
       long killed = System.nanoTime();
       String restoredLine =
-          "Motion entity " + jobId + " started at window (\\d+) \\(restored from its checkpoint";
+          "Motion entity "
+              + jobId
+              + " started at window (\\d+), \\d+ admitted, \\d+ in render \\(restored from its"
+              + " checkpoint";
       FarmProcess survivor = null;
       deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (survivor == null && System.nanoTime() < deadline) {
