@@ -260,13 +260,7 @@ public final class RenderCommand implements Callable<Integer> {
 
   /** Segments of the job already in the blob store. */
   private static long renderedSegments(EmbeddedFarm farm, String jobId) throws java.io.IOException {
-    Path dir = farm.blobs().root().resolve("jobs").resolve(jobId).resolve("segments");
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    try (var files = Files.list(dir)) {
-      return files.filter(f -> f.getFileName().toString().endsWith(".mp4")).count();
-    }
+    return farm.blobs().count(dev.actorfarm.runtime.blob.JobPaths.segments(jobId), ".mp4");
   }
 
   public static FaceBox parseFaceBox(String text) throws InputValidator.BadInputException {

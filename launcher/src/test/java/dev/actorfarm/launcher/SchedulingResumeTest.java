@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,15 +76,8 @@ class SchedulingResumeTest {
   }
 
   private static int segments(BlobStore blobs, String jobId) {
-    Path d = blobs.resolve(BlobStore.SCHEME + JobPaths.folder(jobId) + "/segments");
-    if (!Files.isDirectory(d)) {
-      return 0;
-    }
-    try (Stream<Path> s = Files.list(d)) {
-      return (int)
-          s.map(x -> x.getFileName().toString())
-              .filter(n -> n.endsWith(".mp4") && !n.startsWith("."))
-              .count();
+    try {
+      return blobs.count(JobPaths.segments(jobId), ".mp4");
     } catch (java.io.IOException e) {
       return 0;
     }

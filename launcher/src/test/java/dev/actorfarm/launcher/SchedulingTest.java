@@ -9,12 +9,10 @@ import dev.actorfarm.runtime.FarmConfig;
 import dev.actorfarm.runtime.TestBroker;
 import dev.actorfarm.runtime.blob.JobPaths;
 import dev.actorfarm.runtime.jobs.JobStates;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,16 +114,7 @@ class SchedulingTest {
   }
 
   static int segments(String jobId) throws Exception {
-    Path d = farm.blobs().resolve("blob:" + JobPaths.folder(jobId) + "/segments");
-    if (!Files.isDirectory(d)) {
-      return 0;
-    }
-    try (Stream<Path> s = Files.list(d)) {
-      return (int)
-          s.filter(p -> p.getFileName().toString().endsWith(".mp4"))
-              .filter(p -> !p.getFileName().toString().startsWith("."))
-              .count();
-    }
+    return farm.blobs().count(JobPaths.segments(jobId), ".mp4");
   }
 
   private static void awaitSegments(String jobId, int n) throws Exception {

@@ -26,6 +26,9 @@ public final class BlobStore {
   /** URI scheme of blobs: {@code blob:<relative path>}. */
   public static final String SCHEME = "blob:";
 
+  /** The name prefix of a blob being written, before its rename into place. */
+  private static final String TMP_PREFIX = ".tmp-";
+
   private final Path root;
 
   public BlobStore(Path root) {
@@ -45,7 +48,7 @@ public final class BlobStore {
   public BlobRef write(String relativePath, IoWriter writer) throws IOException {
     Path target = path(relativePath);
     Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempFile(target.getParent(), ".tmp-", "-" + target.getFileName());
+    Path tmp = Files.createTempFile(target.getParent(), TMP_PREFIX, "-" + target.getFileName());
     try {
       writer.write(tmp);
       moveAtomically(tmp, target);
@@ -97,6 +100,24 @@ public final class BlobStore {
       throw new IOException("blob " + ref.getUri() + " is missing from the blob store");
     }
     return p;
+  }
+
+  /**
+   * How many finished blobs named {@code *suffix} a folder holds (0 when it does not exist): blobs
+   * still being written, under their temporary names, do not count.
+   */
+  public int count(String folder, String suffix) throws IOException {
+    Path p = path(folder);
+    if (!Files.isDirectory(p)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(p)) {
+      return (int)
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.endsWith(suffix) && !n.startsWith(TMP_PREFIX))
+              .count();
+    }
   }
 
   /** Deletes a blob folder and everything under it. */

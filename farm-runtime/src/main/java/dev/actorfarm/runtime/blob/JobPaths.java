@@ -14,9 +14,14 @@ public final class JobPaths {
     return "jobs/" + jobId;
   }
 
+  /** The folder of the job's rendered segments. */
+  public static String segments(String jobId) {
+    return folder(jobId) + "/segments";
+  }
+
   /** The rendered segment of a window. */
   public static String segment(String jobId, int windowIndex) {
-    return String.format("%s/segments/%06d.mp4", folder(jobId), windowIndex);
+    return String.format("%s/%06d.mp4", segments(jobId), windowIndex);
   }
 
   /** The generated motion of a window, parked until it is admitted to render. */

@@ -46,4 +46,21 @@ class BlobStoreTest {
     assertThatThrownBy(() -> store.resolve("blob:../../etc/passwd"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void countsFinishedBlobsOnlyNotThoseBeingWritten() throws Exception {
+    BlobStore store = new BlobStore(dir.resolve("store"));
+    assertThat(store.count(JobPaths.segments("job-c"), ".mp4")).isZero();
+    store.write(JobPaths.segment("job-c", 0), tmp -> Files.write(tmp, new byte[] {1}));
+    store.write(JobPaths.segment("job-c", 1), tmp -> Files.write(tmp, new byte[] {2}));
+    // a segment half written, under its temporary name, and a file of another kind
+    store.write(
+        JobPaths.segment("job-c", 2),
+        tmp -> {
+          assertThat(store.count(JobPaths.segments("job-c"), ".mp4")).isEqualTo(2);
+          Files.write(tmp, new byte[] {3});
+        });
+    store.write(JobPaths.segments("job-c") + "/notes.txt", tmp -> Files.write(tmp, new byte[0]));
+    assertThat(store.count(JobPaths.segments("job-c"), ".mp4")).isEqualTo(3);
+  }
 }

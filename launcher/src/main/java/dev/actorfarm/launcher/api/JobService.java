@@ -399,7 +399,7 @@ public final class JobService {
   /** The blob store folder of a job's rendered segments. */
   public Path segmentsDir(String id) {
     return farm.blobs()
-        .resolve(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.folder(id) + "/segments");
+        .resolve(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.segments(id));
   }
 
   /** The validator speaks of the CLI's options; the API's fields have other names. */
