@@ -1,14 +1,8 @@
 package dev.actorfarm.launcher;
 
-import dev.actorfarm.runtime.FarmConfig;
-import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
-import dev.actorfarm.runtime.jobs.JobStates;
-import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -50,36 +44,17 @@ public final class CancelCommand implements Callable<Integer> {
             return 0;
           });
     }
-    try (FarmConnection farm = farmOptions.open()) {
-      var status = JobStates.snapshot(farm.bootstrap()).get(jobId);
-      if (status.isEmpty()) {
-        err.println("farm: error: no job " + jobId);
-        return 2;
-      }
-      if (status.get().terminal()) {
-        err.println(
-            "farm: error: job "
-                + jobId
-                + " is already "
-                + status.get().state().name().toLowerCase(Locale.ROOT));
-        return 2;
-      }
-      FarmSettings settings =
-          FarmSettings.create(
-              FarmConfig.load(
-                  Map.of("actorfarm.data-dir", farmOptions.dataDir.toAbsolutePath().toString())));
-      try (FarmKafka producer = new FarmKafka(farm.bootstrap())) {
-        new JobClient(producer, null, settings.source("cli")).cancel(jobId, "cancelled by user");
-      }
-      // Nodes remove the files when they see the event; this covers a farm that is not running.
-      EmbeddedFarm.removeJobFiles(
-          new BlobStore(blobStore != null ? blobStore.toAbsolutePath() : settings.blobRoot()),
-          jobId);
-      err.println("Job " + jobId + " cancelled.");
-      return 0;
-    } catch (Exception e) {
-      err.println("farm: error: " + e.getMessage());
-      return 1;
-    }
+    return farmOptions.onActiveJob(
+        jobId,
+        err,
+        (client, states, settings) -> {
+          client.cancel(jobId, "cancelled by user");
+          // Nodes remove the files when they see the event; this covers a farm that is not
+          // running.
+          EmbeddedFarm.removeJobFiles(
+              new BlobStore(blobStore != null ? blobStore.toAbsolutePath() : settings.blobRoot()),
+              jobId);
+          err.println("Job " + jobId + " cancelled.");
+        });
   }
 }

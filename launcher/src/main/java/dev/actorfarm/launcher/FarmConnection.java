@@ -44,6 +44,53 @@ final class FarmConnection implements AutoCloseable {
     FarmConnection open() throws Exception {
       return FarmConnection.open(kafka, dataDir);
     }
+
+    /**
+     * Runs {@code action} on a job of this farm that has not finished, with a client that publishes
+     * as the CLI; returns the command's exit code (2: no such job, or it already ended; 1: the farm
+     * could not be reached or the action failed), having printed why.
+     */
+    int onActiveJob(String jobId, java.io.PrintWriter err, ActiveJobAction action) {
+      try (FarmConnection farm = open()) {
+        dev.actorfarm.runtime.jobs.JobStates states =
+            dev.actorfarm.runtime.jobs.JobStates.snapshot(farm.bootstrap());
+        var status = states.get(jobId);
+        if (status.isEmpty()) {
+          err.println("farm: error: no job " + jobId);
+          return 2;
+        }
+        if (status.get().terminal()) {
+          err.println(
+              "farm: error: job "
+                  + jobId
+                  + " is already "
+                  + status.get().state().name().toLowerCase(java.util.Locale.ROOT));
+          return 2;
+        }
+        dev.actorfarm.runtime.FarmSettings settings =
+            dev.actorfarm.runtime.FarmSettings.create(
+                dev.actorfarm.runtime.FarmConfig.load(
+                    Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
+        try (dev.actorfarm.runtime.kafka.FarmKafka producer =
+            new dev.actorfarm.runtime.kafka.FarmKafka(farm.bootstrap())) {
+          action.run(new JobClient(producer, null, settings.source("cli")), states, settings);
+        }
+        return 0;
+      } catch (Exception e) {
+        err.println("farm: error: " + e.getMessage());
+        return 1;
+      }
+    }
+  }
+
+  /** What {@link Options#onActiveJob} does with the job. */
+  @FunctionalInterface
+  interface ActiveJobAction {
+    void run(
+        JobClient client,
+        dev.actorfarm.runtime.jobs.JobStates states,
+        dev.actorfarm.runtime.FarmSettings settings)
+        throws Exception;
   }
 
   static FarmConnection open(String kafka, Path dataDir) throws Exception {

@@ -36,13 +36,18 @@ public final class InputValidator {
    */
   public static dev.actorfarm.runtime.jobs.JobStates.Controls controls(int priority, int maxWorkers)
       throws BadInputException {
-    if (priority < 0 || priority > 100) {
-      throw new BadInputException("--priority must be 0..100, got " + priority);
-    }
+    checkPriority(priority, "--priority");
     if (maxWorkers < 0) {
       throw new BadInputException("--max-workers must be 0 (no cap) or more, got " + maxWorkers);
     }
     return new dev.actorfarm.runtime.jobs.JobStates.Controls(priority, false, maxWorkers);
+  }
+
+  /** A priority is 0..100; {@code name} is what the caller calls it (an option, a field). */
+  public static void checkPriority(int priority, String name) throws BadInputException {
+    if (priority < 0 || priority > 100) {
+      throw new BadInputException(name + " must be 0..100, got " + priority);
+    }
   }
 
   /** A frame rate must be positive. */

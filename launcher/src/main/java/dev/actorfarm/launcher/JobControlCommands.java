@@ -1,12 +1,7 @@
 package dev.actorfarm.launcher;
 
-import dev.actorfarm.runtime.FarmConfig;
-import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.jobs.JobStates;
-import dev.actorfarm.runtime.kafka.FarmKafka;
 import java.io.PrintWriter;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine;
@@ -91,35 +86,13 @@ public final class JobControlCommands {
               return 0;
             });
       }
-      try (FarmConnection farm = farmOptions.open()) {
-        JobStates states = JobStates.snapshot(farm.bootstrap());
-        var status = states.get(jobId);
-        if (status.isEmpty()) {
-          err.println("farm: error: no job " + jobId);
-          return 2;
-        }
-        if (status.get().terminal()) {
-          err.println(
-              "farm: error: job "
-                  + jobId
-                  + " is already "
-                  + status.get().state().name().toLowerCase(Locale.ROOT));
-          return 2;
-        }
-        FarmSettings settings =
-            FarmSettings.create(
-                FarmConfig.load(
-                    Map.of("actorfarm.data-dir", farmOptions.dataDir.toAbsolutePath().toString())));
-        try (FarmKafka producer = new FarmKafka(farm.bootstrap())) {
-          new JobClient(producer, null, settings.source("cli"))
-              .control(jobId, change().apply(states.controls(jobId)));
-        }
-        err.println(done());
-        return 0;
-      } catch (Exception e) {
-        err.println("farm: error: " + e.getMessage());
-        return 1;
-      }
+      return farmOptions.onActiveJob(
+          jobId,
+          err,
+          (client, states, settings) -> {
+            client.control(jobId, change().apply(states.controls(jobId)));
+            err.println(done());
+          });
     }
   }
 
@@ -135,7 +108,12 @@ public final class JobControlCommands {
 
     @Override
     String invalid() {
-      return priority < 0 || priority > 100 ? "priority must be 0..100, got " + priority : null;
+      try {
+        InputValidator.checkPriority(priority, "priority");
+        return null;
+      } catch (InputValidator.BadInputException e) {
+        return e.getMessage();
+      }
     }
 
     @Override

@@ -82,6 +82,17 @@ class SchedulingTest {
     }
   }
 
+  /** Runs {@code farm args...} in this JVM; "exit code: stderr". */
+  private static String cli(String... args) throws Exception {
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cl = new picocli.CommandLine(new Farm());
+    cl.setErr(new java.io.PrintWriter(err, true));
+    int code = cl.execute(args);
+    // the command's own view of the farm lags a little behind what it published
+    Thread.sleep(500);
+    return code + ": " + err;
+  }
+
   private static JobClient client() {
     return new JobClient(broker.kafka(), farm.blobs(), "cli@scheduling");
   }
@@ -204,8 +215,20 @@ class SchedulingTest {
     assertReferenceFrames(raisedDone);
     assertThat(farm.jobs().controls("job-raised").priority()).isEqualTo(90);
 
+    // The CLI's commands on this farm (--kafka): a change, a bad priority, an unknown job
+    String kafka = broker.kafka().bootstrapServers();
+    assertThat(cli("priority", "job-long", "60", "--kafka", kafka)).startsWith("0:");
+    assertThat(farm.jobs().controls("job-long").priority()).isEqualTo(60);
+    assertThat(cli("priority", "job-long", "101", "--kafka", kafka))
+        .startsWith("2:")
+        .contains("priority must be 0..100, got 101");
+    assertThat(cli("pause", "job-none", "--kafka", kafka)).startsWith("2:").contains("no job");
+
     JobEvent longDone = longRun.get(5, java.util.concurrent.TimeUnit.MINUTES);
     assertThat(longDone.getState()).isEqualTo(JobState.COMPLETED);
+    assertThat(cli("resume", "job-long", "--kafka", kafka))
+        .startsWith("2:")
+        .contains("is already completed");
     System.out.printf(
         java.util.Locale.ROOT,
         "Scheduling: short job behind a long one took %.1f s (long job at %d/75 windows);"

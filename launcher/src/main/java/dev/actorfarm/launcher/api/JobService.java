@@ -272,9 +272,9 @@ public final class JobService {
   /** Sets a job's priority (0..100) while it runs; returns its view. */
   public JobView setPriority(String id, int priority) throws ApiException {
     try {
-      InputValidator.controls(priority, 0);
+      InputValidator.checkPriority(priority, "priority");
     } catch (InputValidator.BadInputException e) {
-      throw new ApiException(400, e.getMessage().replace("--priority", "priority"));
+      throw new ApiException(400, e.getMessage());
     }
     return control(id, c -> new JobStates.Controls(priority, c.paused(), c.maxWorkers()));
   }
