@@ -163,9 +163,15 @@ class SchedulingTest {
     CompletableFuture<JobEvent> pausedRun = run(referenceJob("job-paused"), 50);
     awaitSegments("job-paused", 2);
     client().control("job-paused", new JobStates.Controls(50, true, 0));
-    // Then the windows in hand finish and nothing new is rendered, while the long job goes on
-    int atPause = segments("job-paused");
+    // Then, from when the scheduler applies the pause (it published the job as paused and
+    // granted it nothing), the windows in hand finish and nothing new is rendered, while the long
+    // job goes on
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!farm.jobs().share("job-paused").map(j -> j.getPaused()).orElse(false)) {
+      assertThat(System.nanoTime()).as("the scheduler applies the pause").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    int atPause = segments("job-paused");
     while (farm.jobs()
         .share("job-paused")
         .map(j -> !j.getPaused() || j.getInRender() > 0)
