@@ -148,14 +148,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
                 ctx.getExecutionContext()),
         error -> new Restored(null, started, error),
         (ctx, r) -> {
-          if (r.failure() == null) {
-            return Behaviors.withTimers(
-                timers -> {
-                  timers.startTimerWithFixedDelay(new RenderTick(), deps.tick());
-                  return new MotionSession(ctx, jobId, deps, r);
-                });
-          }
-          {
+          if (r.failure() != null) {
             // Unanswered windows time out and are retried as an infrastructure failure by a
             // fresh entity.
             log.warn(
@@ -164,6 +157,11 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
                 RoleStream.describe(r.failure()));
             return Behaviors.stopped();
           }
+          return Behaviors.withTimers(
+              timers -> {
+                timers.startTimerWithFixedDelay(new RenderTick(), deps.tick());
+                return new MotionSession(ctx, jobId, deps, r);
+              });
         });
   }
 
