@@ -187,10 +187,9 @@ public final class RenderScheduler extends AbstractBehavior<RenderScheduler.Comm
                   counter),
               (n, e) -> new SlotsCounted(e == null ? n : -1));
     }
-    Map<String, JobStates.Status> all = jobs.all();
-    entries.keySet().removeIf(id -> finished(all.get(id)));
-    done.removeIf(id -> finished(all.get(id)));
-    wokenAt.keySet().removeIf(id -> finished(all.get(id)));
+    entries.keySet().removeIf(this::finished);
+    done.removeIf(this::finished);
+    wokenAt.keySet().removeIf(this::finished);
 
     List<RenderShares.Demand> demands = new ArrayList<>();
     for (Entry e : entries.values()) {
@@ -207,15 +206,11 @@ public final class RenderScheduler extends AbstractBehavior<RenderScheduler.Comm
     Map<String, Double> fair = RenderShares.fair(demands, total);
     Map<String, Integer> grants = RenderShares.grants(fair, carry);
     grants.forEach(this::grant);
-    for (JobStates.Status s : all.values()) {
-      String id = s.jobId();
+    for (String id : jobs.active()) {
       Entry e = entries.get(id);
       boolean silent = e == null || now - e.atNanos() >= STALE.toNanos();
       Long woken = wokenAt.get(id);
-      if (!s.terminal()
-          && !done.contains(id)
-          && silent
-          && (woken == null || now - woken > WAKE_EVERY.toNanos())) {
+      if (!done.contains(id) && silent && (woken == null || now - woken > WAKE_EVERY.toNanos())) {
         wokenAt.put(id, now);
         grant(id, 0);
       }
@@ -224,8 +219,8 @@ public final class RenderScheduler extends AbstractBehavior<RenderScheduler.Comm
     return this;
   }
 
-  private static boolean finished(JobStates.Status s) {
-    return s == null || s.terminal();
+  private boolean finished(String jobId) {
+    return jobs.get(jobId).map(JobStates.Status::terminal).orElse(true);
   }
 
   private void grant(String jobId, int credit) {

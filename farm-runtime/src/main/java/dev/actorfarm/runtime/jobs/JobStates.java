@@ -132,6 +132,14 @@ public final class JobStates implements AutoCloseable {
     return new TreeMap<>(jobs);
   }
 
+  /**
+   * The jobs that have not finished (not COMPLETED, FAILED or CANCELLED), without copying the
+   * farm's whole history: what the render scheduler looks at every tick.
+   */
+  public List<String> active() {
+    return jobs.values().stream().filter(s -> !s.terminal()).map(Status::jobId).toList();
+  }
+
   /** True when no more work should be spent on the job: it failed or was cancelled. */
   public boolean isStopped(String jobId) {
     Status s = jobs.get(jobId);
