@@ -241,6 +241,58 @@ public final class EmbeddedFarm implements AutoCloseable {
                 }));
   }
 
+  /**
+   * Makes SIGTERM drain this node completely before the JVM's shutdown hooks run; for the process
+   * that owns the node ({@code farm node}, {@code farm serve}). Without it SIGTERM starts every
+   * shutdown hook at once: Pekko's, which drains the node, and ONNX Runtime's own ({@code
+   * OrtEnvironment} registers one that releases the native environment), so a render worker still
+   * finishing its window could call into a released environment and the process would die in a
+   * native assertion instead of draining. The process still exits with 143, as for a plain SIGTERM.
+   *
+   * <p>{@code sun.misc.Signal} (module jdk.unsupported, kept for exactly this use by JEP 260) is
+   * reached by reflection, because the build treats its compile-time warning as an error; where it
+   * is missing the node keeps the shutdown hooks' behaviour and says so.
+   */
+  public void drainOnSigterm() {
+    Runnable drain =
+        () ->
+            new Thread(
+                    () -> {
+                      log.info("SIGTERM: draining the node before the process exits");
+                      CoordinatedShutdown.get(system).run(CoordinatedShutdown.jvmExitReason());
+                      system.getWhenTerminated().toCompletableFuture().join();
+                      System.exit(128 + 15);
+                    },
+                    "sigterm-drain")
+                .start();
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handler = Class.forName("sun.misc.SignalHandler");
+      Object onTerm =
+          java.lang.reflect.Proxy.newProxyInstance(
+              handler.getClassLoader(),
+              new Class<?>[] {handler},
+              (proxy, method, args) ->
+                  switch (method.getName()) {
+                    case "handle" -> {
+                      drain.run();
+                      yield null;
+                    }
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    default -> "SIGTERM drain of " + settings.nodeName();
+                  });
+      signal
+          .getMethod("handle", signal, handler)
+          .invoke(null, signal.getConstructor(String.class).newInstance("TERM"), onTerm);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      log.warn(
+          "Cannot handle SIGTERM ({}); the shutdown hooks drain the node, and may race ONNX"
+              + " Runtime's",
+          e.toString());
+    }
+  }
+
   /** Removes a cancelled job's intermediates and output from the blob store. */
   static void removeJobFiles(BlobStore blobs, String jobId) {
     try {

@@ -143,6 +143,7 @@ public final class NodeCommand implements Callable<Integer> {
         java.nio.file.Path.of(config.getString("actorfarm.data-dir")).toAbsolutePath().toString());
     System.setProperty("actorfarm.log.console", "INFO");
     EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
+    farm.drainOnSigterm();
     int mgmt = config.getInt("actorfarm.http.management-port");
     if (mgmt > 0) {
       var address =

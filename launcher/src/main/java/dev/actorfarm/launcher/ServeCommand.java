@@ -111,6 +111,7 @@ public final class ServeCommand implements Callable<Integer> {
     System.setProperty("actorfarm.log.console", "INFO");
     err.println("Starting the farm (data in " + dataDir.toAbsolutePath() + ") ...");
     EmbeddedFarm farm = EmbeddedFarm.start(config, chosen);
+    farm.drainOnSigterm();
     InetSocketAddress address;
     try {
       address = FarmHttp.serveApi(farm, api);

@@ -134,6 +134,8 @@ class DistributedFarmTest {
       // and the drained node finished its window, committed it and exited promptly
       assertThat(drained).as("r2 exited after SIGTERM").isTrue();
       assertThat(r2.log()).contains("Consumers drained");
+      // (drained by the node's own SIGTERM handler, before the JVM's shutdown hooks ran)
+      assertThat(r2.log()).contains("SIGTERM: draining the node before the process exits");
       Map<String, Long> renders = renders(List.of(r1, r2, r3), jobId);
       assertThat(renders).hasSize(windows);
       // and the window r1 was killed in was rendered elsewhere, once
