@@ -166,16 +166,136 @@ class DistributedFarmTest {
       assertThat(twice).isLessThanOrEqualTo(2);
     } finally {
       nodes.forEach(FarmProcess::close);
-      // Keep the nodes' logs for inspection.
-      Path kept = Path.of("target/distributed-farm-logs");
-      java.nio.file.Files.createDirectories(kept);
-      try (var logs = java.nio.file.Files.list(dir)) {
-        for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
-          java.nio.file.Files.copy(
-              log,
-              kept.resolve(log.getFileName()),
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      keepLogs("");
+    }
+  }
+
+  /**
+   * Render nodes join and leave while three jobs (priorities 50, 50 and 60) render on one motion
+   * node: the scheduler counts the render workers from the render group's members (1, 2, 3, then 2
+   * after a SIGTERM and 1 after a SIGKILL), hands out 3 windows of credit per worker, and while
+   * every job has more work than its share each job's credit is its weight's share of the total
+   * (weights 1, 1 and 2), give or take the one window that carries fractions between ticks. Each
+   * node that joins renders windows of the jobs before the next change. Every job completes with
+   * the reference frames.
+   */
+  @Test
+  void renderNodesJoinAndLeaveWithThreeJobsActiveAndSharesRebalance() throws Exception {
+    DecodedVideo reference = ReferenceRender.get().video();
+    Path blobRoot = dir.resolve("blobs");
+    List<FarmProcess> nodes = new ArrayList<>();
+    try (TestBroker broker = new TestBroker(dir.resolve("broker"));
+        dev.actorfarm.runtime.jobs.JobStates states =
+            dev.actorfarm.runtime.jobs.JobStates.follow(broker.kafka().bootstrapServers())) {
+      String kafka = broker.kafka().bootstrapServers();
+      List<String> props =
+          List.of(
+              // A window takes at least 4 s to render, so that the jobs outlast the joins.
+              "actorfarm.render.simulated-latency-per-frame=80ms",
+              "actorfarm.kafka.session-timeout=6s",
+              "actorfarm.model-pack.dir=" + ReferenceRender.pack());
+      FarmProcess m1 = node("m1", props, kafka, blobRoot, "audio,motion,mux", freePort(), null);
+      FarmProcess r1 = node("r1", props, kafka, blobRoot, "render", 0, null);
+      nodes.addAll(List.of(m1, r1));
+      for (FarmProcess n : nodes) {
+        n.awaitLog("Farm node \\S+ up", Duration.ofMinutes(2));
+      }
+      BlobStore blobs = new BlobStore(blobRoot);
+      JobClient client = new JobClient(broker.kafka(), blobs, "cli@test");
+      Map<String, Integer> priorities = Map.of("job-a", 50, "job-b", 50, "job-c", 60);
+      List<JobClient.Follower> followers = new ArrayList<>();
+      for (var e : priorities.entrySet()) {
+        followers.add(
+            client.submit(
+                client.prepare(ReferenceRender.request(), e.getKey()),
+                new dev.actorfarm.runtime.jobs.JobStates.Controls(e.getValue(), false, 0)));
+      }
+      // One render worker: 3 windows of credit
+      awaitSchedule(states, 1, priorities);
+      // When r2 and then r3 join, the credit grows with them and is shared again by weight
+      FarmProcess r2 = node("r2", props, kafka, blobRoot, "render", 0, null);
+      nodes.add(r2);
+      awaitSchedule(states, 2, priorities);
+      r2.awaitLog("Rendered job-", Duration.ofMinutes(1));
+      FarmProcess r3 = node("r3", props, kafka, blobRoot, "render", 0, null);
+      nodes.add(r3);
+      awaitSchedule(states, 3, priorities);
+      r3.awaitLog("Rendered job-", Duration.ofMinutes(1));
+      // When r2 leaves with a SIGTERM (it drains) and r3 is killed, the credit shrinks again
+      assertThat(r2.terminate(Duration.ofSeconds(60))).as("r2 exited after SIGTERM").isTrue();
+      awaitSlots(states, 2);
+      r3.kill();
+      awaitSlots(states, 1);
+      // Then every job completes with the reference frames
+      for (JobClient.Follower f : followers) {
+        JobEvent last = f.follow(e -> {}, Duration.ofMinutes(6));
+        f.close();
+        assertThat(last.getState()).as(last.getReason()).isEqualTo(JobState.COMPLETED);
+        assertThat(DecodedVideo.decode(blobs.resolve(last.getOutput().getUri())).hashes())
+            .isEqualTo(reference.hashes());
+      }
+    } finally {
+      nodes.forEach(FarmProcess::close);
+      keepLogs("shares-");
+    }
+  }
+
+  /**
+   * Waits for a schedule with {@code slots} render workers in which every job has more work than
+   * its share and each job's credit is its weight's share of 3 windows per worker, to within one.
+   */
+  private static void awaitSchedule(
+      dev.actorfarm.runtime.jobs.JobStates states, int slots, Map<String, Integer> priorities)
+      throws Exception {
+    int total = 3 * slots;
+    double weights =
+        priorities.values().stream().mapToDouble(p -> Math.pow(2, (p - 50) / 10.0)).sum();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    String last = "none";
+    while (System.nanoTime() < deadline) {
+      var schedule = states.schedule();
+      if (schedule.isPresent()
+          && schedule.get().getRenderSlots() == slots
+          && schedule.get().getTotalCredit() == total
+          && schedule.get().getJobsCount() == priorities.size()) {
+        last = schedule.get().toString();
+        boolean proportional = true;
+        for (var j : schedule.get().getJobsList()) {
+          double fair = total * Math.pow(2, (priorities.get(j.getJobId()) - 50) / 10.0) / weights;
+          proportional &=
+              j.getWaiting() + j.getInRender() > fair + 1
+                  && Math.abs(j.getCredit() - fair) <= 1
+                  && Math.abs(j.getShare() - fair / total) < 1e-3;
         }
+        if (proportional) {
+          return;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(
+        "no schedule of " + slots + " render workers shared by weight; last: " + last);
+  }
+
+  private static void awaitSlots(dev.actorfarm.runtime.jobs.JobStates states, int slots)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (states.schedule().map(s -> s.getRenderSlots() != slots).orElse(true)) {
+      assertThat(System.nanoTime()).as(slots + " render workers counted").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  /** Keeps the nodes' logs for inspection under target/distributed-farm-logs. */
+  private void keepLogs(String prefix) throws java.io.IOException {
+    Path kept = Path.of("target/distributed-farm-logs");
+    java.nio.file.Files.createDirectories(kept);
+    try (var logs = java.nio.file.Files.list(dir)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        java.nio.file.Files.copy(
+            log,
+            kept.resolve(prefix + log.getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
     }
   }
