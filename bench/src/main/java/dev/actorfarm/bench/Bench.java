@@ -262,7 +262,6 @@ public final class Bench implements Callable<Integer> {
       jvm.add("-Dactorfarm.render.simulate-only=true");
       jvm.add("-Dactorfarm.render.simulated-latency-per-frame=" + workerLatencyMs + "ms");
       jvm.add("-Dactorfarm.render.workers=" + n);
-      jvm.add("-Dactorfarm.blocking-dispatcher.thread-pool-executor.fixed-pool-size=" + (n + 8));
       runs.add(FarmRun.run("workers-" + n, work.resolve("workers"), jvm, packDir, portrait, audio));
     }
     report.workers(workers, workerLatencyMs, runs);

@@ -110,6 +110,18 @@ final class SchedulingBench {
         to =
             Math.min(to, l.stream().mapToLong(s -> s.getHeader().getTimestampMs()).max().orElse(0));
       }
+      long origin = from;
+      for (var e : new java.util.TreeMap<>(byJob).entrySet()) {
+        var times = e.getValue().stream().mapToLong(x -> x.getHeader().getTimestampMs());
+        var stats = times.summaryStatistics();
+        System.out.printf(
+            java.util.Locale.ROOT,
+            "  %s: %d segments, first at %+.1f s, last at %+.1f s (from the last job's first)%n",
+            e.getKey(),
+            e.getValue().size(),
+            (stats.getMin() - origin) / 1e3,
+            (stats.getMax() - origin) / 1e3);
+      }
       double weights = 0;
       for (int p : priorities) {
         weights += Math.pow(2, (p - 50) / 10.0);

@@ -121,6 +121,7 @@ public final class EmbeddedFarm implements AutoCloseable {
                           .toList()))
               .withFallback(config);
     }
+    config = withBlockingThreads(config, roles);
     FarmSettings settings = FarmSettings.create(config);
     Files.createDirectories(settings.dataDir());
     KafkaClients.configure(config);
@@ -189,6 +190,25 @@ public final class EmbeddedFarm implements AutoCloseable {
     }
     log.info("Farm node up: roles {}, pack {}, Kafka {}", roles, pack.id(), bootstrap);
     return new EmbeddedFarm(settings, kafka, jobs, pack, blobs, system);
+  }
+
+  private static final String BLOCKING_THREADS =
+      "actorfarm.blocking-dispatcher.thread-pool-executor.fixed-pool-size";
+
+  /**
+   * {@code config} with the blocking dispatcher sized for the node: the configured threads for
+   * short blocking work, plus one per render worker and per audio analysis slot the node runs (each
+   * holds its thread for a whole window or narration).
+   */
+  static Config withBlockingThreads(Config config, Set<Role> roles) {
+    int threads = config.getInt(BLOCKING_THREADS);
+    if (roles.contains(Role.RENDER)) {
+      threads += config.getInt("actorfarm.render.workers");
+    }
+    if (roles.contains(Role.AUDIO)) {
+      threads += config.getInt("actorfarm.audio.parallelism");
+    }
+    return ConfigFactory.parseMap(Map.of(BLOCKING_THREADS, threads)).withFallback(config);
   }
 
   /**
