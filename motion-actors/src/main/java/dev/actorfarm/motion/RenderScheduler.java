@@ -204,7 +204,9 @@ public final class RenderScheduler extends AbstractBehavior<RenderScheduler.Comm
     int renderSlots = Math.max(slots, settings.minRenderSlots());
     int total = renderSlots * settings.windowsPerWorker();
     Map<String, Double> fair = RenderShares.fair(demands, total);
-    Map<String, Integer> grants = RenderShares.grants(fair, carry);
+    Map<String, RenderShares.Demand> byJob = new HashMap<>();
+    demands.forEach(d -> byJob.put(d.jobId(), d));
+    Map<String, Integer> grants = RenderShares.grants(fair, byJob, carry);
     grants.forEach(this::grant);
     for (String id : jobs.active()) {
       Entry e = entries.get(id);

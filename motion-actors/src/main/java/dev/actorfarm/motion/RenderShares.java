@@ -15,10 +15,12 @@ import java.util.Map;
  * job can use (its windows, its worker cap); what it cannot use is divided among the others
  * (water-filling). A paused job gets nothing.
  *
- * <p>Credits are whole windows. Each tick grants the floor of the fair share plus the remainder
- * carried from the ticks before, so over time a job's admitted level averages its fair share even
- * where that is a fraction (0.3 of a window is one window admitted three ticks in ten): no job with
- * work starves, however low its priority.
+ * <p>Credits are whole windows. Each tick grants the floor of the fair share plus what the job is
+ * owed: the sum over past ticks of its fair share less the windows it actually had in render. So a
+ * job's level of admitted windows averages its fair share even where that is a fraction (0.3 of a
+ * window is one window in render three ticks in ten), and a window that stays in render after its
+ * credit dropped is paid back later rather than given away: no job with work starves, and none gets
+ * more than its share because it is small.
  */
 final class RenderShares {
 
@@ -71,18 +73,38 @@ final class RenderShares {
     return out;
   }
 
+  /** Most a job may be owed: one window (more would burst in when a job's work comes back). */
+  private static final double MAX_OWED = 1;
+
   /**
-   * Whole-window credits from fair shares; {@code carry} holds each job's remainder between ticks
-   * and is updated (jobs no longer present are dropped from it).
+   * Most a job may owe, in window-ticks it kept in render beyond its share, paid back over the
+   * ticks after: enough for a window in render for 20 ticks (4 s at the default tick) on a small
+   * share, and a bound on how long the past is remembered.
    */
-  static Map<String, Integer> grants(Map<String, Double> fair, Map<String, Double> carry) {
+  private static final double MAX_OWING = 20;
+
+  /**
+   * Whole-window credits from fair shares and each job's demand ({@code demands}: the windows it
+   * has in render now and could have); {@code carry} holds what each job is owed between ticks and
+   * is updated (jobs no longer present are dropped). A job's level this tick is what it has in
+   * render, or its grant where that is more and it has the windows: it admits them at once, before
+   * it next reports.
+   */
+  static Map<String, Integer> grants(
+      Map<String, Double> fair, Map<String, Demand> demands, Map<String, Double> carry) {
     Map<String, Integer> out = new LinkedHashMap<>();
     Map<String, Double> next = new HashMap<>();
     for (var e : fair.entrySet()) {
-      double x = e.getValue() + carry.getOrDefault(e.getKey(), 0.0);
-      int g = (int) Math.floor(x + 1e-9);
+      double owed = carry.getOrDefault(e.getKey(), 0.0);
+      int g = Math.max(0, (int) Math.floor(e.getValue() + owed + 1e-9));
       out.put(e.getKey(), g);
-      next.put(e.getKey(), e.getValue() == 0 ? 0 : x - g);
+      Demand d = demands.get(e.getKey());
+      double level = d == null ? g : Math.max(d.inRender(), Math.min(g, d.limit()));
+      next.put(
+          e.getKey(),
+          e.getValue() == 0
+              ? 0
+              : Math.max(-MAX_OWING, Math.min(MAX_OWED, owed + e.getValue() - level)));
     }
     carry.clear();
     carry.putAll(next);

@@ -66,13 +66,61 @@ class RenderSharesTest {
     Map<String, Integer> sum = new HashMap<>();
     int ticks = 1000;
     for (int t = 0; t < ticks; t++) {
-      RenderShares.grants(fair, carry).forEach((k, v) -> sum.merge(k, v, Integer::sum));
+      // (each grant is in render at once, for one tick)
+      RenderShares.grants(fair, Map.of(), carry).forEach((k, v) -> sum.merge(k, v, Integer::sum));
     }
     for (var e : fair.entrySet()) {
       assertThat(sum.get(e.getKey()) / (double) ticks)
           .as(e.getKey())
           .isCloseTo(e.getValue(), within(0.01));
       assertThat(sum.get(e.getKey())).as(e.getKey() + " granted something").isPositive();
+    }
+  }
+
+  @Test
+  void windowsThatOutliveTheirCreditArePaidBackSoSmallSharesGetNoMore() {
+    // 8 jobs on 6 windows of credit, each admitted window in render for 5 ticks: a window admitted
+    // on a tick's credit stays in render after the credit drops again. Each job's average level in
+    // render is its fair share to within 5% of that share, small shares included.
+    List<RenderShares.Demand> demands =
+        List.of(
+            job("a", 30, 100),
+            job("b", 40, 100),
+            job("c", 50, 100),
+            job("d", 50, 100),
+            job("e", 60, 100),
+            job("f", 60, 100),
+            job("g", 70, 100),
+            job("h", 40, 100));
+    Map<String, Double> fair = RenderShares.fair(demands, 6);
+    Map<String, Double> carry = new HashMap<>();
+    Map<String, java.util.ArrayDeque<Integer>> admittedAt = new HashMap<>();
+    Map<String, Double> level = new HashMap<>();
+    int ticks = 20_000;
+    for (int t = 0; t < ticks; t++) {
+      Map<String, RenderShares.Demand> now = new HashMap<>();
+      for (String id : fair.keySet()) {
+        var q = admittedAt.computeIfAbsent(id, k -> new java.util.ArrayDeque<>());
+        while (!q.isEmpty() && q.peekFirst() <= t - 5) {
+          q.removeFirst();
+        }
+        RenderShares.Demand d =
+            demands.stream().filter(x -> x.jobId().equals(id)).findFirst().get();
+        now.put(id, new RenderShares.Demand(id, d.priority(), false, 0, 100, q.size()));
+      }
+      var grants = RenderShares.grants(fair, now, carry);
+      for (String id : fair.keySet()) {
+        var q = admittedAt.get(id);
+        while (q.size() < grants.get(id)) {
+          q.addLast(t);
+        }
+        level.merge(id, (double) q.size(), Double::sum);
+      }
+    }
+    for (var e : fair.entrySet()) {
+      assertThat(level.get(e.getKey()) / ticks)
+          .as(e.getKey() + " (fair %.3f)", e.getValue())
+          .isCloseTo(e.getValue(), within(0.05 * e.getValue()));
     }
   }
 }
