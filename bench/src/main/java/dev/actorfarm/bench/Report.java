@@ -157,6 +157,11 @@ final class Report {
         100 * r.mixThroughput() / r.linearThroughput(),
         r.mixWorkers(),
         r.linearThroughput());
+    line("");
+    line(
+        "One 10-minute job alone on the same %d workers (first segment to last): %.0f frames/s; the"
+            + " 8 jobs together: %.0f%% of that (target: within 5%%).",
+        r.mixWorkers(), r.singleThroughput(), 100 * r.mixThroughput() / r.singleThroughput());
   }
 
   void workers(List<Integer> workers, int latencyMs, List<FarmRun> runs) {

@@ -45,7 +45,8 @@ final class SchedulingBench {
       int mixWorkers,
       List<Share> shares,
       double mixThroughput,
-      double linearThroughput) {}
+      double linearThroughput,
+      double singleThroughput) {}
 
   private SchedulingBench() {}
 
@@ -72,7 +73,10 @@ final class SchedulingBench {
     double[] lengths = {120, 180, 240, 300, 480, 600, 900, 150};
     List<Share> shares = new ArrayList<>();
     double throughput;
+    double single;
     try (EmbeddedFarm farm = farm(work.resolve("scheduling-16"), packDir, mixWorkers, latencyMs)) {
+      // One 10-minute job alone first: the throughput a single job gets of the 16 workers.
+      wall(farm, submit(farm, "single", longAudio, 600, 50));
       // Inputs made and imported first, then all 8 submitted at once.
       List<JobClient.Prepared> prepared = new ArrayList<>();
       for (int i = 0; i < priorities.length; i++) {
@@ -101,6 +105,7 @@ final class SchedulingBench {
         SegmentRendered s = Topics.SEGMENTS.parse(rec.value());
         byJob.computeIfAbsent(s.getHeader().getJobId(), k -> new ArrayList<>()).add(s);
       }
+      single = throughput(byJob.remove("single"));
       long from = 0;
       long to = Long.MAX_VALUE;
       for (var l : byJob.values()) {
@@ -158,7 +163,16 @@ final class SchedulingBench {
         mixWorkers,
         shares,
         throughput,
-        mixWorkers * 1000.0 / latencyMs);
+        mixWorkers * 1000.0 / latencyMs,
+        single);
+  }
+
+  /** Frames per second from a job's first segment to its last. */
+  private static double throughput(List<SegmentRendered> segments) {
+    var times =
+        segments.stream().mapToLong(s -> s.getHeader().getTimestampMs()).summaryStatistics();
+    int frames = segments.stream().mapToInt(SegmentRendered::getFrameCount).sum();
+    return frames / ((times.getMax() - times.getMin()) / 1e3);
   }
 
   private static EmbeddedFarm farm(Path dir, Path packDir, int workers, int latencyMs)
