@@ -46,19 +46,22 @@ class RenderSharesTest {
     assertThat(RenderShares.fair(List.of(job("a", 50, 0)), 6)).containsEntry("a", 0.0);
   }
 
+  /** 8 jobs with plenty of work, weights from 1/4 to 4. */
+  private static final List<RenderShares.Demand> EIGHT_JOBS =
+      List.of(
+          job("a", 30, 100),
+          job("b", 40, 100),
+          job("c", 50, 100),
+          job("d", 50, 100),
+          job("e", 60, 100),
+          job("f", 60, 100),
+          job("g", 70, 100),
+          job("h", 40, 100));
+
   @Test
   void fractionalSharesAverageOutOverTicksSoNoJobStarves() {
     // 8 jobs, weights from 1/4 to 4, on 6 windows of credit: the smallest share is 0.13 window
-    List<RenderShares.Demand> demands =
-        List.of(
-            job("a", 30, 100),
-            job("b", 40, 100),
-            job("c", 50, 100),
-            job("d", 50, 100),
-            job("e", 60, 100),
-            job("f", 60, 100),
-            job("g", 70, 100),
-            job("h", 40, 100));
+    List<RenderShares.Demand> demands = EIGHT_JOBS;
     Map<String, Double> fair = RenderShares.fair(demands, 6);
     assertThat(fair.values().stream().mapToDouble(Double::doubleValue).sum())
         .isCloseTo(6.0, within(1e-9));
@@ -82,16 +85,7 @@ class RenderSharesTest {
     // 8 jobs on 6 windows of credit, each admitted window in render for 5 ticks: a window admitted
     // on a tick's credit stays in render after the credit drops again. Each job's average level in
     // render is its fair share to within 5% of that share, small shares included.
-    List<RenderShares.Demand> demands =
-        List.of(
-            job("a", 30, 100),
-            job("b", 40, 100),
-            job("c", 50, 100),
-            job("d", 50, 100),
-            job("e", 60, 100),
-            job("f", 60, 100),
-            job("g", 70, 100),
-            job("h", 40, 100));
+    List<RenderShares.Demand> demands = EIGHT_JOBS;
     Map<String, Double> fair = RenderShares.fair(demands, 6);
     Map<String, Double> carry = new HashMap<>();
     Map<String, java.util.ArrayDeque<Integer>> admittedAt = new HashMap<>();
