@@ -174,15 +174,19 @@ class DistributedFarmTest {
    * Render nodes join and leave while three jobs (priorities 50, 50 and 60) render on one motion
    * node: the scheduler counts the render workers from the render group's members (1, 2, 3, then 2
    * after a SIGTERM and 1 after a SIGKILL), hands out 3 windows of credit per worker, and while
-   * every job has more work than its share each job's credit is its weight's share of the total
-   * (weights 1, 1 and 2), give or take the one window that carries fractions between ticks. Each
-   * node that joins renders windows of the jobs before the next change. Every job completes with
-   * the reference frames.
+   * every job has more work than its share each job's share of the credit is its weight's (weights
+   * 1, 1 and 2). Each node that joins renders windows of the jobs before the next change. The jobs
+   * are the astronaut speaking 60 s (30 windows) for the two at 50, and 120 s for the one at 60,
+   * which renders twice as fast: all three still have work when the third node joins. The two alike
+   * complete with the same frames as each other, however the nodes came and went under them.
    */
   @Test
   void renderNodesJoinAndLeaveWithThreeJobsActiveAndSharesRebalance() throws Exception {
-    DecodedVideo reference = ReferenceRender.get().video();
     Path blobRoot = dir.resolve("blobs");
+    Path narration = dir.resolve("narration-60s.wav");
+    SchedulingTest.speechLike(narration, 60);
+    Path longer = dir.resolve("narration-120s.wav");
+    SchedulingTest.speechLike(longer, 120);
     List<FarmProcess> nodes = new ArrayList<>();
     try (TestBroker broker = new TestBroker(dir.resolve("broker"));
         dev.actorfarm.runtime.jobs.JobStates states =
@@ -190,8 +194,8 @@ class DistributedFarmTest {
       String kafka = broker.kafka().bootstrapServers();
       List<String> props =
           List.of(
-              // A window takes at least 4 s to render, so that the jobs outlast the joins.
-              "actorfarm.render.simulated-latency-per-frame=80ms",
+              // A window takes at least 1 s to render, so that the jobs outlast the joins.
+              "actorfarm.render.simulated-latency-per-frame=20ms",
               "actorfarm.kafka.session-timeout=6s",
               "actorfarm.model-pack.dir=" + ReferenceRender.pack());
       FarmProcess m1 = node("m1", props, kafka, blobRoot, "audio,motion,mux", freePort(), null);
@@ -204,10 +208,22 @@ class DistributedFarmTest {
       JobClient client = new JobClient(broker.kafka(), blobs, "cli@test");
       Map<String, Integer> priorities = Map.of("job-a", 50, "job-b", 50, "job-c", 60);
       List<JobClient.Follower> followers = new ArrayList<>();
+      var r = ReferenceRender.request();
       for (var e : priorities.entrySet()) {
+        boolean high = e.getValue() > 50;
+        var request =
+            new JobClient.Request(
+                r.portrait(),
+                high ? longer : narration,
+                25,
+                0,
+                null,
+                false,
+                r.packId(),
+                high ? 120 : 60);
         followers.add(
             client.submit(
-                client.prepare(ReferenceRender.request(), e.getKey()),
+                client.prepare(request, e.getKey()),
                 new dev.actorfarm.runtime.jobs.JobStates.Controls(e.getValue(), false, 0)));
       }
       // One render worker: 3 windows of credit
@@ -226,14 +242,18 @@ class DistributedFarmTest {
       awaitSlots(states, 2);
       r3.kill();
       awaitSlots(states, 1);
-      // Then every job completes with the reference frames
+      // Then every job completes, the two alike with the same 1500 frames
+      Map<String, List<String>> hashes = new java.util.HashMap<>();
       for (JobClient.Follower f : followers) {
         JobEvent last = f.follow(e -> {}, Duration.ofMinutes(6));
         f.close();
         assertThat(last.getState()).as(last.getReason()).isEqualTo(JobState.COMPLETED);
-        assertThat(DecodedVideo.decode(blobs.resolve(last.getOutput().getUri())).hashes())
-            .isEqualTo(reference.hashes());
+        hashes.put(
+            last.getHeader().getJobId(),
+            DecodedVideo.frameHashes(blobs.resolve(last.getOutput().getUri())));
       }
+      assertThat(hashes.get("job-a")).hasSize(1500).isEqualTo(hashes.get("job-b"));
+      assertThat(hashes.get("job-c")).hasSize(3000);
     } finally {
       nodes.forEach(FarmProcess::close);
       keepLogs("shares-");
@@ -241,8 +261,10 @@ class DistributedFarmTest {
   }
 
   /**
-   * Waits for a schedule with {@code slots} render workers in which every job has more work than
-   * its share and each job's credit is its weight's share of 3 windows per worker, to within one.
+   * Waits for a schedule with {@code slots} render workers and 3 windows of credit per worker in
+   * which every job has more work than its share and each job's share is its weight's. (Not each
+   * credit: a job that kept windows in render beyond its share pays them back, so one tick's credit
+   * may be off its share by more than a window; the average is RenderSharesTest's to check.)
    */
   private static void awaitSchedule(
       dev.actorfarm.runtime.jobs.JobStates states, int slots, Map<String, Integer> priorities)
@@ -264,7 +286,6 @@ class DistributedFarmTest {
           double fair = total * Math.pow(2, (priorities.get(j.getJobId()) - 50) / 10.0) / weights;
           proportional &=
               j.getWaiting() + j.getInRender() > fair + 1
-                  && Math.abs(j.getCredit() - fair) <= 1
                   && Math.abs(j.getShare() - fair / total) < 1e-3;
         }
         if (proportional) {

@@ -117,6 +117,8 @@ class WebPageTest {
         .sendKeys(ReferenceRender.NARRATION.toAbsolutePath().normalize().toString());
     browser.findElement(By.id("seed")).clear();
     browser.findElement(By.id("seed")).sendKeys("3");
+    browser.findElement(By.id("priority")).clear();
+    browser.findElement(By.id("priority")).sendKeys("70");
     long submitted = System.nanoTime();
     browser.findElement(By.id("submit")).click();
 
@@ -124,6 +126,28 @@ class WebPageTest {
     new WebDriverWait(browser, Duration.ofSeconds(60))
         .until(d -> d.getCurrentUrl().contains("#/jobs/job-"));
     String jobId = browser.getCurrentUrl().replaceAll(".*#/jobs/", "");
+
+    // Its scheduling from the page: submitted at 70, paused (it cannot complete while paused:
+    // most of its windows are not admitted), raised to 80, resumed.
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(d -> "70".equals(d.findElement(By.id("job-priority")).getDomProperty("value")));
+    assertThat(farm.jobs().controls(jobId).priority()).isEqualTo(70);
+    browser.findElement(By.id("job-pause")).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(d -> d.findElement(By.id("job-state")).getText().equals("PAUSED"));
+    assertThat(farm.jobs().controls(jobId).paused()).isTrue();
+    Thread.sleep(2000);
+    assertThat(browser.findElement(By.id("job-state")).getText()).isEqualTo("PAUSED");
+    WebElement priority = browser.findElement(By.id("job-priority"));
+    priority.clear();
+    priority.sendKeys("80");
+    browser.findElement(By.id("job-priority-set")).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(d -> farm.jobs().controls(jobId).priority() == 80);
+    browser.findElement(By.id("job-resume")).click();
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(d -> !d.findElement(By.id("job-state")).getText().equals("PAUSED"));
+    assertThat(farm.jobs().controls(jobId).paused()).isFalse();
 
     // Progress, as the page shows it, until 100%; the preview starts playing meanwhile.
     List<Double> progress = new ArrayList<>();
