@@ -138,9 +138,9 @@ class WebPageTest {
     assertThat(farm.jobs().controls(jobId).paused()).isTrue();
     Thread.sleep(2000);
     assertThat(browser.findElement(By.id("job-state")).getText()).isEqualTo("PAUSED");
-    WebElement priority = browser.findElement(By.id("job-priority"));
-    priority.clear();
-    priority.sendKeys("80");
+    // (typed over while focused: the page's refresh leaves a focused field alone, and clear()
+    // would blur it first)
+    browser.findElement(By.id("job-priority")).sendKeys(Keys.chord(Keys.CONTROL, "a"), "80");
     browser.findElement(By.id("job-priority-set")).click();
     new WebDriverWait(browser, Duration.ofSeconds(30))
         .until(d -> farm.jobs().controls(jobId).priority() == 80);
