@@ -111,22 +111,26 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
 
   private void analyse(JobRequested job) throws Exception {
     JobSpec spec = job.getSpec();
+    if (spec.hasDriving()) {
+      return; // a driving-video job: the video stage analyses it
+    }
     String jobId = spec.getJobId();
     String cause = job.getHeader().getEventId();
     kafka.jobEvent(jobId, source, JobEvent.newBuilder().setState(JobState.ANALYZING)).get();
     var enc = pack.manifest().audioEncoder();
     int w = pack.manifest().motionGenerator().windowFrames();
-    int fps = pack.manifest().fps();
-    if (spec.getOptions().getFps() != 0 && spec.getOptions().getFps() != fps) {
+    int packFps = pack.manifest().fps();
+    // The output's frame rate, a fact of the job plan that this stage owns for narrations: the
+    // job's --fps, else the pack's. The motion entity resamples the pack's motion to it.
+    int outFps = spec.getOptions().getFps() > 0 ? spec.getOptions().getFps() : packFps;
+    if (outFps > settings.limits().maxFps()) {
       throw new IOException(
-          "the model pack renders at "
-              + fps
-              + " fps; the job asks for "
-              + spec.getOptions().getFps());
+          "fps " + outFps + " is over the limit of " + settings.limits().maxFps());
     }
     Path audio = blobs.open(spec.getAudio());
     long maxSamples = (long) (settings.limits().maxAudioSeconds() * enc.sampleRate());
-    WindowPublisher publisher = new WindowPublisher(spec, cause, w, enc.featureDim());
+    WindowPublisher publisher =
+        new WindowPublisher(spec, cause, w, enc.featureDim(), packFps, outFps);
     FeatureWindower windower = encoder.windower(w, publisher::add);
     long[] decoded = {0};
     long total =
@@ -153,23 +157,29 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
       throw new IOException("audio has no samples (shorter than one video frame)");
     }
     int totalWindows = (totalFrames + w - 1) / w;
+    double seconds = (double) total / enc.sampleRate();
+    int outputFrames =
+        dev.actorfarm.runtime.motion.FrameRates.totalOutputFrames(
+            seconds, outFps, packFps, (totalWindows - 1) * w);
     windower.finish(totalWindows);
-    publisher.finish(totalFrames);
+    publisher.finish(totalFrames, outputFrames);
     JobPlan plan =
         JobPlan.newBuilder()
             .setHeader(Headers.create("JobPlan", jobId, source, cause))
             .setSpec(spec)
-            .setTotalFrames(totalFrames)
+            .setTotalFrames(outputFrames)
             .setTotalWindows(totalWindows)
             .setWindowFrames(w)
-            .setAudioSeconds((double) total / enc.sampleRate())
+            .setAudioSeconds(seconds)
+            .setFps(outFps)
+            .setSound(spec.getAudio())
             .build();
     kafka.send(Topics.JOB_PLANS, Topic.jobKey(jobId), plan).get();
     kafka
         .jobEvent(
             jobId,
             source,
-            JobEvent.newBuilder().setState(JobState.GENERATING).setTotalFrames(totalFrames))
+            JobEvent.newBuilder().setState(JobState.GENERATING).setTotalFrames(outputFrames))
         .get();
   }
 
@@ -183,30 +193,37 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     private final int windowFrames;
     private final int featureDim;
     private final ArrayDeque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
+    private final int packFps;
+    private final int outFps;
     private int heldIndex = -1;
     private float[] heldFeatures;
 
-    WindowPublisher(JobSpec spec, String cause, int windowFrames, int featureDim) {
+    WindowPublisher(
+        JobSpec spec, String cause, int windowFrames, int featureDim, int packFps, int outFps) {
       this.spec = spec;
       this.cause = cause;
       this.windowFrames = windowFrames;
       this.featureDim = featureDim;
+      this.packFps = packFps;
+      this.outFps = outFps;
     }
 
     void add(int index, float[] features) {
       if (heldIndex >= 0) {
-        publish(heldIndex, heldFeatures, windowFrames, false);
+        publish(heldIndex, heldFeatures, windowFrames, 0);
       }
       heldIndex = index;
       heldFeatures = features;
     }
 
-    void finish(int totalFrames) throws IOException {
-      publish(heldIndex, heldFeatures, totalFrames - heldIndex * windowFrames, true);
+    void finish(int totalFrames, int outputFrames) throws IOException {
+      publish(heldIndex, heldFeatures, totalFrames - heldIndex * windowFrames, outputFrames);
       awaitBelow(0);
     }
 
-    private void publish(int index, float[] features, int frameCount, boolean last) {
+    /** Publishes a window; {@code outputFrames} is the job's total on the last one, else 0. */
+    private void publish(int index, float[] features, int frameCount, int outputFrames) {
+      boolean last = outputFrames > 0;
       AudioFeatures record =
           AudioFeatures.newBuilder()
               .setHeader(Headers.create("AudioFeatures", spec.getJobId(), source, cause))
@@ -216,12 +233,11 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
               .setFrameCount(frameCount)
               .setLast(last)
               .setFeatures(Tensors.ofFloats(features, 1, windowFrames, featureDim))
+              .setOutputFps(outFps)
+              .setTotalOutputFrames(outputFrames)
               .build();
       inFlight.add(kafka.send(Topics.AUDIO_FEATURES, Topic.jobKey(spec.getJobId()), record));
-      int fps = spec.getOptions().getFps();
-      if (fps > 0) {
-        FarmMetrics.AUDIO_SECONDS.inc(frameCount / (double) fps);
-      }
+      FarmMetrics.AUDIO_SECONDS.inc(frameCount / (double) packFps);
     }
 
     void awaitBelow(int limit) throws IOException {

@@ -28,10 +28,29 @@ public record FarmSettings(
     Retry retry,
     Render render,
     Muxer muxer,
-    Scheduling scheduling) {
+    Scheduling scheduling,
+    Video video) {
 
   /** Limits applied at submission. */
-  public record Limits(double maxAudioSeconds, int minImageSide, int maxImageSide) {}
+  public record Limits(
+      double maxAudioSeconds,
+      int minImageSide,
+      int maxImageSide,
+      int maxFps,
+      double maxVideoSeconds,
+      int maxVideoSide) {
+
+    /** The limits of earlier builds' settings, with the driving-video limits at their defaults. */
+    public Limits(double maxAudioSeconds, int minImageSide, int maxImageSide) {
+      this(maxAudioSeconds, minImageSide, maxImageSide, 120, maxAudioSeconds, 4096);
+    }
+  }
+
+  /**
+   * The driving-video stage: where dlib's landmark model is, and how many videos one node analyses
+   * at once.
+   */
+  public record Video(java.nio.file.Path landmarkModel, int parallelism) {}
 
   /**
    * Retries of a record whose processing failed: a failure of the work counts against the job up to
@@ -94,7 +113,10 @@ public record FarmSettings(
         new Limits(
             c.getDouble("limits.max-audio-seconds"),
             c.getInt("limits.min-image-side"),
-            c.getInt("limits.max-image-side")),
+            c.getInt("limits.max-image-side"),
+            c.getInt("limits.max-fps"),
+            c.getDouble("limits.max-video-seconds"),
+            c.getInt("limits.max-video-side")),
         c.getInt("audio.parallelism"),
         c.getInt("motion.parallelism"),
         c.getDuration("motion.simulated-latency"),
@@ -115,7 +137,8 @@ public record FarmSettings(
         new Scheduling(
             c.getInt("scheduling.windows-per-worker"),
             c.getDuration("scheduling.tick"),
-            c.getInt("scheduling.min-render-slots")));
+            c.getInt("scheduling.min-render-slots")),
+        new Video(Path.of(c.getString("video.landmark-model")), c.getInt("video.parallelism")));
   }
 
   /** True when this node runs the embedded broker rather than joining an external one. */

@@ -47,6 +47,7 @@ public final class EmbeddedFarm implements AutoCloseable {
   /** The roles a node can run. */
   public enum Role {
     AUDIO,
+    VIDEO,
     MOTION,
     RENDER,
     MUX;
@@ -67,7 +68,7 @@ public final class EmbeddedFarm implements AutoCloseable {
           roles.add(valueOf(name.toUpperCase(java.util.Locale.ROOT)));
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(
-              "unknown role '" + r + "' (audio, motion, render, mux, none)", e);
+              "unknown role '" + r + "' (audio, video, motion, render, mux, none)", e);
         }
       }
       return roles;
@@ -167,6 +168,10 @@ public final class EmbeddedFarm implements AutoCloseable {
     if (roles.contains(Role.AUDIO)) {
       controls.add(AudioRole.start(system, kafka, settings, jobs, pack, blobs));
     }
+    if (roles.contains(Role.VIDEO)) {
+      controls.add(
+          dev.actorfarm.video.VideoRole.start(system, kafka, settings, jobs, pack, blobs));
+    }
     if (roles.contains(Role.MOTION)) {
       controls.add(MotionRole.start(system, kafka, settings, jobs, pack, blobs));
     }
@@ -197,7 +202,7 @@ public final class EmbeddedFarm implements AutoCloseable {
 
   /**
    * {@code config} with the blocking dispatcher sized for the node: the configured threads for
-   * short blocking work, plus one per render worker and per audio analysis slot the node runs (each
+   * short blocking work, plus one per render worker and per audio or video analysis slot the node runs (each
    * holds its thread for a whole window or narration).
    */
   static Config withBlockingThreads(Config config, Set<Role> roles) {
@@ -207,6 +212,9 @@ public final class EmbeddedFarm implements AutoCloseable {
     }
     if (roles.contains(Role.AUDIO)) {
       threads += config.getInt("actorfarm.audio.parallelism");
+    }
+    if (roles.contains(Role.VIDEO)) {
+      threads += config.getInt("actorfarm.video.parallelism");
     }
     return ConfigFactory.parseMap(Map.of(BLOCKING_THREADS, threads)).withFallback(config);
   }

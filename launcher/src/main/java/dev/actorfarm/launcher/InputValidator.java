@@ -5,7 +5,7 @@ import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.render.FaceLocator;
 import dev.actorfarm.render.Portraits;
 import dev.actorfarm.runtime.FarmSettings;
-import dev.actorfarm.runtime.pack.ModelPack;
+import dev.actorfarm.video.DrivingVideo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,19 +57,44 @@ public final class InputValidator {
     }
   }
 
-  /** A job renders at its model pack's frame rate. */
-  public static void checkFps(int fps, ModelPack pack) throws BadInputException {
+  /**
+   * An output frame rate: any whole rate from 1 to the limit (24, 25, 30, 50, 60, ...). The pack's
+   * motion is made at its own rate and resampled to this one.
+   */
+  public static void checkFps(int fps, FarmSettings.Limits limits) throws BadInputException {
     checkFps(fps);
-    if (fps != pack.manifest().fps()) {
+    if (fps > limits.maxFps()) {
       throw new BadInputException(
-          "model pack "
-              + pack.id()
-              + " renders at "
-              + pack.manifest().fps()
-              + " fps; --fps "
-              + fps
-              + " is not supported");
+          "--fps " + fps + " is over the limit of " + limits.maxFps() + " (actorfarm.limits.max-fps)");
     }
+  }
+
+  /** What validation learned about a driving video. */
+  public record ValidatedDriving(Validated portrait, DrivingVideo.Probe video, int fps) {}
+
+  /**
+   * Checks a driving-video job: the portrait (as {@link #validate}), the video (a readable video
+   * stream within the limits, not truncated), the replacement sound when given, and the frame rate
+   * ({@code fps} 0: the video's own, rounded).
+   */
+  public static ValidatedDriving validateDriving(
+      Path portrait, Path driving, Path audio, FaceBox faceBox, int fps, FarmSettings.Limits limits)
+      throws BadInputException {
+    requireReadableFile(driving, "driving video");
+    DrivingVideo.Probe video;
+    try {
+      video = DrivingVideo.probe(driving, limits);
+    } catch (DrivingVideo.BadVideoException e) {
+      throw new BadInputException(e.getMessage());
+    }
+    int outFps = fps > 0 ? fps : (int) Math.max(1, Math.round(video.fps()));
+    checkFps(outFps, limits);
+    Validated p = validatePortrait(portrait, faceBox, limits);
+    if (audio != null) {
+      requireReadableFile(audio, "audio");
+      probeAudio(audio, limits);
+    }
+    return new ValidatedDriving(p, video, outFps);
   }
 
   public static Validated validate(
@@ -77,6 +102,15 @@ public final class InputValidator {
       throws BadInputException {
     requireReadableFile(portrait, "portrait");
     requireReadableFile(audio, "audio");
+    Validated p = validatePortrait(portrait, faceBox, limits);
+    double seconds = probeAudio(audio, limits);
+    return new Validated(p.faceBox(), p.faceGiven(), seconds, p.width(), p.height());
+  }
+
+  /** The portrait: an image within the limits, with a face found or given. */
+  static Validated validatePortrait(Path portrait, FaceBox faceBox, FarmSettings.Limits limits)
+      throws BadInputException {
+    requireReadableFile(portrait, "portrait");
     Mat image;
     try {
       image = Portraits.read(portrait);
@@ -106,25 +140,6 @@ public final class InputValidator {
               w,
               h,
               limits.maxImageSide()));
-    }
-    AudioDecoder.Probe probe;
-    try {
-      probe = AudioDecoder.probe(audio);
-    } catch (IOException e) {
-      String why = e.getMessage() == null ? "" : e.getMessage();
-      if (why.contains("no samples")) {
-        throw new BadInputException("audio " + audio + " has no samples");
-      }
-      throw new BadInputException("audio " + audio + " is not audio or is corrupt (" + why + ")");
-    }
-    if (probe.durationSeconds() > limits.maxAudioSeconds()) {
-      throw new BadInputException(
-          String.format(
-              Locale.ROOT,
-              "audio %s is %.1f s long; the limit is %.0f s (actorfarm.limits.max-audio-seconds)",
-              audio,
-              probe.durationSeconds(),
-              limits.maxAudioSeconds()));
     }
     FaceBox face = faceBox;
     if (face == null) {
@@ -158,7 +173,31 @@ public final class InputValidator {
               w,
               h));
     }
-    return new Validated(face, faceBox != null, probe.durationSeconds(), w, h);
+    return new Validated(face, faceBox != null, 0, w, h);
+  }
+
+  /** A narration or sound track: audio FFmpeg decodes, within the length limit; its seconds. */
+  static double probeAudio(Path audio, FarmSettings.Limits limits) throws BadInputException {
+    AudioDecoder.Probe probe;
+    try {
+      probe = AudioDecoder.probe(audio);
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? "" : e.getMessage();
+      if (why.contains("no samples")) {
+        throw new BadInputException("audio " + audio + " has no samples");
+      }
+      throw new BadInputException("audio " + audio + " is not audio or is corrupt (" + why + ")");
+    }
+    if (probe.durationSeconds() > limits.maxAudioSeconds()) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "audio %s is %.1f s long; the limit is %.0f s (actorfarm.limits.max-audio-seconds)",
+              audio,
+              probe.durationSeconds(),
+              limits.maxAudioSeconds()));
+    }
+    return probe.durationSeconds();
   }
 
   private static void requireReadableFile(Path file, String what) throws BadInputException {
@@ -169,4 +208,25 @@ public final class InputValidator {
       throw new BadInputException(what + " " + file + " is not a readable file");
     }
   }
-}
+
+  /** A --face-box (or face_box field) x,y,w,h; null for none. */
+  public static FaceBox parseFaceBox(String text) throws BadInputException {
+    if (text == null) {
+      return null;
+    }
+    String[] parts = text.split(",");
+    if (parts.length != 4) {
+      throw new BadInputException("--face-box must be x,y,w,h, got '" + text + "'");
+    }
+    try {
+      return FaceBox.newBuilder()
+          .setX(Integer.parseInt(parts[0].trim()))
+          .setY(Integer.parseInt(parts[1].trim()))
+          .setWidth(Integer.parseInt(parts[2].trim()))
+          .setHeight(Integer.parseInt(parts[3].trim()))
+          .build();
+    } catch (NumberFormatException e) {
+      throw new BadInputException(
+          "--face-box must be four integers, got '" + text + "'");
+    }
+  }}

@@ -57,7 +57,11 @@ public final class JobClient {
     this.source = source;
   }
 
-  /** What to render. */
+  /**
+   * What to render: the portrait performs the narration {@code audio}, or the driving video {@code
+   * driving} (with its own sound, or {@code audio} instead when given). {@code fps} 0 means the
+   * driving video's rate.
+   */
   public record Request(
       Path portrait,
       Path audio,
@@ -66,7 +70,23 @@ public final class JobClient {
       FaceBox faceBox,
       boolean cropOnly,
       String packId,
-      double audioSecondsHint) {}
+      double audioSecondsHint,
+      Path driving,
+      double drivingFpsHint) {
+
+    /** A narration job. */
+    public Request(
+        Path portrait,
+        Path audio,
+        int fps,
+        long seed,
+        FaceBox faceBox,
+        boolean cropOnly,
+        String packId,
+        double audioSecondsHint) {
+      this(portrait, audio, fps, seed, faceBox, cropOnly, packId, audioSecondsHint, null, 0);
+    }
+  }
 
   /** The inputs imported into the blob store and the job's id. */
   public record Prepared(JobSpec spec) {
@@ -86,7 +106,8 @@ public final class JobClient {
   /** As {@link #prepare(Request)}, with the job id given ({@code null}: derived). */
   public Prepared prepare(Request r, String givenJobId) throws IOException {
     BlobRef portrait = blobs.importFile(r.portrait(), "inputs/portraits");
-    BlobRef audio = blobs.importFile(r.audio(), "inputs/audio");
+    BlobRef audio = r.audio() == null ? null : blobs.importFile(r.audio(), "inputs/audio");
+    BlobRef driving = r.driving() == null ? null : blobs.importFile(r.driving(), "inputs/driving");
     RenderOptions.Builder opts =
         RenderOptions.newBuilder().setFps(r.fps()).setSeed(r.seed()).setCropOnly(r.cropOnly());
     if (r.faceBox() != null) {
@@ -97,20 +118,40 @@ public final class JobClient {
         givenJobId != null
             ? givenJobId
             : "job-"
-                + sha256Hex(portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
+                + (driving == null
+                        ? sha256Hex(
+                            portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
+                        : sha256Hex(
+                            portrait.getSha256(),
+                            "driving",
+                            driving.getSha256(),
+                            audio == null ? "" : audio.getSha256(),
+                            options.toString(),
+                            r.packId()))
                     .substring(0, 16);
-    JobSpec spec =
+    JobSpec.Builder spec =
         JobSpec.newBuilder()
             .setJobId(jobId)
             .setPortrait(portrait)
-            .setAudio(audio)
             .setOptions(options)
             .setModelPack(r.packId())
             .setOutputUri(BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.output(jobId))
             .setAudioSecondsHint(r.audioSecondsHint())
-            .setSubmittedMs(System.currentTimeMillis())
-            .build();
-    return new Prepared(spec);
+            .setSubmittedMs(System.currentTimeMillis());
+    if (driving == null) {
+      spec.setAudio(audio);
+    } else {
+      dev.actorfarm.protocol.DrivingVideo.Builder d =
+          dev.actorfarm.protocol.DrivingVideo.newBuilder()
+              .setVideo(driving)
+              .setSecondsHint(r.audioSecondsHint())
+              .setFpsHint(r.drivingFpsHint());
+      if (audio != null) {
+        d.setAudio(audio);
+      }
+      spec.setDriving(d);
+    }
+    return new Prepared(spec.build());
   }
 
   /** Follows the events of a job that is already in the farm (a resumed one). */

@@ -29,7 +29,7 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(
       names = "--roles",
       split = ",",
-      defaultValue = "audio,motion,render,mux",
+      defaultValue = "audio,video,motion,render,mux",
       description = "Roles to run (default ${DEFAULT-VALUE}).")
   List<String> roles;
 

@@ -41,18 +41,30 @@ public final class RenderCommand implements Callable<Integer> {
 
   @Option(
       names = "--audio",
-      required = true,
-      description = "Narration (wav, mp3, flac, ogg, m4a, ...).")
+      description = {
+        "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that replaces",
+        "the driving video's own."
+      })
   Path audio;
+
+  @Option(
+      names = "--driving",
+      description = {
+        "Driving video (any container and codec FFmpeg reads): the portrait performs its face,",
+        "with its sound, at its frame rate."
+      })
+  Path driving;
 
   @Option(names = "--out", required = true, description = "Output MP4 file.")
   Path out;
 
   @Option(
       names = "--fps",
-      defaultValue = "25",
-      description = "Frame rate (the pack's: ${DEFAULT-VALUE}).")
-  int fps;
+      description = {
+        "Output frame rate (24, 25, 30, 50, 60, ...). Default: the driving video's, or the",
+        "pack's (25) for a narration."
+      })
+  Integer fps;
 
   @Option(
       names = "--seed",
@@ -113,9 +125,17 @@ public final class RenderCommand implements Callable<Integer> {
     Config config = FarmConfig.load(overrides);
     FarmSettings settings = FarmSettings.create(config);
     InputValidator.Validated inputs;
+    InputValidator.ValidatedDriving drivingInputs = null;
     dev.actorfarm.runtime.jobs.JobStates.Controls controls;
+    int outFps;
     try {
-      InputValidator.checkFps(fps);
+      if (driving == null && audio == null) {
+        throw new InputValidator.BadInputException(
+            "give a narration with --audio or a driving video with --driving");
+      }
+      if (fps != null) {
+        InputValidator.checkFps(fps, settings.limits());
+      }
       controls = scheduling.controls();
       if (jobId != null && !JobClient.validJobId(jobId)) {
         throw new InputValidator.BadInputException(
@@ -124,7 +144,17 @@ public final class RenderCommand implements Callable<Integer> {
                 + jobId
                 + "'");
       }
-      inputs = InputValidator.validate(portrait, audio, parseFaceBox(faceBox), settings.limits());
+      FaceBox box = InputValidator.parseFaceBox(faceBox);
+      if (driving != null) {
+        drivingInputs =
+            InputValidator.validateDriving(
+                portrait, driving, audio, box, fps == null ? 0 : fps, settings.limits());
+        inputs = drivingInputs.portrait();
+        outFps = drivingInputs.fps();
+      } else {
+        inputs = InputValidator.validate(portrait, audio, box, settings.limits());
+        outFps = fps == null ? 0 : fps; // 0: the pack's, known once the farm is up
+      }
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
       return EXIT_BAD_INPUT;
@@ -133,27 +163,34 @@ public final class RenderCommand implements Callable<Integer> {
     long started = System.nanoTime();
     err.println("Starting the embedded farm (data in " + settings.dataDir() + ") ...");
     try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
-      try {
-        InputValidator.checkFps(fps, farm.pack());
-      } catch (InputValidator.BadInputException e) {
-        err.println("farm: error: " + e.getMessage());
-        return EXIT_BAD_INPUT;
+      if (outFps == 0) {
+        outFps = farm.pack().manifest().fps();
       }
+      double seconds =
+          drivingInputs != null ? drivingInputs.video().seconds() : inputs.audioSeconds();
       JobClient client = new JobClient(farm.kafka(), farm.blobs(), settings.source("cli"));
       JobClient.Prepared job =
           client.prepare(
               new JobClient.Request(
                   portrait,
                   audio,
-                  fps,
+                  driving != null && fps == null ? 0 : outFps,
                   seed,
                   inputs.faceGiven() ? inputs.faceBox() : null,
                   crop,
                   farm.pack().id(),
-                  inputs.audioSeconds()),
+                  seconds,
+                  driving,
+                  drivingInputs == null ? 0 : drivingInputs.video().fps()),
               jobId);
       err.println(
-          "Job " + job.jobId() + ": " + portrait.getFileName() + " + " + audio.getFileName());
+          "Job "
+              + job.jobId()
+              + ": "
+              + portrait.getFileName()
+              + (driving != null
+                  ? " driven by " + driving.getFileName()
+                  : " + " + audio.getFileName()));
       var previous = farm.jobs().get(job.jobId()).orElse(null);
       int resumedFrames = 0;
       double[] firstSegment = {-1};
@@ -195,7 +232,7 @@ public final class RenderCommand implements Callable<Integer> {
             new Progress(
                 err,
                 System.console() != null && !"true".equals(System.getenv("CI")),
-                (int) Math.round(inputs.audioSeconds() * fps),
+                (int) Math.round(seconds * outFps),
                 resumedFrames);
         try (JobClient.Follower follower =
             resume ? client.follow(job.jobId()) : client.submit(job, controls)) {
@@ -237,7 +274,7 @@ public final class RenderCommand implements Callable<Integer> {
           StandardCopyOption.REPLACE_EXISTING);
       BlobStore.moveAtomically(tmp, target);
       double wall = (System.nanoTime() - started) / 1e9;
-      double videoSeconds = last.getTotalFrames() / (double) fps;
+      double videoSeconds = last.getTotalFrames() / (double) outFps;
       err.printf(
           Locale.ROOT,
           "Done: %s  %.2f s of video, %d frames, wall %.1f s, realtime factor %.2f"
@@ -261,26 +298,5 @@ public final class RenderCommand implements Callable<Integer> {
   /** Segments of the job already in the blob store. */
   private static long renderedSegments(EmbeddedFarm farm, String jobId) throws java.io.IOException {
     return farm.blobs().count(dev.actorfarm.runtime.blob.JobPaths.segments(jobId), ".mp4");
-  }
-
-  public static FaceBox parseFaceBox(String text) throws InputValidator.BadInputException {
-    if (text == null) {
-      return null;
-    }
-    String[] parts = text.split(",");
-    if (parts.length != 4) {
-      throw new InputValidator.BadInputException("--face-box must be x,y,w,h, got '" + text + "'");
-    }
-    try {
-      return FaceBox.newBuilder()
-          .setX(Integer.parseInt(parts[0].trim()))
-          .setY(Integer.parseInt(parts[1].trim()))
-          .setWidth(Integer.parseInt(parts[2].trim()))
-          .setHeight(Integer.parseInt(parts[3].trim()))
-          .build();
-    } catch (NumberFormatException e) {
-      throw new InputValidator.BadInputException(
-          "--face-box must be four integers, got '" + text + "'");
-    }
   }
 }

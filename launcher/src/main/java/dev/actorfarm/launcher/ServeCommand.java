@@ -59,7 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--roles",
       split = ",",
-      defaultValue = "audio,motion,render,mux",
+      defaultValue = "audio,video,motion,render,mux",
       description = {
         "Farm roles this process runs beside the API (default ${DEFAULT-VALUE});",
         "'none' for an API-only front end of a distributed farm (Kubernetes)."

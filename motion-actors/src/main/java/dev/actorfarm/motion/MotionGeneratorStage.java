@@ -20,10 +20,12 @@ public final class MotionGeneratorStage implements AutoCloseable {
 
   private final OrtSession session;
   private final PackManifest.MotionGenerator spec;
+  private final int packFps;
 
   public MotionGeneratorStage(ModelPack pack, String executionProvider, int threads)
       throws OrtException {
     this.spec = pack.manifest().motionGenerator();
+    this.packFps = pack.manifest().fps();
     if (!"single-pass".equals(spec.sampler())) {
       throw new IllegalArgumentException(
           "motion generator sampler '" + spec.sampler() + "' is not supported by this farm");
@@ -33,6 +35,11 @@ public final class MotionGeneratorStage implements AutoCloseable {
 
   public PackManifest.MotionGenerator spec() {
     return spec;
+  }
+
+  /** The rate the generator's motion is made at (not the output's rate). */
+  public int packFps() {
+    return packFps;
   }
 
   /** The rest pose repeated over the context: the context of a job's first window. */

@@ -17,6 +17,7 @@ import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.kafka.TopicReader;
+import dev.actorfarm.runtime.motion.FrameRates;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -109,6 +110,14 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private final String source;
   private int nextWindow;
   private float[] context;
+
+  /** The last motion frame generated at the pack's rate (resampling to the output rate). */
+  private float[] lastFrame;
+
+  /** A driving-video job's retargeting state, restored from the checkpoint when it has one. */
+  private float[] drivingState;
+
+  private DrivingRetargeter driving;
   private long restoredAtNanos;
   private boolean firstAfterRestore;
   private final java.util.TreeMap<Integer, GenerateWindow> ahead = new java.util.TreeMap<>();
@@ -202,6 +211,12 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       } else {
         this.context = restored;
         this.nextWindow = cp.getNextWindow();
+        if (cp.hasLastFrame()) {
+          this.lastFrame = Tensors.floats(cp.getLastFrame());
+        }
+        if (cp.hasDrivingState()) {
+          this.drivingState = Tensors.floats(cp.getDrivingState());
+        }
         this.released = Math.min(cp.getReleased(), nextWindow);
         this.releasedAcked = released;
         this.lastGenerated = cp.getCompleted();
@@ -404,20 +419,42 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private MotionCheckpoint checkpoint(String cause) {
     int p = generator.spec().contextFrames();
     int m = generator.spec().motionDim();
-    return MotionCheckpoint.newBuilder()
-        .setHeader(Headers.create("MotionCheckpoint", jobId, source, cause))
-        .setNextWindow(nextWindow)
-        .setContext(Tensors.ofFloats(context, p, m))
-        .setRngCounter(nextWindow)
-        .setCompleted(lastGenerated)
-        .setReleased(releasedAcked)
-        .build();
+    MotionCheckpoint.Builder b =
+        MotionCheckpoint.newBuilder()
+            .setHeader(Headers.create("MotionCheckpoint", jobId, source, cause))
+            .setNextWindow(nextWindow)
+            .setContext(Tensors.ofFloats(context, p, m))
+            .setRngCounter(nextWindow)
+            .setCompleted(lastGenerated)
+            .setReleased(releasedAcked);
+    if (lastFrame != null) {
+      b.setLastFrame(Tensors.ofFloats(lastFrame, lastFrame.length));
+    }
+    if (driving != null) {
+      float[] st = driving.state();
+      b.setDrivingState(Tensors.ofFloats(st, st.length));
+    }
+    return b.build();
   }
 
   private Behavior<Command> removeCheckpointAndStop() {
     kafka.tombstone(Topics.MOTION_CHECKPOINTS, Topic.jobKey(jobId));
     log.info("Motion entity {}: job cancelled; checkpoint removed, entity stopped", jobId);
     return Behaviors.stopped();
+  }
+
+  /** The generator's motion for a narration window: W frames at the pack's rate. */
+  private float[] generateAudioDriven(AudioFeatures features) throws ai.onnxruntime.OrtException {
+    var spec = generator.spec();
+    int w = spec.windowFrames();
+    int m = spec.motionDim();
+    RenderOptions opts = features.getSpec().getOptions();
+    float[] noise = CounterRng.normals(opts.getSeed(), features.getWindowIndex(), w * m);
+    float[] controls = {
+      opts.getExpressionIntensity() == 0 ? 1f : opts.getExpressionIntensity(),
+      opts.getHeadMotionScale() == 0 ? 1f : opts.getHeadMotionScale()
+    };
+    return generator.generate(Tensors.floats(features.getFeatures()), context, noise, controls);
   }
 
   private CompletableFuture<?> generate(AudioFeatures features) throws ai.onnxruntime.OrtException {
@@ -428,35 +465,59 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
         Thread.currentThread().interrupt();
       }
     }
-    var spec = generator.spec();
-    int w = spec.windowFrames();
-    int m = spec.motionDim();
-    int p = spec.contextFrames();
     int window = features.getWindowIndex();
-    RenderOptions opts = features.getSpec().getOptions();
-    float[] noise = CounterRng.normals(opts.getSeed(), window, w * m);
-    float[] controls = {
-      opts.getExpressionIntensity() == 0 ? 1f : opts.getExpressionIntensity(),
-      opts.getHeadMotionScale() == 0 ? 1f : opts.getHeadMotionScale()
-    };
-    float[] motion =
-        generator.generate(Tensors.floats(features.getFeatures()), context, noise, controls);
-    int frames = features.getFrameCount();
+    int m = generator.spec().motionDim();
+    int packFps = generator.packFps();
+    int outFps = features.getOutputFps() > 0 ? features.getOutputFps() : packFps;
+    int firstFrame;
+    int frames;
+    float[] motion;
+    if (features.hasDriving()) {
+      if (driving == null) {
+        driving =
+            new DrivingRetargeter(
+                generator.spec().motionChannels(),
+                generator.spec().restPose(),
+                outFps,
+                drivingState);
+      }
+      firstFrame = features.getFirstFrame();
+      frames = features.getFrameCount();
+      motion = driving.retarget(Tensors.floats(features.getDriving()), frames);
+    } else {
+      float[] generated = generateAudioDriven(features);
+      int w = generator.spec().windowFrames();
+      int p = generator.spec().contextFrames();
+      // The context is the last P frames the generator produced (a short last window still
+      // carries a full window of generated motion).
+      context = Arrays.copyOfRange(generated, (w - p) * m, w * m);
+      int packFirst = features.getFirstFrame();
+      firstFrame = FrameRates.firstOutputFrame(packFirst, packFps, outFps);
+      int end =
+          features.getLast()
+              ? features.getTotalOutputFrames() > 0
+                  ? features.getTotalOutputFrames()
+                  : FrameRates.firstOutputFrame(packFirst + features.getFrameCount(), packFps, outFps)
+              : FrameRates.firstOutputFrame(packFirst + w, packFps, outFps);
+      frames = Math.max(0, end - firstFrame);
+      motion =
+          FrameRates.resample(
+              lastFrame, generated, w, m, packFirst, firstFrame, frames, packFps, outFps);
+      lastFrame = Arrays.copyOfRange(generated, (w - 1) * m, w * m);
+    }
     String cause = features.getHeader().getEventId();
     MotionWindow out =
         MotionWindow.newBuilder()
             .setHeader(Headers.create("MotionWindow", jobId, source, cause))
             .setSpec(features.getSpec())
             .setWindowIndex(window)
-            .setFirstFrame(features.getFirstFrame())
+            .setFirstFrame(firstFrame)
             .setFrameCount(frames)
             .setLast(features.getLast())
             .setMotion(Tensors.ofFloats(Arrays.copyOf(motion, frames * m), frames, m))
             .setFeaturesProducedMs(features.getHeader().getTimestampMs())
+            .setFps(outFps)
             .build();
-    // The context is the last P frames the generator produced (a short last window still
-    // carries a full window of generated motion).
-    context = Arrays.copyOfRange(motion, (w - p) * m, w * m);
     nextWindow = window + 1;
     log.info("Motion entity {} generated window {}", jobId, window);
     if (firstAfterRestore) {

@@ -282,9 +282,9 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
                   open =
                       SegmentMuxer.Session.open(
                           blobs.resolve(run.get(0).getSegment().getUri()),
-                          blobs.open(p.getSpec().getAudio()),
+                          p.hasSound() ? blobs.open(p.getSound()) : null,
                           file,
-                          p.getSpec().getOptions().getFps(),
+                          planFps(p),
                           settings.audioSampleRate(),
                           settings.audioBitrate());
                 }
@@ -397,5 +397,13 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
                   (System.currentTimeMillis() - plan.getSpec().getSubmittedMs()) / 1e3));
     }
     return this;
+  }
+
+  /**
+   * The plan's output frame rate; a plan published before the frame rate was a fact of the plan
+   * carries it only in the job's options.
+   */
+  public static int planFps(JobPlan plan) {
+    return plan.getFps() > 0 ? plan.getFps() : plan.getSpec().getOptions().getFps();
   }
 }

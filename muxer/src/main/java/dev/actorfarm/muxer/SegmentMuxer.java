@@ -95,26 +95,29 @@ public final class SegmentMuxer {
 
     /**
      * Starts {@code output} with the stream parameters of {@code firstSegment} (every segment of a
-     * job shares them) and the narration {@code audio}.
+     * job shares them) and the sound track {@code audio}, or none when it is null (a driving video
+     * without sound).
      */
     public static Session open(
         Path firstSegment, Path audio, Path output, int fps, int audioSampleRate, int audioBitrate)
         throws IOException {
       FFmpegFrameGrabber first = SegmentMuxer.open(firstSegment);
-      FFmpegFrameGrabber narration = new FFmpegFrameGrabber(audio.toFile());
+      FFmpegFrameGrabber narration = audio == null ? null : new FFmpegFrameGrabber(audio.toFile());
       FFmpegFrameRecorder recorder = null;
       try {
-        narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
-        narration.setSampleRate(audioSampleRate);
-        int channels;
-        try {
-          narration.start();
-          channels = Math.min(2, Math.max(1, narration.getAudioChannels()));
-          narration.stop();
-          narration.setAudioChannels(channels);
-          narration.start();
-        } catch (FrameGrabber.Exception e) {
-          throw new IOException("cannot decode the narration: " + e.getMessage(), e);
+        int channels = 0;
+        if (narration != null) {
+          narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
+          narration.setSampleRate(audioSampleRate);
+          try {
+            narration.start();
+            channels = Math.min(2, Math.max(1, narration.getAudioChannels()));
+            narration.stop();
+            narration.setAudioChannels(channels);
+            narration.start();
+          } catch (FrameGrabber.Exception e) {
+            throw new IOException("cannot decode the sound track: " + e.getMessage(), e);
+          }
         }
         recorder =
             new FFmpegFrameRecorder(
@@ -122,19 +125,23 @@ public final class SegmentMuxer {
         recorder.setFormat("mp4");
         recorder.setOption("movflags", "+faststart");
         recorder.setFrameRate(fps);
-        recorder.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
-        recorder.setAudioBitrate(audioBitrate);
-        // FFmpeg's fast AAC coder: about a third of the default coder's CPU, which was the
-        // muxer's whole cost per segment (BENCHMARKS.md), for speech at this bitrate.
-        recorder.setAudioOption("aac_coder", "fast");
-        recorder.setSampleRate(audioSampleRate);
+        if (narration != null) {
+          recorder.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
+          recorder.setAudioBitrate(audioBitrate);
+          // FFmpeg's fast AAC coder: about a third of the default coder's CPU, which was the
+          // muxer's whole cost per segment (BENCHMARKS.md), for speech at this bitrate.
+          recorder.setAudioOption("aac_coder", "fast");
+          recorder.setSampleRate(audioSampleRate);
+        }
         recorder.setAudioChannels(channels);
         recorder.start(first.getFormatContext());
         return new Session(
             first,
             narration,
             recorder,
-            new AudioCursor(narration, recorder, audioSampleRate, channels),
+            narration == null
+                ? null
+                : new AudioCursor(narration, recorder, audioSampleRate, channels),
             output,
             fps);
       } catch (FrameRecorder.Exception | RuntimeException e) {
@@ -171,7 +178,9 @@ public final class SegmentMuxer {
           }
         }
         nextFrame += seg.frameCount();
-        cursor.writeUntil(nextFrame / (double) fps);
+        if (cursor != null) {
+          cursor.writeUntil(nextFrame / (double) fps);
+        }
       } catch (FrameRecorder.Exception | FrameGrabber.Exception e) {
         throw new IOException("cannot mux " + output.getFileName() + ": " + e.getMessage(), e);
       }
@@ -180,8 +189,10 @@ public final class SegmentMuxer {
     /** Writes the rest of the narration and closes the file; returns the video packets written. */
     public long finish() throws IOException {
       try {
-        cursor.writeUntil(Double.POSITIVE_INFINITY);
-        cursor.flush();
+        if (cursor != null) {
+          cursor.writeUntil(Double.POSITIVE_INFINITY);
+          cursor.flush();
+        }
         recorder.stop();
         return packets;
       } catch (FrameRecorder.Exception | FrameGrabber.Exception e) {

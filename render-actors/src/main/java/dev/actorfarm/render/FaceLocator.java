@@ -61,6 +61,14 @@ public final class FaceLocator {
     return Face.fromBox(box);
   }
 
+  /**
+   * The face that was at {@code previous} in the last frame of a video, seen again in a window of
+   * twice its size (one run of the short-range model, a few milliseconds), if it is still there.
+   */
+  public static Optional<Face> track(Mat bgr, Face previous) throws IOException {
+    return BlazeFace.get().near(bgr, previous).filter(FaceLocator::plausible);
+  }
+
   /** Every plausible face, largest first. */
   private static List<Face> faces(Mat bgr) throws IOException {
     return BlazeFace.get().detect(bgr).stream().filter(FaceLocator::plausible).toList();

@@ -210,7 +210,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     simulateLatency(frames);
     byte[] placeholder;
     synchronized (PLACEHOLDERS) {
-      placeholder = PLACEHOLDERS.get(frames);
+      String key = frames + "@" + outputFps(window);
+      placeholder = PLACEHOLDERS.get(key);
       if (placeholder == null) {
         java.nio.file.Path tmp =
             java.nio.file.Files.createTempFile("actorfarm-placeholder", ".mp4");
@@ -219,7 +220,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
                     tmp,
                     16,
                     16,
-                    pack.manifest().fps(),
+                    outputFps(window),
                     frames,
                     settings.render().videoCodec(),
                     20_000);
@@ -231,13 +232,21 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         }
         placeholder = java.nio.file.Files.readAllBytes(tmp);
         java.nio.file.Files.delete(tmp);
-        PLACEHOLDERS.put(frames, placeholder);
+        PLACEHOLDERS.put(key, placeholder);
       }
     }
     java.nio.file.Files.write(file, placeholder);
   }
 
-  private static final java.util.Map<Integer, byte[]> PLACEHOLDERS = new java.util.HashMap<>();
+  private static final java.util.Map<String, byte[]> PLACEHOLDERS = new java.util.HashMap<>();
+
+  /**
+   * The job plan's output frame rate, which the motion entity stamps on every window; a window
+   * from before the rate was a fact of the plan was generated at the pack's rate.
+   */
+  private int outputFps(MotionWindow window) {
+    return window.getFps() > 0 ? window.getFps() : pack.manifest().fps();
+  }
 
   private void simulateLatency(int frames) throws java.io.IOException {
     long ms = settings.render().simulatedLatencyPerFrame().toMillis() * frames;
@@ -264,7 +273,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
     try (SegmentEncoder encoder =
         new SegmentEncoder(
-            file, w, h, pack.manifest().fps(), frames, settings.render().videoCodec(), bitrate)) {
+            file, w, h, outputFps(window), frames, settings.render().videoCodec(), bitrate)) {
       for (int start = 0; start < frames; start += batch) {
         if (jobs.isStopped(window.getSpec().getJobId())) {
           throw new CancellationException("job " + window.getSpec().getJobId() + " was stopped");

@@ -81,6 +81,7 @@ public final class FarmApi extends AllDirectives {
       Set.of(
           "portrait",
           "audio",
+          "driving",
           "fps",
           "seed",
           "face_box",
@@ -88,6 +89,9 @@ public final class FarmApi extends AllDirectives {
           "client_token",
           "priority",
           "max_workers");
+
+  /** The form fields that carry files. */
+  private static final Set<String> FILE_FIELDS = Set.of("portrait", "audio", "driving");
 
   private final JobService jobs;
   private final HlsPreview preview;
@@ -301,7 +305,8 @@ public final class FarmApi extends AllDirectives {
   }
 
   /** A job's spec and its rendered prefix, or the refusal. */
-  private record Preview(JobSpec spec, List<HlsPreview.Window> windows) {}
+  private record Preview(
+      JobSpec spec, dev.actorfarm.protocol.JobPlan plan, List<HlsPreview.Window> windows) {}
 
   /** Looks up the job and its rendered prefix off the request thread, then answers. */
   private <T> Route withPreview(
@@ -312,8 +317,16 @@ public final class FarmApi extends AllDirectives {
               JobSpec spec =
                   jobs.spec(id)
                       .orElseThrow(() -> new CompletionException(apiError(404, "no job " + id)));
+              // Before its plan the job has no frame rate and no segments: an empty preview.
+              var plan =
+                  jobs.plan(id)
+                      .orElse(
+                          dev.actorfarm.protocol.JobPlan.newBuilder()
+                              .setSpec(spec)
+                              .setFps(Math.max(1, spec.getOptions().getFps()))
+                              .build());
               try {
-                return step.apply(new Preview(spec, preview.prefix(jobs.segmentsDir(id))));
+                return step.apply(new Preview(spec, plan, preview.prefix(jobs.segmentsDir(id))));
               } catch (IOException | JobService.ApiException e) {
                 throw new CompletionException(e);
               }
@@ -333,7 +346,7 @@ public final class FarmApi extends AllDirectives {
         p ->
             HlsPreview.playlist(
                 p.windows(),
-                p.spec().getOptions().getFps(),
+                dev.actorfarm.muxer.MuxJob.planFps(p.plan()),
                 jobs.get(id).map(j -> j.state() == JobState.COMPLETED).orElse(false)),
         m3u8 ->
             respondWithHeader(
@@ -352,7 +365,7 @@ public final class FarmApi extends AllDirectives {
           if (index >= p.windows().size()) {
             throw apiError(404, "window " + index + " of job " + id + " is not rendered yet");
           }
-          return preview.segment(p.spec(), p.windows().get(index));
+          return preview.segment(p.plan(), p.windows().get(index));
         },
         file -> getFromFile(file.toFile(), MPEG_TS));
   }
@@ -387,7 +400,9 @@ public final class FarmApi extends AllDirectives {
     }
     return error(
         415,
-        "POST /jobs takes multipart/form-data (portrait, audio) or application/json, not " + media);
+        "POST /jobs takes multipart/form-data (portrait, and audio or driving) or application/json,"
+            + " not "
+            + media);
   }
 
   private Route submitted(CompletionStage<JobService.Submitted> result) {
@@ -421,7 +436,7 @@ public final class FarmApi extends AllDirectives {
             1,
             part -> {
               String name = part.getName();
-              if (name.equals("portrait") || name.equals("audio")) {
+              if (FILE_FIELDS.contains(name)) {
                 long limit = name.equals("portrait") ? settings.maxPortraitBytes() : Long.MAX_VALUE;
                 // The client's file name is never used as a path: only its extension is kept.
                 String ext = extension(part.getFilename().orElse(""));
@@ -460,14 +475,16 @@ public final class FarmApi extends AllDirectives {
   private CompletionStage<JobService.Submitted> submitUpload(Upload u) {
     try {
       for (String f : u.fields().keySet()) {
-        if (!JSON_FIELDS.contains(f) || f.equals("portrait") || f.equals("audio")) {
+        if (!JSON_FIELDS.contains(f) || FILE_FIELDS.contains(f)) {
           throw apiError(400, "unknown form field '" + f + "'");
         }
       }
       Path portrait = u.files().get("portrait");
       Path audio = u.files().get("audio");
-      if (portrait == null || audio == null) {
-        throw apiError(400, "the form needs the files 'portrait' and 'audio'");
+      Path driving = u.files().get("driving");
+      if (portrait == null || (audio == null && driving == null)) {
+        throw apiError(
+            400, "the form needs the file 'portrait' and the file 'audio' or 'driving' (or both)");
       }
       Map<String, String> f = u.fields();
       return CompletableFuture.completedFuture(
@@ -475,9 +492,11 @@ public final class FarmApi extends AllDirectives {
               new JobService.Submission(
                   portrait,
                   audio,
+                  driving,
                   "the uploaded portrait",
                   "the uploaded audio",
-                  intField("fps", f.get("fps"), 25),
+                  "the uploaded driving video",
+                  intField("fps", f.get("fps"), 0),
                   longField("seed", f.get("seed"), 0),
                   f.get("face_box"),
                   boolField("crop", f.get("crop")),
@@ -508,15 +527,18 @@ public final class FarmApi extends AllDirectives {
       }
     }
     String portrait = text(root, "portrait", true);
-    String audio = text(root, "audio", true);
-    int fps = intField("fps", text(root, "fps", false), 25);
+    String driving = text(root, "driving", false);
+    String audio = text(root, "audio", driving == null);
+    int fps = intField("fps", text(root, "fps", false), 0);
     long seed = longField("seed", text(root, "seed", false), 0);
     boolean crop = boolField("crop", text(root, "crop", false));
     return new JobService.Submission(
         resolveInput(portrait, "portrait"),
-        resolveInput(audio, "audio"),
+        audio == null ? null : resolveInput(audio, "audio"),
+        driving == null ? null : resolveInput(driving, "driving"),
         "portrait " + portrait,
         "audio " + audio,
+        "driving video " + driving,
         fps,
         seed,
         text(root, "face_box", false),

@@ -1,6 +1,5 @@
 package dev.actorfarm.launcher.api;
 
-import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.runtime.blob.BlobStore;
 import java.io.IOException;
 import java.nio.Buffer;
@@ -97,14 +96,14 @@ public final class HlsPreview {
   }
 
   /** The HLS segment of one window, made on first request. */
-  public Path segment(JobSpec spec, Window w) throws IOException {
-    String rel = String.format("jobs/%s/preview/%06d.ts", spec.getJobId(), w.index());
+  public Path segment(dev.actorfarm.protocol.JobPlan plan, Window w) throws IOException {
+    String rel = String.format("jobs/%s/preview/%06d.ts", plan.getSpec().getJobId(), w.index());
     Path target = blobs.resolve(BlobStore.SCHEME + rel);
     if (Files.isRegularFile(target)) {
       return target;
     }
-    Path audio = blobs.open(spec.getAudio());
-    int fps = spec.getOptions().getFps();
+    Path audio = plan.hasSound() ? blobs.open(plan.getSound()) : null;
+    int fps = dev.actorfarm.muxer.MuxJob.planFps(plan);
     blobs.write(rel, tmp -> writeSegment(w, audio, fps, tmp));
     return target;
   }
@@ -113,23 +112,30 @@ public final class HlsPreview {
     long startUs = Math.round(w.firstFrame() * 1e6 / fps);
     double endSeconds = (w.firstFrame() + w.frameCount()) / (double) fps;
     try (FFmpegFrameGrabber video = new FFmpegFrameGrabber(w.segment().toFile());
-        FFmpegFrameGrabber narration = new FFmpegFrameGrabber(audio.toFile())) {
+        FFmpegFrameGrabber narration =
+            audio == null ? null : new FFmpegFrameGrabber(audio.toFile())) {
       video.start();
-      narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
-      narration.setSampleRate(SAMPLE_RATE);
-      narration.setAudioChannels(1);
-      narration.start();
-      if (startUs > 0) {
-        narration.setTimestamp(startUs);
+      if (narration != null) {
+        narration.setSampleMode(FrameGrabber.SampleMode.FLOAT);
+        narration.setSampleRate(SAMPLE_RATE);
+        narration.setAudioChannels(1);
+        narration.start();
+        if (startUs > 0) {
+          narration.setTimestamp(startUs);
+        }
       }
+      int channels = narration == null ? 0 : 1;
       try (FFmpegFrameRecorder rec =
-          new FFmpegFrameRecorder(out.toFile(), video.getImageWidth(), video.getImageHeight(), 1)) {
+          new FFmpegFrameRecorder(
+              out.toFile(), video.getImageWidth(), video.getImageHeight(), channels)) {
         rec.setFormat("mpegts");
         rec.setFrameRate(fps);
-        rec.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
-        rec.setAudioBitrate(AUDIO_BITRATE);
-        rec.setSampleRate(SAMPLE_RATE);
-        rec.setAudioChannels(1);
+        if (narration != null) {
+          rec.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
+          rec.setAudioBitrate(AUDIO_BITRATE);
+          rec.setSampleRate(SAMPLE_RATE);
+        }
+        rec.setAudioChannels(channels);
         // Every stream of this segment starts at the window's place in the job, so that the
         // player's timeline is continuous across segments.
         rec.setOption("output_ts_offset", startUs + "us");
@@ -145,7 +151,8 @@ public final class HlsPreview {
             avcodec.av_packet_unref(pkt);
           }
         }
-        long wanted = Math.round((endSeconds - startUs / 1e6) * SAMPLE_RATE);
+        long wanted =
+            narration == null ? 0 : Math.round((endSeconds - startUs / 1e6) * SAMPLE_RATE);
         long written = 0;
         Frame f;
         while (written < wanted && (f = narration.grabSamples()) != null) {
@@ -158,8 +165,10 @@ public final class HlsPreview {
           rec.recordSamples(f.sampleRate, 1, samples);
           written += n;
         }
-        // In copy mode the recorder does not drain the audio encoder itself.
-        rec.recordSamples(SAMPLE_RATE, 1, (Buffer[]) null);
+        if (narration != null) {
+          // In copy mode the recorder does not drain the audio encoder itself.
+          rec.recordSamples(SAMPLE_RATE, 1, (Buffer[]) null);
+        }
         rec.stop();
       }
     } catch (FrameGrabber.Exception | org.bytedeco.javacv.FrameRecorder.Exception e) {

@@ -47,8 +47,10 @@ public final class JobService {
   public record Submission(
       Path portrait,
       Path audio,
+      Path driving,
       String portraitLabel,
       String audioLabel,
+      String drivingLabel,
       int fps,
       long seed,
       String faceBox,
@@ -101,7 +103,9 @@ public final class JobService {
   public Submitted submit(Submission s) throws ApiException {
     JobStates.Controls controls;
     try {
-      InputValidator.checkFps(s.fps(), farm.pack());
+      if (s.fps() != 0) {
+        InputValidator.checkFps(s.fps(), farm.settings().limits());
+      }
       controls = InputValidator.controls(s.priority(), s.maxWorkers());
     } catch (InputValidator.BadInputException e) {
       throw new ApiException(400, apiWording(e.getMessage()));
@@ -118,20 +122,37 @@ public final class JobService {
       }
     }
     InputValidator.Validated inputs;
+    InputValidator.ValidatedDriving driving = null;
     try {
-      inputs =
-          InputValidator.validate(
-              s.portrait(),
-              s.audio(),
-              RenderCommand.parseFaceBox(s.faceBox()),
-              farm.settings().limits());
+      if (s.driving() != null) {
+        driving =
+            InputValidator.validateDriving(
+                s.portrait(),
+                s.driving(),
+                s.audio(),
+                InputValidator.parseFaceBox(s.faceBox()),
+                s.fps(),
+                farm.settings().limits());
+        inputs = driving.portrait();
+      } else {
+        inputs =
+            InputValidator.validate(
+                s.portrait(),
+                s.audio(),
+                InputValidator.parseFaceBox(s.faceBox()),
+                farm.settings().limits());
+      }
     } catch (InputValidator.BadInputException e) {
-      throw new ApiException(
-          422,
-          apiWording(
-              e.getMessage()
-                  .replace(s.portrait().toString(), s.portraitLabel())
-                  .replace(s.audio().toString(), s.audioLabel())));
+      String why = e.getMessage().replace(s.portrait().toString(), s.portraitLabel());
+      if (s.audio() != null) {
+        why = why.replace(s.audio().toString(), s.audioLabel());
+      }
+      if (s.driving() != null) {
+        why =
+            why.replace(s.driving().toString(), s.drivingLabel())
+                .replace("driving video " + s.driving().getFileName(), s.drivingLabel());
+      }
+      throw new ApiException(422, apiWording(why));
     }
     JobClient.Prepared job;
     try {
@@ -140,12 +161,14 @@ public final class JobService {
               new JobClient.Request(
                   s.portrait(),
                   s.audio(),
-                  s.fps(),
+                  s.fps() == 0 && driving == null ? farm.pack().manifest().fps() : s.fps(),
                   s.seed(),
                   inputs.faceGiven() ? inputs.faceBox() : null,
                   s.crop(),
                   farm.pack().id(),
-                  inputs.audioSeconds()),
+                  driving != null ? driving.video().seconds() : inputs.audioSeconds(),
+                  s.driving(),
+                  driving == null ? 0 : driving.video().fps()),
               tokenId);
     } catch (java.io.IOException e) {
       throw new ApiException(503, "cannot store the inputs: " + e.getMessage());
@@ -372,6 +395,9 @@ public final class JobService {
    * The job's spec: from this node's submissions, else read back from {@code farm.jobs} (a job
    * submitted elsewhere or before a restart).
    */
+  private final Map<String, dev.actorfarm.protocol.JobPlan> plans =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   public Optional<JobSpec> spec(String id) {
     if (!JobClient.validJobId(id)) {
       return Optional.empty();
@@ -392,6 +418,34 @@ public final class JobService {
     }
     if (found != null) {
       specs.put(id, found);
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /**
+   * The job's plan (its output frame rate, frames and sound track), once the stage that analyses
+   * its source has published it; read back from the compacted {@code farm.job-plans} and kept, as a
+   * plan never changes.
+   */
+  public Optional<dev.actorfarm.protocol.JobPlan> plan(String id) {
+    if (!JobClient.validJobId(id)) {
+      return Optional.empty();
+    }
+    dev.actorfarm.protocol.JobPlan known = plans.get(id);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    dev.actorfarm.protocol.JobPlan found = null;
+    for (ConsumerRecord<String, byte[]> r :
+        TopicReader.readKey(farm.kafka().bootstrapServers(), Topics.JOB_PLANS.name(), id)) {
+      try {
+        found = r.value() == null ? null : Topics.JOB_PLANS.parse(r.value());
+      } catch (Exception e) {
+        // An undecodable plan is the muxer's to dead-letter; the last good one wins.
+      }
+    }
+    if (found != null) {
+      plans.put(id, found);
     }
     return Optional.ofNullable(found);
   }

@@ -124,6 +124,19 @@ public final class BlazeFace {
   }
 
   /**
+   * The face overlapping {@code prior} that the short-range model sees in a window of twice the
+   * prior's size about it: a video's face from one frame to the next.
+   */
+  public java.util.Optional<Face> near(Mat bgr, Face prior) throws IOException {
+    try {
+      Face refined = refine(bgr, prior);
+      return refined == prior ? java.util.Optional.empty() : java.util.Optional.of(refined);
+    } catch (OrtException e) {
+      throw new IOException("face detection failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * The face seen again by the short-range model in a window of twice its size around it, where it
    * spans half the model's input rather than a few of its pixels: its keypoints are then placed to
    * a few percent of the eye distance. The first look's face when the second finds none.
