@@ -169,8 +169,7 @@ public final class EmbeddedFarm implements AutoCloseable {
       controls.add(AudioRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.VIDEO)) {
-      controls.add(
-          dev.actorfarm.video.VideoRole.start(system, kafka, settings, jobs, pack, blobs));
+      controls.add(dev.actorfarm.video.VideoRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.MOTION)) {
       controls.add(MotionRole.start(system, kafka, settings, jobs, pack, blobs));
@@ -202,8 +201,8 @@ public final class EmbeddedFarm implements AutoCloseable {
 
   /**
    * {@code config} with the blocking dispatcher sized for the node: the configured threads for
-   * short blocking work, plus one per render worker and per audio or video analysis slot the node runs (each
-   * holds its thread for a whole window or narration).
+   * short blocking work, plus one per render worker and per audio or video analysis slot the node
+   * runs (each holds its thread for a whole window or narration).
    */
   static Config withBlockingThreads(Config config, Set<Role> roles) {
     int threads = config.getInt(BLOCKING_THREADS);

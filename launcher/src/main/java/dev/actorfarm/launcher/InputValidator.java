@@ -65,7 +65,11 @@ public final class InputValidator {
     checkFps(fps);
     if (fps > limits.maxFps()) {
       throw new BadInputException(
-          "--fps " + fps + " is over the limit of " + limits.maxFps() + " (actorfarm.limits.max-fps)");
+          "--fps "
+              + fps
+              + " is over the limit of "
+              + limits.maxFps()
+              + " (actorfarm.limits.max-fps)");
     }
   }
 
@@ -226,7 +230,7 @@ public final class InputValidator {
           .setHeight(Integer.parseInt(parts[3].trim()))
           .build();
     } catch (NumberFormatException e) {
-      throw new BadInputException(
-          "--face-box must be four integers, got '" + text + "'");
+      throw new BadInputException("--face-box must be four integers, got '" + text + "'");
     }
-  }}
+  }
+}

@@ -52,7 +52,9 @@ final class DrivingFarm implements AutoCloseable {
       last = f.follow(e -> {}, Duration.ofMinutes(5));
     }
     Path out =
-        last.getState() == JobState.COMPLETED ? farm.blobs().resolve(last.getOutput().getUri()) : null;
+        last.getState() == JobState.COMPLETED
+            ? farm.blobs().resolve(last.getOutput().getUri())
+            : null;
     return new Done(job.jobId(), out, last);
   }
 
@@ -108,12 +110,14 @@ final class DrivingFarm implements AutoCloseable {
     return sab / Math.sqrt(saa * sbb + 1e-30);
   }
 
+  /** A piece of a test video: the first {@code frames} of an MP4, or an image shown that long. */
+  record Part(Path file, int frames) {}
+
   /**
-   * Writes a video of {@code parts} joined one after another (each an MP4 or an image shown for
-   * {@code stillFrames}), at {@code fps}, with the sound of {@code sound} (null: no audio track).
+   * Writes a video of {@code parts} joined one after another, at {@code fps}, with the sound of
+   * {@code sound} (null: no audio track).
    */
-  static void join(Path out, int fps, Path sound, int stillFrames, Path... parts)
-      throws Exception {
+  static void join(Path out, int fps, Path sound, Part... parts) throws Exception {
     int w = 512;
     int h = 512;
     try (FFmpegFrameRecorder rec =
@@ -130,19 +134,20 @@ final class DrivingFarm implements AutoCloseable {
       }
       rec.start();
       var toMat = new org.bytedeco.javacv.OpenCVFrameConverter.ToMat();
-      for (Path part : parts) {
-        if (part.toString().endsWith(".mp4")) {
-          try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(part.toFile())) {
+      for (Part part : parts) {
+        if (part.file().toString().endsWith(".mp4")) {
+          try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(part.file().toFile())) {
             g.start();
             Frame f;
-            while ((f = g.grabImage()) != null) {
+            int n = 0;
+            while (n++ < part.frames() && (f = g.grabImage()) != null) {
               rec.record(fit(toMat, toMat.convert(f), w, h));
             }
           }
         } else {
-          var img = dev.actorfarm.render.Portraits.read(part);
+          var img = dev.actorfarm.render.Portraits.read(part.file());
           Frame f = fit(toMat, img, w, h);
-          for (int i = 0; i < stillFrames; i++) {
+          for (int i = 0; i < part.frames(); i++) {
             rec.record(f);
           }
         }

@@ -40,7 +40,7 @@ final class DrivingRetargeter {
   static final float SHIFT_PER_EYE_DISTANCE = 0.47f;
 
   /** Inner-lip gap, in eye distances, of a fully open jaw (jaw_open = 1). */
-  static final float JAW_FULL_GAP = 0.40f;
+  static final float JAW_FULL_GAP = 0.20f;
 
   /** Relative narrowing of the lid gap at which the eye counts as fully shut. */
   static final float EYE_SHUT_DROP = 0.55f;
@@ -52,9 +52,9 @@ final class DrivingRetargeter {
   static final float BROW_FULL = 0.12f;
 
   /** One-Euro parameters (min cutoff Hz, speed coefficient) for the head and the face. */
-  static final double HEAD_MIN_CUTOFF = 1.2;
+  static final double HEAD_MIN_CUTOFF = 1.0;
 
-  static final double HEAD_BETA = 0.6;
+  static final double HEAD_BETA = 0.3;
   static final double FACE_MIN_CUTOFF = 4.0;
   static final double FACE_BETA = 1.5;
   static final double D_CUTOFF = 1.0;
@@ -193,7 +193,8 @@ final class DrivingRetargeter {
                 clamp((x[DrivingMeasures.MOUTH_GAP] - state[S_CLOSED_GAP]) / JAW_FULL_GAP, 0, 1);
             case "lip_spread" ->
                 clamp(
-                    (x[DrivingMeasures.MOUTH_WIDTH] / Math.max(a[DrivingMeasures.MOUTH_WIDTH], 1e-3f)
+                    (x[DrivingMeasures.MOUTH_WIDTH]
+                                / Math.max(a[DrivingMeasures.MOUTH_WIDTH], 1e-3f)
                             - 1)
                         / SPREAD_FULL,
                     -1,
@@ -229,9 +230,10 @@ final class DrivingRetargeter {
       double beta = head ? HEAD_BETA : FACE_BETA;
       double prev = state[S_FILTER_X + i];
       // Positions in pixels are filtered in eye distances, so that beta means the same for all.
-      double scale = k == DrivingMeasures.X_PX || k == DrivingMeasures.Y_PX
-          ? Math.max(state[S_FILTER_X + (DrivingMeasures.IOD_PX - FIRST_FILTERED)], 1e-3)
-          : 1;
+      double scale =
+          k == DrivingMeasures.X_PX || k == DrivingMeasures.Y_PX
+              ? Math.max(state[S_FILTER_X + (DrivingMeasures.IOD_PX - FIRST_FILTERED)], 1e-3)
+              : 1;
       double dx = (raw[k] - prev) / te / scale;
       double edx = state[S_FILTER_DX + i] + alpha(te, D_CUTOFF) * (dx - state[S_FILTER_DX + i]);
       double cutoff = minCutoff + beta * Math.abs(edx);

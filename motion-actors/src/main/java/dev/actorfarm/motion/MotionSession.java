@@ -497,7 +497,8 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
           features.getLast()
               ? features.getTotalOutputFrames() > 0
                   ? features.getTotalOutputFrames()
-                  : FrameRates.firstOutputFrame(packFirst + features.getFrameCount(), packFps, outFps)
+                  : FrameRates.firstOutputFrame(
+                      packFirst + features.getFrameCount(), packFps, outFps)
               : FrameRates.firstOutputFrame(packFirst + w, packFps, outFps);
       frames = Math.max(0, end - firstFrame);
       motion =

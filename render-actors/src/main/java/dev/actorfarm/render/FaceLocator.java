@@ -62,11 +62,11 @@ public final class FaceLocator {
   }
 
   /**
-   * The face that was at {@code previous} in the last frame of a video, seen again in a window of
-   * twice its size (one run of the short-range model, a few milliseconds), if it is still there.
+   * The plausible faces of a video frame that the detector sees without its tiles for small faces
+   * (see {@link BlazeFace#detectWhole}), largest first.
    */
-  public static Optional<Face> track(Mat bgr, Face previous) throws IOException {
-    return BlazeFace.get().near(bgr, previous).filter(FaceLocator::plausible);
+  public static List<Face> inFrame(Mat bgr) throws IOException {
+    return BlazeFace.get().detectWhole(bgr).stream().filter(FaceLocator::plausible).toList();
   }
 
   /** Every plausible face, largest first. */

@@ -241,8 +241,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   private static final java.util.Map<String, byte[]> PLACEHOLDERS = new java.util.HashMap<>();
 
   /**
-   * The job plan's output frame rate, which the motion entity stamps on every window; a window
-   * from before the rate was a fact of the plan was generated at the pack's rate.
+   * The job plan's output frame rate, which the motion entity stamps on every window; a window from
+   * before the rate was a fact of the plan was generated at the pack's rate.
    */
   private int outputFps(MotionWindow window) {
     return window.getFps() > 0 ? window.getFps() : pack.manifest().fps();

@@ -13,9 +13,8 @@ import java.util.Arrays;
  * variable-frame-rate phone video and a 60 fps one give the same output timeline.
  *
  * <p>Windows are handed on as soon as they are full, so an hour of video needs the memory of one
- * frame and one window, except before the first face: until one is found nothing is handed on
- * (the measures wait, 48 bytes a frame), so a video without any face fails before any work is
- * queued.
+ * frame and one window, except before the first face: until one is found nothing is handed on (the
+ * measures wait, 48 bytes a frame), so a video without any face fails before any work is queued.
  */
 public final class DrivingAnalysis {
 

@@ -90,7 +90,8 @@ public final class DrivingVideo {
       double fps = g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
       if (!(fps > 0 && fps <= MAX_DECLARED_FPS)) {
         throw new BadVideoException(
-            String.format(Locale.ROOT, "%s declares an implausible frame rate (%.3g fps)", name, fps));
+            String.format(
+                Locale.ROOT, "%s declares an implausible frame rate (%.3g fps)", name, fps));
       }
       double seconds = g.getLengthInTime() / 1e6;
       if (seconds > limits.maxVideoSeconds()) {
@@ -105,7 +106,10 @@ public final class DrivingVideo {
       long declaredFrames = g.getLengthInVideoFrames();
       if (declaredFrames > limits.maxVideoSeconds() * MAX_DECLARED_FPS) {
         throw new BadVideoException(
-            name + " declares " + declaredFrames + " frames, more than any video within the limits");
+            name
+                + " declares "
+                + declaredFrames
+                + " frames, more than any video within the limits");
       }
       Frame first = grabImage(g, name);
       if (first == null) {
@@ -178,7 +182,9 @@ public final class DrivingVideo {
                 turned,
                 rotation == 90
                     ? opencv_core.ROTATE_90_CLOCKWISE
-                    : rotation == 180 ? opencv_core.ROTATE_180 : opencv_core.ROTATE_90_COUNTERCLOCKWISE);
+                    : rotation == 180
+                        ? opencv_core.ROTATE_180
+                        : opencv_core.ROTATE_90_COUNTERCLOCKWISE);
             upright = turned;
           }
           sink.accept(upright, (ts - firstUs) / 1e6);

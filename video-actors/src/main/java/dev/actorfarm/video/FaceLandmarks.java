@@ -10,18 +10,18 @@ import org.bytedeco.opencv.opencv_core.Size;
 
 /**
  * The 68 landmarks (dlib's iBUG 300-W layout) of a face found by BlazeFace. The face is first
- * turned upright along its eye line and scaled to a fixed eye distance in a small grey crop, so that
- * the model sees every face, tilted or small or in a 4K frame, the way it was trained: upright, at a
- * known size. The model's box is the one that puts its mean shape's eyes and mouth on BlazeFace's
- * keypoints. Points come back in the frame's pixels.
+ * turned upright along its eye line and scaled to a fixed eye distance in a small grey crop, so
+ * that the model sees every face, tilted or small or in a 4K frame, the way it was trained:
+ * upright, at a known size. The model's box is the one that puts its mean shape's eyes and mouth on
+ * BlazeFace's keypoints. Points come back in the frame's pixels.
  */
 public final class FaceLandmarks {
 
   /** Side of the upright crop; the face fills about half of it. */
-  static final int CROP = 160;
+  static final int CROP = 224;
 
   /** Eye distance in the crop: about 2.5 times the 68-point model's typical training faces' 20. */
-  static final double IOD_PX = 48;
+  static final double IOD_PX = 68;
 
   /** iBUG 300-W indices. */
   public static final int JAW_FIRST = 0;

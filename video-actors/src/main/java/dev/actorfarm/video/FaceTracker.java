@@ -1,10 +1,11 @@
 package dev.actorfarm.video;
 
 import dev.actorfarm.render.FaceLocator;
+import dev.actorfarm.render.face.BlazeFace;
 import dev.actorfarm.render.face.Face;
 import dev.actorfarm.runtime.motion.DrivingMeasures;
 import java.io.IOException;
-import java.util.Optional;
+import java.util.List;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
@@ -14,12 +15,14 @@ import org.bytedeco.opencv.opencv_core.Size;
  * DrivingMeasures}'s layout).
  *
  * <ul>
- *   <li>Tracking: the face is looked for again each frame near where it was (BlazeFace's short-range
- *       model in a window about it), so a second face in the shot does not take over.
+ *   <li>Tracking: every frame's faces are detected on their own (BlazeFace on the whole frame), and
+ *       the one overlapping the last frame's face is the same face, so a second face in the shot
+ *       does not take over. A still face keeps its place (hysteresis), so it gives the same
+ *       measures every frame.
  *   <li>Shot cuts: a frame whose small grey thumbnail differs from the last one's by more than
  *       {@link #CUT_DIFFERENCE} grey levels on average starts a new shot; the largest face in it is
- *       taken and the frame is marked {@link DrivingMeasures#CUT}, as is the frame where a lost face
- *       is found again (searched for over the whole frame every {@link #SEARCH_EVERY} frames).
+ *       taken and the frame is marked {@link DrivingMeasures#CUT}, as is the frame where a face is
+ *       found again after it was lost, or where another face takes the lost one's place.
  *   <li>Measures: dlib's 68 landmarks, turned upright along the eye line and scaled by the eye
  *       distance, give the head's angles, the mouth and the eyes.
  * </ul>
@@ -31,8 +34,8 @@ public final class FaceTracker {
   /** Mean absolute grey difference (0-255) of 32×18 thumbnails that marks a shot cut. */
   static final double CUT_DIFFERENCE = 28;
 
-  /** A lost face is searched for in the whole frame every this many frames (a full detection). */
-  static final int SEARCH_EVERY = 6;
+  /** Overlap with the last frame's face at which a detection is the same face. */
+  static final double SAME_FACE_IOU = 0.3;
 
   /**
    * Yaw per unit of the nose tip's offset from the face outline's middle, as a fraction of the
@@ -43,17 +46,35 @@ public final class FaceTracker {
 
   /**
    * Pitch from where the nose tip falls between the eye line (0) and the mouth (1), about its
-   * frontal 0.55: the tip drops towards the mouth as the head tips down by about this many
-   * radians per unit.
+   * frontal 0.55: the tip drops towards the mouth as the head tips down by about this many radians
+   * per unit.
    */
   static final double PITCH_PER_RATIO = 2.0;
 
   static final double FRONTAL_NOSE_RATIO = 0.55;
 
+  /** The base of the nose between the nostrils (iBUG 300-W). */
+  static final int NOSE_BASE = 33;
+
+  /**
+   * Faces whose eyes are closer than this (pixels) are too small to measure: dlib's landmarks on
+   * them wander by a tenth of the face from frame to frame, so a face in a wide shot counts as lost
+   * (the motion holds, then rests) rather than driving the portrait with noise.
+   */
+  static final double MIN_EYE_DISTANCE_PX = 22;
+
+  /**
+   * The detector's keypoints move by a few percent of the eye distance between two looks at the
+   * same still face; a tracked face keeps its place until it moves by more than this (in eye
+   * distances), so that a still face gives the landmark model the same crop, and the same measures,
+   * every frame.
+   */
+  static final double TRACK_HYSTERESIS = 0.04;
+
   private final FaceLandmarks landmarks;
   private Face tracked;
+  private Face reference; // where the crop is placed: the face as recent landmarks place it
   private byte[] thumb;
-  private int sinceSearch = SEARCH_EVERY;
   private long facesSeen;
 
   public FaceTracker(FaceLandmarks landmarks) {
@@ -69,25 +90,93 @@ public final class FaceTracker {
   public float[] measure(Mat bgr) throws IOException {
     float[] row = new float[DrivingMeasures.K];
     boolean cut = shotChanged(bgr);
-    boolean found = false;
-    if (cut || tracked == null) {
-      if (cut || ++sinceSearch >= SEARCH_EVERY) {
-        sinceSearch = 0;
-        Optional<Face> face = FaceLocator.detect(bgr);
-        tracked = face.orElse(null);
-        found = face.isPresent();
+    List<Face> faces = FaceLocator.inFrame(bgr);
+    Face same = null;
+    if (tracked != null && !cut) {
+      double best = SAME_FACE_IOU;
+      for (Face f : faces) {
+        double iou = BlazeFace.iou(tracked, f);
+        if (iou >= best) {
+          best = iou;
+          same = f;
+        }
       }
-    } else {
-      tracked = FaceLocator.track(bgr, tracked).orElse(null);
     }
-    if (tracked == null) {
+    boolean anchor = false;
+    if (same != null) {
+      tracked = moved(tracked, same) ? same : tracked;
+    } else {
+      // A cut, a face found again, or another face: the largest one, re-anchored.
+      tracked = faces.isEmpty() ? null : faces.get(0);
+      anchor = tracked != null;
+    }
+    if (tracked == null || tracked.interOcular() < MIN_EYE_DISTANCE_PX) {
+      reference = null;
       return row;
     }
     row[DrivingMeasures.PRESENT] = 1;
-    row[DrivingMeasures.CUT] = found ? 1 : 0;
-    measure(landmarks.fit(bgr, tracked), row);
+    row[DrivingMeasures.CUT] = anchor ? 1 : 0;
+    // The crop follows the landmarks (moved once they move past the hysteresis) while they agree
+    // with the detector: a still face then settles on one crop after a frame, where the
+    // detector's own frame-to-frame jitter would move the crop, and dlib's points with it, by
+    // several percent of the face.
+    if (anchor || reference == null || !agrees(reference, tracked)) {
+      reference = tracked;
+    }
+    float[] pts = landmarks.fit(bgr, reference);
+    measure(pts, row);
+    Face now = fromLandmarks(pts, tracked);
+    if (moved(reference, now)) {
+      reference = now;
+    }
     facesSeen++;
     return row;
+  }
+
+  /** The face as 68 landmarks place it: eye and mouth centres, nose tip; the detector's box. */
+  private static Face fromLandmarks(float[] pts, Face box) {
+    double[] a = FaceLandmarks.centroid(pts, FaceLandmarks.EYE_A_FIRST, 6);
+    double[] b = FaceLandmarks.centroid(pts, FaceLandmarks.EYE_B_FIRST, 6);
+    double[] m = FaceLandmarks.centroid(pts, FaceLandmarks.MOUTH_LEFT, 20);
+    double[] k = box.keypoints().clone();
+    k[2 * Face.EYE_A] = a[0];
+    k[2 * Face.EYE_A + 1] = a[1];
+    k[2 * Face.EYE_B] = b[0];
+    k[2 * Face.EYE_B + 1] = b[1];
+    k[2 * Face.MOUTH] = m[0];
+    k[2 * Face.MOUTH + 1] = m[1];
+    k[2 * Face.NOSE] = pts[2 * FaceLandmarks.NOSE_TIP];
+    k[2 * Face.NOSE + 1] = pts[2 * FaceLandmarks.NOSE_TIP + 1];
+    return new Face(box.x(), box.y(), box.width(), box.height(), k, box.score());
+  }
+
+  /**
+   * Whether the landmarks' face is where the detector sees it: eye and mouth centres within a fifth
+   * of the eye distance, the eye distance within 20%.
+   */
+  private static boolean agrees(Face landmarks, Face detected) {
+    double iod = detected.interOcular();
+    if (Math.abs(landmarks.interOcular() / iod - 1) > 0.2) {
+      return false;
+    }
+    for (int k : new int[] {Face.EYE_A, Face.EYE_B, Face.MOUTH}) {
+      double d = Math.hypot(landmarks.kx(k) - detected.kx(k), landmarks.ky(k) - detected.ky(k));
+      if (d > 0.2 * iod) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code now} is more than the hysteresis away from {@code before}. */
+  private static boolean moved(Face before, Face now) {
+    double limit = TRACK_HYSTERESIS * before.interOcular();
+    for (int k = 0; k < Face.KEYPOINTS; k++) {
+      if (Math.hypot(now.kx(k) - before.kx(k), now.ky(k) - before.ky(k)) > limit) {
+        return true;
+      }
+    }
+    return Math.abs(now.width() - before.width()) > limit;
   }
 
   /** Fills {@code row} from 68 landmarks in frame pixels. */
@@ -108,10 +197,19 @@ public final class FaceTracker {
       u[2 * i] = (float) (cos * dx + sin * dy);
       u[2 * i + 1] = (float) (-sin * dx + cos * dy);
     }
-    double left = u[2 * FaceLandmarks.JAW_FIRST];
-    double right = u[2 * FaceLandmarks.JAW_LAST];
-    double width = Math.max(right - left, 1e-3);
-    double noseOffset = (u[2 * FaceLandmarks.NOSE_TIP] - (left + right) / 2) / width;
+    // The face outline's middle and width from four pairs of jaw points (the outline's single
+    // points wander on hair, beards and paintings), and the nose from its tip and its base.
+    double mid = 0;
+    double width = 0;
+    for (int k = 0; k < 4; k++) {
+      double l = u[2 * (FaceLandmarks.JAW_FIRST + k)];
+      double r = u[2 * (FaceLandmarks.JAW_LAST - k)];
+      mid += (l + r) / 8;
+      width += (r - l) / 4;
+    }
+    width = Math.max(width, 1e-3);
+    double nose = (u[2 * FaceLandmarks.NOSE_TIP] + u[2 * NOSE_BASE]) / 2;
+    double noseOffset = (nose - mid) / width;
     double[] mouth = FaceLandmarks.centroid(u, FaceLandmarks.MOUTH_LEFT, 20);
     double noseRatio = u[2 * FaceLandmarks.NOSE_TIP + 1] / Math.max(mouth[1], 1e-3);
     row[DrivingMeasures.YAW] =
@@ -134,12 +232,15 @@ public final class FaceTracker {
                 u[2 * FaceLandmarks.MOUTH_RIGHT] - u[2 * FaceLandmarks.MOUTH_LEFT],
                 u[2 * FaceLandmarks.MOUTH_RIGHT + 1] - u[2 * FaceLandmarks.MOUTH_LEFT + 1]);
     row[DrivingMeasures.EYE_OPEN] =
-        (float) ((eyeAspect(u, FaceLandmarks.EYE_A_FIRST) + eyeAspect(u, FaceLandmarks.EYE_B_FIRST)) / 2);
+        (float)
+            ((eyeAspect(u, FaceLandmarks.EYE_A_FIRST) + eyeAspect(u, FaceLandmarks.EYE_B_FIRST))
+                / 2);
     double brow = 0;
     for (int i = FaceLandmarks.BROW_FIRST; i <= FaceLandmarks.BROW_LAST; i++) {
       brow -= u[2 * i + 1];
     }
-    row[DrivingMeasures.BROW] = (float) (brow / (FaceLandmarks.BROW_LAST - FaceLandmarks.BROW_FIRST + 1));
+    row[DrivingMeasures.BROW] =
+        (float) (brow / (FaceLandmarks.BROW_LAST - FaceLandmarks.BROW_FIRST + 1));
   }
 
   /** Soukupová and Čech's eye aspect ratio of the six points from {@code first}. */

@@ -154,8 +154,7 @@ public final class ShapePredictor {
       if (anchors[l].length * 2 != deltas[l].length) {
         throw new IllegalStateException("anchors and deltas of level " + l + " differ");
       }
-      levels[l] =
-          new Level(anchors[l], deltas[l], splitIdx[l], thresh[l], leaves[l], depth[l]);
+      levels[l] = new Level(anchors[l], deltas[l], splitIdx[l], thresh[l], leaves[l], depth[l]);
     }
     return new ShapePredictor(initial, levels);
   }
@@ -200,8 +199,7 @@ public final class ShapePredictor {
         int i = 0;
         while (i < splits) {
           int s = base + i;
-          float diff =
-              features[level.splitIdx()[2 * s]] - features[level.splitIdx()[2 * s + 1]];
+          float diff = features[level.splitIdx()[2 * s]] - features[level.splitIdx()[2 * s + 1]];
           i = diff > level.thresh()[s] ? 2 * i + 1 : 2 * i + 2;
         }
         float[] leaf = level.leaves()[t * (splits + 1) + i - splits];

@@ -8,9 +8,9 @@ import dev.actorfarm.render.face.AnnotatedPortraits;
 import dev.actorfarm.render.face.Face;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.bytedeco.opencv.opencv_core.Mat;
 
 /** dlib's 68 landmarks, fitted on BlazeFace's faces, graded against the hand annotations. */
 class FaceLandmarksTest {
@@ -76,7 +76,8 @@ class FaceLandmarksTest {
         for (int i = 0; i < 68; i++) {
           org.bytedeco.opencv.global.opencv_imgproc.circle(
               image,
-              new org.bytedeco.opencv.opencv_core.Point(Math.round(pts[2 * i]), Math.round(pts[2 * i + 1])),
+              new org.bytedeco.opencv.opencv_core.Point(
+                  Math.round(pts[2 * i]), Math.round(pts[2 * i + 1])),
               1,
               new org.bytedeco.opencv.opencv_core.Scalar(0, 255, 0, 0));
         }
@@ -87,7 +88,8 @@ class FaceLandmarksTest {
     }
     // The boy's mouth is half hidden by his fist, and the tilted astronaut's box is the rotated
     // mouth's inscribed box: their corners may fall just outside.
-    assertTrue(cornersIn >= graded - 2, cornersIn + " of " + graded + " mouths have both corners in");
+    assertTrue(
+        cornersIn >= graded - 2, cornersIn + " of " + graded + " mouths have both corners in");
     assertTrue(graded >= 5, "graded " + graded + " portraits");
     assertTrue(worstEye < 0.25, "worst eye error " + worstEye + " IOD");
     assertTrue(worstMouth < 0.15, "worst mouth error " + worstMouth + " IOD");

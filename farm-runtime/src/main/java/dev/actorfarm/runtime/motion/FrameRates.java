@@ -3,9 +3,9 @@ package dev.actorfarm.runtime.motion;
 /**
  * Where the frames of an output frame rate fall among the frames of the pack's motion rate. Output
  * frame {@code k} is at time {@code k / out}, i.e. at motion position {@code k · pack / out}, and
- * is interpolated between the motion frames either side of it; it belongs to the motion window
- * that holds the later of the two, so that a window can be resampled with only the frame before it
- * (kept by the motion entity) and its own frames.
+ * is interpolated between the motion frames either side of it; it belongs to the motion window that
+ * holds the later of the two, so that a window can be resampled with only the frame before it (kept
+ * by the motion entity) and its own frames.
  */
 public final class FrameRates {
 

@@ -3,7 +3,6 @@ package dev.actorfarm.launcher.api;
 import dev.actorfarm.launcher.EmbeddedFarm;
 import dev.actorfarm.launcher.InputValidator;
 import dev.actorfarm.launcher.JobClient;
-import dev.actorfarm.launcher.RenderCommand;
 import dev.actorfarm.protocol.JobRequested;
 import dev.actorfarm.protocol.JobShare;
 import dev.actorfarm.protocol.JobSpec;
