@@ -67,7 +67,9 @@
     ev.preventDefault();
     const form = new FormData();
     form.append('portrait', $('portrait').files[0]);
-    form.append('audio', $('audio').files[0]);
+    if ($('audio').files[0]) form.append('audio', $('audio').files[0]);
+    if ($('driving').files[0]) form.append('driving', $('driving').files[0]);
+    if ($('fps').value) form.append('fps', $('fps').value);
     form.append('seed', $('seed').value || '0');
     form.append('priority', $('priority').value || '50');
     form.append('crop', $('crop').checked ? 'true' : 'false');

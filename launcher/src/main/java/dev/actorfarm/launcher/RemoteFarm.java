@@ -153,14 +153,31 @@ final class RemoteFarm implements AutoCloseable {
 
   /** Uploads the inputs and the options as a multipart form; returns the job. */
   JsonNode submit(Path portrait, Path audio, Map<String, String> fields) throws Exception {
-    for (Path p : List.of(portrait, audio)) {
+    return submit(portrait, audio, null, fields);
+  }
+
+  /** Uploads a job's files (audio or driving may be null, not both) and fields; the job. */
+  JsonNode submit(Path portrait, Path audio, Path driving, Map<String, String> fields)
+      throws Exception {
+    List<Path> files = new ArrayList<>(List.of(portrait));
+    for (Path p : new Path[] {audio, driving}) {
+      if (p != null) {
+        files.add(p);
+      }
+    }
+    for (Path p : files) {
       if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
         throw new RemoteException(400, p + " is not a readable file");
       }
     }
     List<Multipart.FormData.BodyPart> parts = new ArrayList<>();
     parts.add(filePart("portrait", portrait));
-    parts.add(filePart("audio", audio));
+    if (audio != null) {
+      parts.add(filePart("audio", audio));
+    }
+    if (driving != null) {
+      parts.add(filePart("driving", driving));
+    }
     fields.forEach(
         (k, v) ->
             parts.add(

@@ -25,14 +25,23 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Option(
       names = "--audio",
-      required = true,
-      description = "Narration (wav, mp3, flac, ogg, m4a, ...).")
+      description = {
+        "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that replaces",
+        "the driving video's own."
+      })
   Path audio;
+
+  @Option(
+      names = "--driving",
+      description = "Driving video: the portrait performs its face, with its sound and frame rate.")
+  Path driving;
 
   @Option(names = "--seed", description = "Seed of head motion and blinks (default 0).")
   Long seed;
 
-  @Option(names = "--fps", description = "Frame rate (default: the pack's).")
+  @Option(
+      names = "--fps",
+      description = "Output frame rate (default: the driving video's, or the pack's).")
   Integer fps;
 
   @Option(
@@ -83,6 +92,10 @@ public final class SubmitCommand implements Callable<Integer> {
       fields.put("client_token", clientToken);
     }
     try {
+      if (audio == null && driving == null) {
+        throw new InputValidator.BadInputException(
+            "give a narration with --audio or a driving video with --driving");
+      }
       scheduling.controls();
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
@@ -93,7 +106,7 @@ public final class SubmitCommand implements Callable<Integer> {
     return server.run(
         err,
         farm -> {
-          JsonNode job = farm.submit(portrait, audio, fields);
+          JsonNode job = farm.submit(portrait, audio, driving, fields);
           String id = job.path("id").asText();
           out.println(id);
           out.flush();

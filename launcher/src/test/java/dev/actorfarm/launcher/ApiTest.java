@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -492,6 +493,72 @@ class ApiTest {
 
   static HttpRequest.BodyPublisher noBody() {
     return HttpRequest.BodyPublishers.noBody();
+  }
+
+  @Test
+  void aDrivingVideoThroughTheFormAndJsonWithItsOwnFrameRateAndSound() throws Exception {
+    Path driving = ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4");
+    // A form with the portrait and a driving video, at 24 fps
+    HttpResponse<byte[]> created =
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of("fps", "24"),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "driving", driving));
+    assertThat(created.statusCode()).as(body(created)).isEqualTo(201);
+    String id = json(created).get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    JsonNode job = json(get("/jobs/" + id, TOKEN));
+    while (!job.get("state").asText().equals("COMPLETED") && System.nanoTime() < deadline) {
+      assertThat(job.get("state").asText()).isNotIn("FAILED", "CANCELLED");
+      Thread.sleep(200);
+      job = json(get("/jobs/" + id, TOKEN));
+    }
+    // Its frames are the driving video's duration at 24 fps, its sound the driving video's
+    int frames = (int) Math.round(528 / 25.0 * 24);
+    assertThat(job.get("total_frames").asInt()).isEqualTo(frames);
+    HttpResponse<byte[]> output = get("/jobs/" + id + "/output", TOKEN);
+    Path file = Files.write(dir.resolve("driven.mp4"), output.body());
+    DecodedVideo video = DecodedVideo.decode(file);
+    assertThat(video.frames()).hasSize(frames);
+    assertThat(video.audioCodec()).isEqualTo("aac");
+    // and the preview's segments last their frames at 24 fps
+    String playlist = body(get("/jobs/" + id + "/preview/index.m3u8", TOKEN));
+    assertThat(playlist).contains("#EXTINF:2.083,").contains("#EXT-X-ENDLIST");
+
+    // JSON naming a driving video under the allowed roots; outside them, refused
+    Files.copy(driving, allowed.resolve("take.mp4"), StandardCopyOption.REPLACE_EXISTING);
+    HttpResponse<byte[]> json =
+        postJson(
+            "{\"portrait\":\""
+                + allowed.resolve("astronaut.png")
+                + "\",\"driving\":\""
+                + allowed.resolve("take.mp4")
+                + "\",\"seed\":11}");
+    assertThat(json.statusCode()).as(body(json)).isEqualTo(201);
+    send(request("/jobs/" + json(json).get("id").asText() + "/cancel", TOKEN).POST(noBody()));
+    assertError(
+        postJson(
+            "{\"portrait\":\""
+                + allowed.resolve("astronaut.png")
+                + "\",\"driving\":\""
+                + driving.toAbsolutePath()
+                + "\"}"),
+        403,
+        "driving");
+    // A form with neither a narration nor a driving video; a driving file that is no video
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of(), Map.of("portrait", ReferenceRender.ASTRONAUT)),
+        400,
+        "'audio' or 'driving'");
+    assertError(
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of(),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "driving", ReferenceRender.NARRATION)),
+        422,
+        "the uploaded driving video has no video stream");
   }
 
   static HttpResponse<byte[]> postJson(String body) throws Exception {

@@ -226,6 +226,29 @@ class WebPageTest {
         duration.doubleValue());
   }
 
+  @Test
+  void submitADrivingVideoThroughThePageAtAChosenFrameRate() throws Exception {
+    browser.get(base + "/");
+    WebElement token = browser.findElement(By.id("token"));
+    token.clear();
+    token.sendKeys(TOKEN, Keys.TAB);
+    Path driving = ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4");
+    browser
+        .findElement(By.id("portrait"))
+        .sendKeys(
+            Path.of("../examples/portraits/hopper.jpg").toAbsolutePath().normalize().toString());
+    browser.findElement(By.id("driving")).sendKeys(driving.toAbsolutePath().normalize().toString());
+    browser.findElement(By.id("fps")).sendKeys("30");
+    browser.findElement(By.id("submit")).click();
+    new WebDriverWait(browser, Duration.ofSeconds(60))
+        .until(d -> d.getCurrentUrl().contains("#/jobs/job-"));
+    String jobId = browser.getCurrentUrl().replaceAll(".*#/jobs/", "");
+    // The job renders the driving video's 21.12 s at 30 fps
+    new WebDriverWait(browser, Duration.ofSeconds(120))
+        .until(d -> d.findElement(By.id("job-state")).getText().equals("COMPLETED"));
+    assertThat(farm.jobs().get(jobId).orElseThrow().totalFrames()).isEqualTo(634);
+  }
+
   private double currentTime(String id) {
     Object t =
         ((JavascriptExecutor) browser)

@@ -7,50 +7,27 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.JobState;
-import dev.actorfarm.runtime.blob.BlobStore;
-import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.metrics.FarmMetrics;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
-import org.apache.commons.io.file.PathUtils;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
-import org.apache.pekko.http.javadsl.model.Multipart;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.ExceptionHandler;
-import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
-import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.StreamLimitReachedException;
-import org.apache.pekko.stream.javadsl.FileIO;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,29 +53,13 @@ public final class FarmApi extends AllDirectives {
           org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
   private static final String HLS_JS =
       "META-INF/resources/webjars/hls.js/" + webjarVersion() + "/dist/hls.min.js";
-  private static final long MAX_JSON_BYTES = 64 << 10;
-  private static final Set<String> JSON_FIELDS =
-      Set.of(
-          "portrait",
-          "audio",
-          "driving",
-          "fps",
-          "seed",
-          "face_box",
-          "crop",
-          "client_token",
-          "priority",
-          "max_workers");
-
-  /** The form fields that carry files. */
-  private static final Set<String> FILE_FIELDS = Set.of("portrait", "audio", "driving");
-
   private final JobService jobs;
   private final HlsPreview preview;
   private final ApiSettings settings;
-  private final Materializer materializer;
   private final Executor blocking;
-  private final Path uploads;
+  private final ApiErrors errors;
+  private final BearerAuth auth;
+  private final SubmissionForms forms;
   private final ObjectMapper json =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -107,26 +68,31 @@ public final class FarmApi extends AllDirectives {
       throws IOException {
     this.jobs = jobs;
     this.settings = settings;
-    this.materializer = materializer;
     this.blocking = blocking;
     this.preview = new HlsPreview(jobs.farm().blobs());
-    this.uploads = jobs.farm().settings().dataDir().resolve("uploads");
-    Files.createDirectories(uploads);
+    this.errors = new ApiErrors(settings.maxPortraitBytes());
+    this.auth = new BearerAuth(settings, errors);
+    this.forms =
+        new SubmissionForms(
+            materializer,
+            jobs.farm().settings().dataDir().resolve("uploads"),
+            settings.maxPortraitBytes(),
+            new InputRoots(jobs.farm().blobs(), settings.allowedRoots()));
   }
 
   /** The whole API, with its error handling. */
   public Route route() {
     return handleExceptions(
-        exceptions(),
+        errors.exceptions(),
         () ->
             handleRejections(
-                rejections(),
+                errors.rejections(),
                 () ->
                     concat(
                         health(),
                         pathSingleSlash(() -> get(() -> webResource("web/index.html"))),
                         pathPrefix("ui", this::webAssets),
-                        pathPrefix("jobs", () -> authorized(this::jobRoutes)))));
+                        pathPrefix("jobs", () -> auth.authorized(this::jobRoutes)))));
   }
 
   /** Directives for routes built outside an API instance. */
@@ -194,7 +160,7 @@ public final class FarmApi extends AllDirectives {
         pathEnd(
             () ->
                 concat(
-                    get(() -> completeJson(200, listJson())),
+                    get(() -> errors.completeJson(200, listJson())),
                     post(
                         () ->
                             withSizeLimit(
@@ -233,14 +199,14 @@ public final class FarmApi extends AllDirectives {
 
   private Route job(String id) {
     return jobs.get(id)
-        .map(j -> completeJson(200, view(j)))
-        .orElseGet(() -> error(404, "no job " + id));
+        .map(j -> errors.completeJson(200, JobViews.view(j)))
+        .orElseGet(() -> errors.error(404, "no job " + id));
   }
 
   private ArrayNode listJson() {
     ArrayNode a = json.createArrayNode();
     for (JobService.JobView j : jobs.list()) {
-      a.add(view(j));
+      a.add(JobViews.view(j));
     }
     return a;
   }
@@ -256,7 +222,10 @@ public final class FarmApi extends AllDirectives {
               }
             },
             blocking),
-        t -> t.isSuccess() ? completeJson(200, view(t.get())) : failure(t.failed().get()));
+        t ->
+            t.isSuccess()
+                ? errors.completeJson(200, JobViews.view(t.get()))
+                : errors.failure(t.failed().get()));
   }
 
   /** A change of a job's scheduling settings, run off the HTTP threads. */
@@ -271,7 +240,10 @@ public final class FarmApi extends AllDirectives {
               }
             },
             blocking),
-        t -> t.isSuccess() ? completeJson(200, view(t.get())) : failure(t.failed().get()));
+        t ->
+            t.isSuccess()
+                ? errors.completeJson(200, JobViews.view(t.get()))
+                : errors.failure(t.failed().get()));
   }
 
   @FunctionalInterface
@@ -285,12 +257,12 @@ public final class FarmApi extends AllDirectives {
     try {
       root = json.readTree(body);
     } catch (JsonProcessingException e) {
-      throw apiError(400, "malformed JSON: " + e.getOriginalMessage());
+      throw ApiErrors.apiError(400, "malformed JSON: " + e.getOriginalMessage());
     }
     if (root == null || !root.isObject() || !root.has("priority")) {
-      throw apiError(400, "the body must be a JSON object with a 'priority' of 0..100");
+      throw ApiErrors.apiError(400, "the body must be a JSON object with a 'priority' of 0..100");
     }
-    return intField("priority", text(root, "priority", true), 50);
+    return SubmissionForms.intField("priority", SubmissionForms.text(root, "priority", true), 50);
   }
 
   private Route output(String id) {
@@ -300,7 +272,7 @@ public final class FarmApi extends AllDirectives {
           RawHeader.create("Content-Disposition", "inline; filename=\"" + id + ".mp4\""),
           () -> getFromFile(file.toFile(), MP4));
     } catch (JobService.ApiException e) {
-      return failure(e);
+      return errors.failure(e);
     }
   }
 
@@ -316,7 +288,8 @@ public final class FarmApi extends AllDirectives {
             () -> {
               JobSpec spec =
                   jobs.spec(id)
-                      .orElseThrow(() -> new CompletionException(apiError(404, "no job " + id)));
+                      .orElseThrow(
+                          () -> new CompletionException(ApiErrors.apiError(404, "no job " + id)));
               // Before its plan the job has no frame rate and no segments: an empty preview.
               var plan =
                   jobs.plan(id)
@@ -332,7 +305,7 @@ public final class FarmApi extends AllDirectives {
               }
             },
             blocking),
-        t -> t.isSuccess() ? answer.apply(t.get()) : failure(t.failed().get()));
+        t -> t.isSuccess() ? answer.apply(t.get()) : errors.failure(t.failed().get()));
   }
 
   @FunctionalInterface
@@ -356,14 +329,15 @@ public final class FarmApi extends AllDirectives {
 
   private Route previewSegment(String id, String name) {
     if (!name.matches("\\d{6}\\.ts")) {
-      return error(404, "no preview segment " + name);
+      return errors.error(404, "no preview segment " + name);
     }
     int index = Integer.parseInt(name.substring(0, 6));
     return withPreview(
         id,
         p -> {
           if (index >= p.windows().size()) {
-            throw apiError(404, "window " + index + " of job " + id + " is not rendered yet");
+            throw ApiErrors.apiError(
+                404, "window " + index + " of job " + id + " is not rendered yet");
           }
           return preview.segment(p.plan(), p.windows().get(index));
         },
@@ -377,12 +351,24 @@ public final class FarmApi extends AllDirectives {
     if (media.startsWith("multipart/form-data")) {
       return entity(
           Unmarshaller.entityToMultipartFormData(),
-          form -> submitted(receive(form).thenComposeAsync(this::submitUpload, blocking)));
+          form ->
+              submitted(
+                  forms
+                      .receive(form)
+                      .thenApplyAsync(
+                          upload -> {
+                            try {
+                              return forms.fromUpload(upload, jobs::submit);
+                            } catch (JobService.ApiException e) {
+                              throw new CompletionException(e);
+                            }
+                          },
+                          blocking)));
     }
     if (media.equals("application/json")) {
       // A JSON submission names its files; it never needs more than a few hundred bytes.
       return withSizeLimit(
-          MAX_JSON_BYTES,
+          SubmissionForms.MAX_JSON_BYTES,
           () ->
               entity(
                   Unmarshaller.entityToString(),
@@ -391,14 +377,14 @@ public final class FarmApi extends AllDirectives {
                           CompletableFuture.supplyAsync(
                               () -> {
                                 try {
-                                  return jobs.submit(fromJson(body));
+                                  return jobs.submit(forms.fromJson(body));
                                 } catch (JobService.ApiException e) {
                                   throw new CompletionException(e);
                                 }
                               },
                               blocking))));
     }
-    return error(
+    return errors.error(
         415,
         "POST /jobs takes multipart/form-data (portrait, and audio or driving) or application/json,"
             + " not "
@@ -410,435 +396,13 @@ public final class FarmApi extends AllDirectives {
         result,
         t -> {
           if (t.isFailure()) {
-            return failure(t.failed().get());
+            return errors.failure(t.failed().get());
           }
           JobService.Submitted s = t.get();
           return respondWithHeader(
               RawHeader.create("Location", "/jobs/" + s.job().id()),
-              () -> completeJson(s.created() ? 201 : 200, view(s.job())));
+              () -> errors.completeJson(s.created() ? 201 : 200, JobViews.view(s.job())));
         });
-  }
-
-  /** An upload being received: its folder, the files and the text fields. */
-  private record Upload(Path dir, Map<String, Path> files, Map<String, String> fields) {}
-
-  /** Streams the parts to files (portrait and audio) and reads the text fields. */
-  private CompletionStage<Upload> receive(Multipart.FormData form) {
-    Path dir = uploads.resolve(UUID.randomUUID().toString());
-    Upload upload = new Upload(dir, new HashMap<>(), new HashMap<>());
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return form.getParts()
-        .mapAsync(
-            1,
-            part -> {
-              String name = part.getName();
-              if (FILE_FIELDS.contains(name)) {
-                long limit = name.equals("portrait") ? settings.maxPortraitBytes() : Long.MAX_VALUE;
-                // The client's file name is never used as a path: only its extension is kept.
-                String ext = extension(part.getFilename().orElse(""));
-                Path file = dir.resolve(name + ext);
-                upload.files().put(name, file);
-                return part.getEntity()
-                    .getDataBytes()
-                    .limitWeighted(limit, b -> (long) b.size())
-                    .runWith(FileIO.toPath(file), materializer)
-                    .thenApply(r -> (Object) r);
-              }
-              return part.getEntity()
-                  .getDataBytes()
-                  .limitWeighted(64 << 10, b -> (long) b.size())
-                  .runWith(
-                      Sink.<ByteString, ByteString>fold(
-                          ByteString.emptyByteString(), (acc, b) -> acc.concat(b)),
-                      materializer)
-                  .thenApply(
-                      b -> {
-                        upload.fields().put(name, b.utf8String());
-                        return (Object) b;
-                      });
-            })
-        .runWith(Sink.ignore(), materializer)
-        .handle(
-            (done, error) -> {
-              if (error != null) {
-                deleteQuietly(dir);
-                throw new CompletionException(error);
-              }
-              return upload;
-            });
-  }
-
-  private CompletionStage<JobService.Submitted> submitUpload(Upload u) {
-    try {
-      for (String f : u.fields().keySet()) {
-        if (!JSON_FIELDS.contains(f) || FILE_FIELDS.contains(f)) {
-          throw apiError(400, "unknown form field '" + f + "'");
-        }
-      }
-      Path portrait = u.files().get("portrait");
-      Path audio = u.files().get("audio");
-      Path driving = u.files().get("driving");
-      if (portrait == null || (audio == null && driving == null)) {
-        throw apiError(
-            400, "the form needs the file 'portrait' and the file 'audio' or 'driving' (or both)");
-      }
-      Map<String, String> f = u.fields();
-      return CompletableFuture.completedFuture(
-          jobs.submit(
-              new JobService.Submission(
-                  portrait,
-                  audio,
-                  driving,
-                  "the uploaded portrait",
-                  "the uploaded audio",
-                  "the uploaded driving video",
-                  intField("fps", f.get("fps"), 0),
-                  longField("seed", f.get("seed"), 0),
-                  f.get("face_box"),
-                  boolField("crop", f.get("crop")),
-                  f.get("client_token"),
-                  intField("priority", f.get("priority"), JobStates.DEFAULT_PRIORITY),
-                  intField("max_workers", f.get("max_workers"), 0))));
-    } catch (JobService.ApiException e) {
-      return CompletableFuture.failedFuture(e);
-    } finally {
-      deleteQuietly(u.dir());
-    }
-  }
-
-  private JobService.Submission fromJson(String body) throws JobService.ApiException {
-    JsonNode root;
-    try {
-      root = json.readTree(body);
-    } catch (JsonProcessingException e) {
-      throw apiError(400, "malformed JSON: " + e.getOriginalMessage());
-    }
-    if (root == null || !root.isObject()) {
-      throw apiError(400, "the body must be a JSON object");
-    }
-    for (var it = root.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!JSON_FIELDS.contains(f)) {
-        throw apiError(400, "unknown field '" + f + "'");
-      }
-    }
-    String portrait = text(root, "portrait", true);
-    String driving = text(root, "driving", false);
-    String audio = text(root, "audio", driving == null);
-    int fps = intField("fps", text(root, "fps", false), 0);
-    long seed = longField("seed", text(root, "seed", false), 0);
-    boolean crop = boolField("crop", text(root, "crop", false));
-    return new JobService.Submission(
-        resolveInput(portrait, "portrait"),
-        audio == null ? null : resolveInput(audio, "audio"),
-        driving == null ? null : resolveInput(driving, "driving"),
-        "portrait " + portrait,
-        "audio " + audio,
-        "driving video " + driving,
-        fps,
-        seed,
-        text(root, "face_box", false),
-        crop,
-        text(root, "client_token", false),
-        intField("priority", text(root, "priority", false), JobStates.DEFAULT_PRIORITY),
-        intField("max_workers", text(root, "max_workers", false), 0));
-  }
-
-  /**
-   * The server path a JSON submission names: a {@code blob:inputs/...} URI of the farm's blob
-   * store, or a {@code file:} URI or absolute path inside one of the configured allowed roots.
-   * Nothing outside them can be read, through {@code ..} or through symbolic links.
-   */
-  Path resolveInput(String uri, String field) throws JobService.ApiException {
-    BlobStore blobs = jobs.farm().blobs();
-    Path p;
-    if (uri.startsWith(BlobStore.SCHEME)) {
-      String rel = uri.substring(BlobStore.SCHEME.length());
-      if (!rel.startsWith("inputs/")) {
-        throw apiError(403, field + ": only blob:inputs/... may be named");
-      }
-      try {
-        p = blobs.resolve(uri);
-      } catch (IllegalArgumentException e) {
-        throw apiError(403, field + ": " + uri + " is outside the blob store");
-      }
-      if (!p.startsWith(blobs.root().resolve("inputs"))) {
-        throw apiError(403, field + ": " + uri + " is outside the blob store's inputs");
-      }
-      return requireFile(p, uri, field, List.of(blobs.root()));
-    }
-    try {
-      p = uri.startsWith("file:") ? Path.of(URI.create(uri)) : Path.of(uri);
-    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-      throw apiError(400, field + ": '" + uri + "' is not a file: URI or an absolute path");
-    }
-    if (!p.isAbsolute()) {
-      throw apiError(400, field + ": '" + uri + "' is not a file: URI or an absolute path");
-    }
-    if (settings.allowedRoots().isEmpty()) {
-      throw apiError(
-          403,
-          field
-              + ": this farm reads no server files (actorfarm.http.allowed-roots is empty);"
-              + " upload the file as multipart/form-data");
-    }
-    return requireFile(p.normalize(), uri, field, settings.allowedRoots());
-  }
-
-  private static Path requireFile(Path p, String uri, String field, List<Path> roots)
-      throws JobService.ApiException {
-    if (roots.stream().noneMatch(p::startsWith)) {
-      throw apiError(403, field + ": " + uri + " is outside the allowed roots");
-    }
-    Path real;
-    try {
-      real = p.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw apiError(422, field + ": " + uri + " does not exist");
-    } catch (IOException e) {
-      throw apiError(422, field + ": " + uri + " cannot be read");
-    }
-    if (roots.stream().noneMatch(real::startsWith)) {
-      throw apiError(403, field + ": " + uri + " is outside the allowed roots");
-    }
-    if (!Files.isRegularFile(real)) {
-      throw apiError(422, field + ": " + uri + " is not a file");
-    }
-    return real;
-  }
-
-  // ---- auth ----
-
-  private Route authorized(Supplier<Route> inner) {
-    if (!settings.authRequired()) {
-      return inner.get();
-    }
-    return optionalHeaderValueByName(
-        "Authorization",
-        header ->
-            parameterOptional(
-                "access_token",
-                query -> {
-                  String given =
-                      header
-                          .filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7))
-                          .map(h -> h.substring(7).trim())
-                          .orElse(query.orElse(null));
-                  if (given == null) {
-                    return unauthorized(
-                        "this farm needs a bearer token (Authorization: Bearer ...)");
-                  }
-                  if (!MessageDigest.isEqual(
-                      given.getBytes(StandardCharsets.UTF_8),
-                      settings.token().getBytes(StandardCharsets.UTF_8))) {
-                    return unauthorized("the bearer token is not valid");
-                  }
-                  return inner.get();
-                }));
-  }
-
-  private Route unauthorized(String message) {
-    return respondWithHeader(
-        RawHeader.create("WWW-Authenticate", "Bearer realm=\"actorfarm\""),
-        () -> error(401, message));
-  }
-
-  // ---- errors and JSON ----
-
-  private ExceptionHandler exceptions() {
-    return ExceptionHandler.newBuilder().matchAny(this::failure).build();
-  }
-
-  private RejectionHandler rejections() {
-    return RejectionHandler.newBuilder()
-        // A body over its route's limit, seen by an unmarshaller before any stream failed.
-        .handle(
-            MalformedRequestContentRejection.class,
-            r ->
-                r.getCause() instanceof EntityStreamSizeException e
-                    ? tooLarge(e)
-                    : error(400, "the request content was malformed: " + r.message()))
-        .build()
-        .withFallback(RejectionHandler.defaultHandler())
-        .mapRejectionResponse(
-            response -> {
-              if (response.entity().getContentType().equals(JSON)) {
-                return response;
-              }
-              String text =
-                  response.entity()
-                          instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
-                      ? s.getData().utf8String()
-                      : response.status().reason();
-              return response.withEntity(
-                  HttpEntities.create(JSON, errorJson(response.status().intValue(), text)));
-            });
-  }
-
-  private Route tooLarge(EntityStreamSizeException e) {
-    return error(413, "the request is larger than its limit of " + e.limit() + " bytes");
-  }
-
-  /** The response for a failure: its status for refusals, 413 for too-large, else 500. */
-  private Route failure(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof JobService.ApiException e) {
-      return error(e.status(), e.getMessage());
-    }
-    // A limit hit while streaming an upload surfaces wrapped (in the file sink's failure).
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof StreamLimitReachedException) {
-        return error(413, "the portrait is larger than " + settings.maxPortraitBytes() + " bytes");
-      }
-      if (c instanceof EntityStreamSizeException e) {
-        return tooLarge(e);
-      }
-      if (c.getCause() == c) {
-        break;
-      }
-    }
-    if (t instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException
-        || t instanceof org.apache.pekko.http.scaladsl.model.ParsingException) {
-      return error(400, "malformed request: " + t.getMessage());
-    }
-    String ref = UUID.randomUUID().toString().substring(0, 8);
-    log.error("API request failed (ref {})", ref, t);
-    return error(500, "internal error (ref " + ref + "; see the farm's log)");
-  }
-
-  private Route error(int status, String message) {
-    return complete(StatusCodes.get(status), HttpEntities.create(JSON, errorJson(status, message)));
-  }
-
-  private String errorJson(int status, String message) {
-    ObjectNode o = json.createObjectNode();
-    o.put("error", message);
-    o.put("status", status);
-    return o.toString();
-  }
-
-  private Route completeJson(int status, JsonNode body) {
-    return complete(StatusCodes.get(status), HttpEntities.create(JSON, body.toString()));
-  }
-
-  /** A job as JSON. */
-  ObjectNode view(JobService.JobView j) {
-    ObjectNode o = json.createObjectNode();
-    o.put("id", j.id());
-    o.put("state", j.state().name());
-    o.put("progress", Math.round(j.progress() * 10000) / 10000.0);
-    o.put("frames_done", j.framesDone());
-    o.put("total_frames", j.totalFrames());
-    if (j.etaSeconds() == null) {
-      o.putNull("eta_seconds");
-    } else {
-      o.put("eta_seconds", Math.round(j.etaSeconds() * 10) / 10.0);
-    }
-    if (j.error() == null) {
-      o.putNull("error");
-    } else {
-      o.put("error", j.error());
-    }
-    o.put("priority", j.priority());
-    o.put("paused", j.paused());
-    o.put("max_workers", j.maxWorkers());
-    if (j.share() == null) {
-      o.putNull("share");
-    } else {
-      o.put("share", Math.round(j.share() * 1000) / 1000.0);
-    }
-    o.put("windows_waiting", j.windowsWaiting());
-    o.put("windows_in_render", j.windowsInRender());
-    o.put("submitted_at", Instant.ofEpochMilli(j.submittedMs()).toString());
-    o.put("updated_at", Instant.ofEpochMilli(j.updatedMs()).toString());
-    o.put("preview_url", "/jobs/" + j.id() + "/preview/index.m3u8");
-    if (j.outputReady()) {
-      o.put("output_url", "/jobs/" + j.id() + "/output");
-    } else {
-      o.putNull("output_url");
-    }
-    return o;
-  }
-
-  static JobService.ApiException apiError(int status, String message) {
-    return new JobService.ApiException(status, message);
-  }
-
-  private static String text(JsonNode root, String field, boolean required)
-      throws JobService.ApiException {
-    JsonNode n = root.get(field);
-    if (n == null || n.isNull()) {
-      if (required) {
-        throw apiError(400, "the field '" + field + "' is required");
-      }
-      return null;
-    }
-    if (n.isContainerNode()) {
-      throw apiError(400, "the field '" + field + "' must be a string or a number");
-    }
-    return n.asText();
-  }
-
-  private static int intField(String name, String value, int dflt) throws JobService.ApiException {
-    if (value == null || value.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw apiError(400, name + " must be an integer, got '" + value + "'");
-    }
-  }
-
-  private static long longField(String name, String value, long dflt)
-      throws JobService.ApiException {
-    if (value == null || value.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw apiError(400, name + " must be an integer, got '" + value + "'");
-    }
-  }
-
-  private static boolean boolField(String name, String value) throws JobService.ApiException {
-    if (value == null || value.isBlank()) {
-      return false;
-    }
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "1", "on", "yes" -> true;
-      case "false", "0", "off", "no" -> false;
-      default -> throw apiError(400, name + " must be true or false, got '" + value + "'");
-    };
-  }
-
-  private static String extension(String filename) {
-    int dot = filename.lastIndexOf('.');
-    if (dot < 0) {
-      return "";
-    }
-    String ext = filename.substring(dot).toLowerCase(Locale.ROOT);
-    return ext.matches("\\.[a-z0-9]{1,5}") ? ext : "";
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try {
-      if (Files.exists(dir)) {
-        PathUtils.deleteDirectory(dir);
-      }
-    } catch (IOException e) {
-      log.warn("Cannot remove upload folder {}: {}", dir, e.getMessage());
-    }
   }
 
   private static String webjarVersion() {
