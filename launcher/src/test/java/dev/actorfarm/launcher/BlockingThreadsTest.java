@@ -20,10 +20,11 @@ class BlockingThreadsTest {
 
   @Test
   void everyLongTaskSlotOfTheNodeGetsAThreadOfItsOwn() {
-    // 8 shared threads; 4 render workers; 8 audio analysis slots (the defaults)
+    // 8 shared threads; 4 render workers; 8 audio and 2 video analysis slots (the defaults)
     assertThat(threads(EmbeddedFarm.Role.MOTION, EmbeddedFarm.Role.MUX)).isEqualTo(8);
     assertThat(threads(EmbeddedFarm.Role.RENDER)).isEqualTo(12);
     assertThat(threads(EmbeddedFarm.Role.AUDIO, EmbeddedFarm.Role.MOTION)).isEqualTo(16);
-    assertThat(threads(EmbeddedFarm.Role.values())).isEqualTo(20);
+    assertThat(threads(EmbeddedFarm.Role.VIDEO)).isEqualTo(10);
+    assertThat(threads(EmbeddedFarm.Role.values())).isEqualTo(22);
   }
 }

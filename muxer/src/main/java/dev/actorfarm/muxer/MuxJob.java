@@ -282,7 +282,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
                   open =
                       SegmentMuxer.Session.open(
                           blobs.resolve(run.get(0).getSegment().getUri()),
-                          p.hasSound() ? blobs.open(p.getSound()) : null,
+                          planSound(p) == null ? null : blobs.open(planSound(p)),
                           file,
                           planFps(p),
                           settings.audioSampleRate(),
@@ -405,5 +405,16 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
    */
   public static int planFps(JobPlan plan) {
     return plan.getFps() > 0 ? plan.getFps() : plan.getSpec().getOptions().getFps();
+  }
+
+  /**
+   * The plan's sound track, or null for an output without audio; a plan published before the sound
+   * track was a fact of the plan has the narration of its job.
+   */
+  public static dev.actorfarm.protocol.BlobRef planSound(JobPlan plan) {
+    if (plan.hasSound()) {
+      return plan.getSound();
+    }
+    return plan.getSpec().hasAudio() ? plan.getSpec().getAudio() : null;
   }
 }

@@ -102,7 +102,8 @@ public final class HlsPreview {
     if (Files.isRegularFile(target)) {
       return target;
     }
-    Path audio = plan.hasSound() ? blobs.open(plan.getSound()) : null;
+    var sound = dev.actorfarm.muxer.MuxJob.planSound(plan);
+    Path audio = sound == null ? null : blobs.open(sound);
     int fps = dev.actorfarm.muxer.MuxJob.planFps(plan);
     blobs.write(rel, tmp -> writeSegment(w, audio, fps, tmp));
     return target;
