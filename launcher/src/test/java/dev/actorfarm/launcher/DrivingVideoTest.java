@@ -263,6 +263,23 @@ class DrivingVideoTest {
         .doesNotContain("Exception");
   }
 
+  @Test
+  void aReplacementSoundTrackTakesTheDrivingVideosPlaceForItsLength() throws Exception {
+    // Given 4 s of the speaker without sound, and the 21 s narration to replace it
+    Path video = dir.resolve("silent.mp4");
+    DrivingFarm.join(video, 25, null, new DrivingFarm.Part(known.output(), 100));
+    DrivingFarm.Done done =
+        farm.run(
+            new JobClient.Request(
+                HOPPER, NARRATION, 0, 0, null, false, farm.farm.pack().id(), 4, video, 25));
+    assertThat(done.event().getState()).as(done.event().getReason()).isEqualTo(JobState.COMPLETED);
+    DecodedVideo out = DecodedVideo.decode(done.output());
+    // Then the output is the video's 4 s, with the narration's first 4 s as its sound
+    assertThat(out.frames()).hasSize(100);
+    assertThat(out.audioCodec()).isEqualTo("aac");
+    assertThat(out.audioSeconds()).isCloseTo(4.0, within(0.1));
+  }
+
   static dev.actorfarm.protocol.JobPlan plan(String jobId) throws Exception {
     var records =
         dev.actorfarm.runtime.kafka.TopicReader.readKey(

@@ -186,11 +186,15 @@ public final class SegmentMuxer {
       }
     }
 
-    /** Writes the rest of the narration and closes the file; returns the video packets written. */
+    /**
+     * Writes the sound track up to the video's end and closes the file; returns the video packets
+     * written. The video is the job's length (a narration's frames cover it to half a frame; a
+     * driving video's are its own), so a longer replacement sound track is cut there.
+     */
     public long finish() throws IOException {
       try {
         if (cursor != null) {
-          cursor.writeUntil(Double.POSITIVE_INFINITY);
+          cursor.writeUntil(nextFrame / (double) fps);
           cursor.flush();
         }
         recorder.stop();
