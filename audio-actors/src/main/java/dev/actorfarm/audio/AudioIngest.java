@@ -14,13 +14,12 @@ import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.InFlightSends;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -192,7 +191,7 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     private final String cause;
     private final int windowFrames;
     private final int featureDim;
-    private final ArrayDeque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
+    private final InFlightSends inFlight = new InFlightSends("features");
     private final int packFps;
     private final int outFps;
     private int heldIndex = -1;
@@ -241,16 +240,7 @@ public final class AudioIngest extends AbstractBehavior<AudioIngest.Command> {
     }
 
     void awaitBelow(int limit) throws IOException {
-      try {
-        while (inFlight.size() > limit) {
-          inFlight.removeFirst().get();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while publishing features", e);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IOException("cannot publish features: " + RoleStream.describe(e), e);
-      }
+      inFlight.awaitBelow(limit);
     }
   }
 }

@@ -40,7 +40,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity",
+      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity,driving",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -88,6 +88,13 @@ public final class Bench implements Callable<Integer> {
       description =
           "Narration of each fidelity render, after the silence (default ${DEFAULT-VALUE}).")
   double fidelitySeconds;
+
+  @Option(
+      names = "--driving-minutes",
+      defaultValue = "10",
+      description =
+          "Length of the 720p driving video of the driving section (default ${DEFAULT-VALUE}).")
+  double drivingMinutes;
 
   @Option(
       names = "--portraits",
@@ -176,6 +183,9 @@ public final class Bench implements Callable<Integer> {
       report.fidelity(
           results, fidelitySeconds, sheets.startsWith(here) ? here.relativize(sheets) : sheets);
     }
+    if (sections.contains("driving")) {
+      report.driving(DrivingBench.run(work, packDir, settings, drivingMinutes));
+    }
     String md = report.markdown();
     System.out.println();
     System.out.println(md);
@@ -206,6 +216,9 @@ public final class Bench implements Callable<Integer> {
       if (fidelityVideos != null) {
         sb.append(" --fidelity-videos ").append(fidelityVideos);
       }
+    }
+    if (sections.contains("driving")) {
+      sb.append(" --driving-minutes ").append(trim(drivingMinutes));
     }
     if (sections.contains("length")) {
       sb.append(" --lengths ");

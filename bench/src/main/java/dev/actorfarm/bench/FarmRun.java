@@ -14,6 +14,16 @@ record FarmRun(ChildRun process, double videoSeconds, double farmWall, double fi
   static FarmRun run(
       String name, Path dir, List<String> jvm, Path packDir, Path portrait, Path audio)
       throws Exception {
+    return run(name, dir, jvm, packDir, portrait, List.of("--audio", audio.toString()));
+  }
+
+  /**
+   * A render of {@code portrait} driven by {@code source}: {@code --audio A} or {@code --driving
+   * V}.
+   */
+  static FarmRun run(
+      String name, Path dir, List<String> jvm, Path packDir, Path portrait, List<String> source)
+      throws Exception {
     Path data = dir.resolve(name + "-data");
     if (java.nio.file.Files.exists(data)) {
       org.apache.commons.io.file.PathUtils.deleteDirectory(data);
@@ -26,20 +36,19 @@ record FarmRun(ChildRun process, double videoSeconds, double farmWall, double fi
             dir.resolve(name + ".log"),
             options,
             Farm.class.getName(),
-            List.of(
-                "render",
-                "--portrait",
-                portrait.toString(),
-                "--audio",
-                audio.toString(),
-                "--out",
-                dir.resolve(name + ".mp4").toString(),
-                "--data-dir",
-                data.toString()));
+            args(portrait, source, dir.resolve(name + ".mp4"), data));
     return new FarmRun(
         run,
         run.number("Done: \\S+\\s+([0-9.]+) s of video"),
         run.number("Farm: ([0-9.]+) s from submission"),
         run.number("first segment after ([0-9.]+) s"));
+  }
+
+  private static List<String> args(Path portrait, List<String> source, Path out, Path data) {
+    List<String> a =
+        new java.util.ArrayList<>(List.of("render", "--portrait", portrait.toString()));
+    a.addAll(source);
+    a.addAll(List.of("--out", out.toString(), "--data-dir", data.toString()));
+    return a;
   }
 }

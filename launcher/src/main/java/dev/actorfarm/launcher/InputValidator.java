@@ -73,6 +73,21 @@ public final class InputValidator {
     }
   }
 
+  /**
+   * The landmark model the video role of this machine reads: a farm that runs the role here (farm
+   * render, farm serve) refuses a driving video at once when the model is not installed, rather
+   * than failing the job later.
+   */
+  public static void checkLandmarkModel(Path model) throws BadInputException {
+    if (!Files.isRegularFile(model)) {
+      throw new BadInputException(
+          "driving videos need dlib's face landmark model, which is missing at "
+              + model
+              + ": install Debian's libdlib-data (apt-get install libdlib-data) or set"
+              + " actorfarm.video.landmark-model (ACTORFARM_LANDMARK_MODEL)");
+    }
+  }
+
   /** What validation learned about a driving video. */
   public record ValidatedDriving(Validated portrait, DrivingVideo.Probe video, int fps) {}
 

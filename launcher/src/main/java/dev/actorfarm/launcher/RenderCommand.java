@@ -146,6 +146,7 @@ public final class RenderCommand implements Callable<Integer> {
       }
       FaceBox box = InputValidator.parseFaceBox(faceBox);
       if (driving != null) {
+        InputValidator.checkLandmarkModel(settings.video().landmarkModel());
         drivingInputs =
             InputValidator.validateDriving(
                 portrait, driving, audio, box, fps == null ? 0 : fps, settings.limits());

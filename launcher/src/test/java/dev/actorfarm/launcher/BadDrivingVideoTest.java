@@ -3,8 +3,6 @@ package dev.actorfarm.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +10,6 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Every refused driving video: one line, exit code 2, no stack trace, nothing started or left
@@ -30,39 +27,17 @@ class BadDrivingVideoTest {
   void resetLimits() {
     System.clearProperty("actorfarm.limits.max-video-side");
     System.clearProperty("actorfarm.limits.max-video-seconds");
+    System.clearProperty("actorfarm.video.landmark-model");
     ConfigFactory.invalidateCaches();
   }
 
-  private String refused(String... args) throws Exception {
-    Path out = dir.resolve("out/result.mp4");
-    Path data = dir.resolve("data");
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Farm());
-    cli.setErr(new PrintWriter(err, true));
-    String[] base = {
-      "render",
-      "--portrait",
-      ASTRONAUT.toString(),
-      "--out",
-      out.toString(),
-      "--data-dir",
-      data.toString()
-    };
-    int code =
-        cli.execute(
-            java.util.stream.Stream.concat(
-                    java.util.Arrays.stream(base), java.util.Arrays.stream(args))
-                .toArray(String[]::new));
-    String message = err.toString().trim();
-    assertThat(code).as(message).isEqualTo(RenderCommand.EXIT_BAD_INPUT);
-    assertThat(message.lines()).hasSize(1);
-    assertThat(message)
-        .startsWith("farm: error: ")
-        .doesNotContain("Exception")
-        .doesNotContain("\tat ");
-    assertThat(Files.exists(out.getParent())).isFalse();
-    assertThat(Files.exists(data)).as("nothing is started for refused input").isFalse();
-    return message;
+  private String refused(String... args) {
+    String[] portrait = {"--portrait", ASTRONAUT.toString()};
+    return CliRefusal.refused(
+        dir,
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(portrait), java.util.Arrays.stream(args))
+            .toArray(String[]::new));
   }
 
   private Path file(String name, byte[] content) throws Exception {
@@ -92,6 +67,15 @@ class BadDrivingVideoTest {
   @Test
   void neitherANarrationNorADrivingVideo() throws Exception {
     assertThat(refused()).contains("--audio").contains("--driving");
+  }
+
+  @Test
+  void theLandmarkModelIsNotInstalled() throws Exception {
+    System.setProperty("actorfarm.video.landmark-model", dir.resolve("nowhere.dat").toString());
+    ConfigFactory.invalidateCaches();
+    assertThat(refused("--driving", drivingVideo().toString()))
+        .contains("face landmark model, which is missing")
+        .contains("apt-get install libdlib-data");
   }
 
   @Test

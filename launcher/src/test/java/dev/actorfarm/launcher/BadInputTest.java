@@ -3,8 +3,6 @@ package dev.actorfarm.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -17,7 +15,6 @@ import org.bytedeco.opencv.opencv_core.Scalar;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Every refused input: one line, a non-zero exit, no stack trace, nothing left behind. */
 class BadInputTest {
@@ -34,39 +31,13 @@ class BadInputTest {
     ConfigFactory.invalidateCaches();
   }
 
-  private String refused(Path portrait, Path audio, String... extra) throws Exception {
-    Path out = dir.resolve("out/result.mp4");
-    Path data = dir.resolve("data");
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Farm());
-    cli.setErr(new PrintWriter(err, true));
-    String[] base = {
-      "render",
-      "--portrait",
-      portrait.toString(),
-      "--audio",
-      audio.toString(),
-      "--out",
-      out.toString(),
-      "--data-dir",
-      data.toString()
-    };
-    String[] args =
+  private String refused(Path portrait, Path audio, String... extra) {
+    String[] args = {"--portrait", portrait.toString(), "--audio", audio.toString()};
+    return CliRefusal.refused(
+        dir,
         java.util.stream.Stream.concat(
-                java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
-            .toArray(String[]::new);
-    int code = cli.execute(args);
-    String message = err.toString().trim();
-    assertThat(code).as(message).isEqualTo(RenderCommand.EXIT_BAD_INPUT);
-    assertThat(message.lines()).hasSize(1);
-    assertThat(message)
-        .startsWith("farm: error: ")
-        .doesNotContain("Exception")
-        .doesNotContain("\tat ");
-    assertThat(Files.exists(out)).isFalse();
-    assertThat(Files.exists(out.getParent())).isFalse();
-    assertThat(Files.exists(data)).as("nothing is started for refused input").isFalse();
-    return message;
+                java.util.Arrays.stream(args), java.util.Arrays.stream(extra))
+            .toArray(String[]::new));
   }
 
   private Path file(String name, byte[] content) throws Exception {

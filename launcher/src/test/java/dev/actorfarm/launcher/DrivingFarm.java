@@ -92,22 +92,7 @@ final class DrivingFarm implements AutoCloseable {
   }
 
   static double correlation(double[] a, double[] b) {
-    int n = Math.min(a.length, b.length);
-    double ma = 0;
-    double mb = 0;
-    for (int i = 0; i < n; i++) {
-      ma += a[i] / n;
-      mb += b[i] / n;
-    }
-    double sab = 0;
-    double saa = 0;
-    double sbb = 0;
-    for (int i = 0; i < n; i++) {
-      sab += (a[i] - ma) * (b[i] - mb);
-      saa += (a[i] - ma) * (a[i] - ma);
-      sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / Math.sqrt(saa * sbb + 1e-30);
+    return new org.apache.commons.math3.stat.correlation.PearsonsCorrelation().correlation(a, b);
   }
 
   /** A piece of a test video: the first {@code frames} of an MP4, or an image shown that long. */

@@ -52,7 +52,7 @@ final class DrivingRetargeter {
   static final float BROW_FULL = 0.12f;
 
   /** One-Euro parameters (min cutoff Hz, speed coefficient) for the head and the face. */
-  static final double HEAD_MIN_CUTOFF = 1.0;
+  static final double HEAD_MIN_CUTOFF = 1.5;
 
   static final double HEAD_BETA = 0.3;
   static final double FACE_MIN_CUTOFF = 4.0;

@@ -10,17 +10,7 @@ import org.junit.jupiter.api.Test;
 /** Relative driving of the reference pack's channels from face measures. */
 class DrivingRetargeterTest {
 
-  static final List<String> CHANNELS =
-      List.of(
-          "head_yaw",
-          "head_pitch",
-          "head_roll",
-          "head_tx",
-          "head_ty",
-          "jaw_open",
-          "lip_spread",
-          "eyelid_close",
-          "blink_phase");
+  static final List<String> CHANNELS = List.of(dev.actorfarm.pack.ReferenceParameters.CHANNELS);
 
   static final List<Float> REST = List.of(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
   static final int M = CHANNELS.size();

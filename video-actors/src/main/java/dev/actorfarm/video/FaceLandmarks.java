@@ -18,10 +18,10 @@ import org.bytedeco.opencv.opencv_core.Size;
 public final class FaceLandmarks {
 
   /** Side of the upright crop; the face fills about half of it. */
-  static final int CROP = 224;
+  static final int CROP = 320;
 
   /** Eye distance in the crop: about 2.5 times the 68-point model's typical training faces' 20. */
-  static final double IOD_PX = 68;
+  static final double IOD_PX = 96;
 
   /** iBUG 300-W indices. */
   public static final int JAW_FIRST = 0;

@@ -38,23 +38,23 @@ public final class FaceTracker {
   static final double SAME_FACE_IOU = 0.3;
 
   /**
-   * Yaw per unit of the nose tip's offset from the face outline's middle, as a fraction of the
-   * outline's width: the nose tip stands about 0.3 face widths in front of the outline's axis, so
-   * sin(yaw) ≈ offset / 0.3.
+   * Yaw from the inner face's offset from the face outline's middle, as a fraction of the outline's
+   * width: nose, eyes and lips stand on average about 0.25 face widths in front of the outline's
+   * axis, so sin(yaw) ≈ offset / 0.25.
    */
-  static final double NOSE_DEPTH = 0.3;
+  static final double NOSE_DEPTH = 0.25;
 
   /**
-   * Pitch from where the nose tip falls between the eye line (0) and the mouth (1), about its
-   * frontal 0.55: the tip drops towards the mouth as the head tips down by about this many radians
-   * per unit.
+   * The eyes stand about this many eye distances in front of the axis through the ears, so a nod of
+   * pitch p lowers them against the outline beside the ears by about sin(p) times it.
    */
-  static final double PITCH_PER_RATIO = 2.0;
+  static final double EYE_DEPTH = 1.0;
 
-  static final double FRONTAL_NOSE_RATIO = 0.55;
+  /** Pairs of jaw points, from the ears down, that give the outline's middle and width. */
+  static final int OUTLINE_PAIRS = 4;
 
-  /** The base of the nose between the nostrils (iBUG 300-W). */
-  static final int NOSE_BASE = 33;
+  /** The inner face's points: nose (27-35), eyes (36-47), outer lips (48-59) (iBUG 300-W). */
+  static final int FIRST_INNER = 27;
 
   /**
    * Faces whose eyes are closer than this (pixels) are too small to measure: dlib's landmarks on
@@ -201,20 +201,34 @@ public final class FaceTracker {
     // points wander on hair, beards and paintings), and the nose from its tip and its base.
     double mid = 0;
     double width = 0;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < OUTLINE_PAIRS; k++) {
       double l = u[2 * (FaceLandmarks.JAW_FIRST + k)];
       double r = u[2 * (FaceLandmarks.JAW_LAST - k)];
-      mid += (l + r) / 8;
-      width += (r - l) / 4;
+      mid += (l + r) / (2 * OUTLINE_PAIRS);
+      width += (r - l) / OUTLINE_PAIRS;
     }
     width = Math.max(width, 1e-3);
-    double nose = (u[2 * FaceLandmarks.NOSE_TIP] + u[2 * NOSE_BASE]) / 2;
-    double noseOffset = (nose - mid) / width;
-    double[] mouth = FaceLandmarks.centroid(u, FaceLandmarks.MOUTH_LEFT, 20);
-    double noseRatio = u[2 * FaceLandmarks.NOSE_TIP + 1] / Math.max(mouth[1], 1e-3);
+    // The inner face (nose, eyes, mouth: 32 points, whose noise averages out) against it.
+    double inner = 0;
+    for (int i = FIRST_INNER; i < FaceLandmarks.INNER_FIRST; i++) {
+      inner += u[2 * i] / (FaceLandmarks.INNER_FIRST - FIRST_INNER);
+    }
+    double noseOffset = (inner - mid) / width;
+    // Pitch: the eyes (the origin) against the outline's top pairs, beside the ears, which a
+    // nod leaves behind and an open jaw does not move.
+    double ears = 0;
+    for (int k = 0; k < 2; k++) {
+      ears +=
+          (u[2 * (FaceLandmarks.JAW_FIRST + k) + 1] + u[2 * (FaceLandmarks.JAW_LAST - k) + 1]) / 4;
+    }
     row[DrivingMeasures.YAW] =
         (float) Math.asin(Math.max(-1, Math.min(1, noseOffset / NOSE_DEPTH)));
-    row[DrivingMeasures.PITCH] = (float) ((noseRatio - FRONTAL_NOSE_RATIO) * PITCH_PER_RATIO);
+    double upper = 0;
+    for (int i = FIRST_INNER; i < FaceLandmarks.MOUTH_LEFT; i++) {
+      upper += u[2 * i + 1] / (FaceLandmarks.MOUTH_LEFT - FIRST_INNER);
+    }
+    row[DrivingMeasures.PITCH] =
+        (float) Math.asin(Math.max(-1, Math.min(1, (upper - ears) / EYE_DEPTH)));
     row[DrivingMeasures.ROLL] = (float) roll;
     row[DrivingMeasures.X_PX] = (float) mx;
     row[DrivingMeasures.Y_PX] = (float) my;

@@ -14,14 +14,13 @@ import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
+import dev.actorfarm.runtime.kafka.InFlightSends;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.motion.DrivingMeasures;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -202,7 +201,7 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     private final JobSpec spec;
     private final String cause;
     private final int fps;
-    private final ArrayDeque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
+    private final InFlightSends inFlight = new InFlightSends("measures");
     private int heldIndex = -1;
     private float[] held;
     private int heldFrames;
@@ -246,16 +245,7 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     }
 
     void awaitBelow(int limit) throws IOException {
-      try {
-        while (inFlight.size() > limit) {
-          inFlight.removeFirst().get();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while publishing measures", e);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IOException("cannot publish measures: " + RoleStream.describe(e), e);
-      }
+      inFlight.awaitBelow(limit);
     }
   }
 }
