@@ -546,6 +546,25 @@ class ApiTest {
                 + "\"}"),
         403,
         "driving");
+    // farm submit --driving through the API, at 30 fps, followed and downloaded
+    Path cliOut = dir.resolve("cli/driven.mp4");
+    Cli submit =
+        cli(
+            "submit",
+            "--server",
+            base,
+            "--token",
+            TOKEN,
+            "--portrait",
+            ReferenceRender.ASTRONAUT.toString(),
+            "--driving",
+            driving.toString(),
+            "--fps",
+            "30",
+            "--out",
+            cliOut.toString());
+    assertThat(submit.code).as(submit.err).isZero();
+    assertThat(DecodedVideo.decode(cliOut).frames()).hasSize((int) Math.round(528 / 25.0 * 30));
     // A form with neither a narration nor a driving video; a driving file that is no video
     assertError(
         postMultipart("/jobs", TOKEN, Map.of(), Map.of("portrait", ReferenceRender.ASTRONAUT)),
