@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
     name = "render",
     mixinStandardHelpOptions = true,
     description = {
-      "Render a portrait speaking a narration into an MP4, on the embedded single-machine farm.",
+      "Render a portrait speaking a narration, or performing a driving video, into an MP4, on the"
+          + " embedded single-machine farm.",
       "The first run builds the reference model pack into the data directory."
     })
 public final class RenderCommand implements Callable<Integer> {
@@ -41,18 +42,16 @@ public final class RenderCommand implements Callable<Integer> {
 
   @Option(
       names = "--audio",
-      description = {
-        "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that replaces",
-        "the driving video's own."
-      })
+      description =
+          "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that"
+              + " replaces the driving video's own.")
   Path audio;
 
   @Option(
       names = "--driving",
-      description = {
-        "Driving video (any container and codec FFmpeg reads): the portrait performs its face,",
-        "with its sound, at its frame rate."
-      })
+      description =
+          "Driving video (any container and codec FFmpeg reads): the portrait performs its"
+              + " face, with its sound, at its frame rate.")
   Path driving;
 
   @Option(names = "--out", required = true, description = "Output MP4 file.")
@@ -60,10 +59,9 @@ public final class RenderCommand implements Callable<Integer> {
 
   @Option(
       names = "--fps",
-      description = {
-        "Output frame rate (24, 25, 30, 50, 60, ...). Default: the driving video's, or the",
-        "pack's (25) for a narration."
-      })
+      description =
+          "Output frame rate (24, 25, 30, 50, 60, ...). Default: the driving video's, or the"
+              + " pack's (25) for a narration.")
   Integer fps;
 
   @Option(

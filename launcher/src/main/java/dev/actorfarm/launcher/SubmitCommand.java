@@ -25,10 +25,9 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Option(
       names = "--audio",
-      description = {
-        "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that replaces",
-        "the driving video's own."
-      })
+      description =
+          "Narration (wav, mp3, flac, ogg, m4a, ...); with --driving, the sound track that"
+              + " replaces the driving video's own.")
   Path audio;
 
   @Option(
