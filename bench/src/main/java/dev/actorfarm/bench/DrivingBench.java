@@ -42,11 +42,6 @@ record DrivingBench(
 
   static final Path HOPPER = Path.of("examples/portraits/hopper.jpg");
 
-  /** Frames in one loop: the example's 21.12 s at 25 fps. */
-  static int loopFrames(float[][] known) {
-    return known.length;
-  }
-
   static DrivingBench run(Path work, Path packDir, FarmSettings settings, double minutes)
       throws Exception {
     Path dir = work.resolve("driving");

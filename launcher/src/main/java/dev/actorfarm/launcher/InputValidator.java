@@ -106,7 +106,7 @@ public final class InputValidator {
     } catch (DrivingVideo.BadVideoException e) {
       throw new BadInputException(e.getMessage());
     }
-    int outFps = fps > 0 ? fps : (int) Math.max(1, Math.round(video.fps()));
+    int outFps = DrivingVideo.outputFps(fps, video.fps());
     checkFps(outFps, limits);
     Validated p = validatePortrait(portrait, faceBox, limits);
     if (audio != null) {

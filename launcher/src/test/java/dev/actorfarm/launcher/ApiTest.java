@@ -497,7 +497,7 @@ class ApiTest {
 
   @Test
   void aDrivingVideoThroughTheFormAndJsonWithItsOwnFrameRateAndSound() throws Exception {
-    Path driving = ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4");
+    Path driving = ReferenceRender.output();
     // A form with the portrait and a driving video, at 24 fps
     HttpResponse<byte[]> created =
         postMultipart(

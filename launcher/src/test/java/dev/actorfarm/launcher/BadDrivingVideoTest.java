@@ -47,7 +47,7 @@ class BadDrivingVideoTest {
   }
 
   private static Path drivingVideo() throws Exception {
-    return ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4");
+    return ReferenceRender.output();
   }
 
   /** A YUV4MPEG2 stream: a header FFmpeg believes, and one grey frame of the size it declares. */

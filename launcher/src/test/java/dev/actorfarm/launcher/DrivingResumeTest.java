@@ -25,12 +25,7 @@ class DrivingResumeTest {
   void killedMidJobTheDrivenJobResumesToTheSameFrames() throws Exception {
     // Given 10 s of the reference render as the driving video, and an uninterrupted driven run
     Path driving = dir.resolve("take.mp4");
-    DrivingFarm.join(
-        driving,
-        25,
-        null,
-        new DrivingFarm.Part(
-            ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4"), 250));
+    DrivingFarm.join(driving, 25, null, new DrivingFarm.Part(ReferenceRender.output(), 250));
     Path portrait = Path.of("../examples/portraits/hopper.jpg");
     String[] common = {
       "render", "--portrait", portrait.toString(), "--driving", driving.toString(), "--fps", "30"

@@ -232,7 +232,7 @@ class WebPageTest {
     WebElement token = browser.findElement(By.id("token"));
     token.clear();
     token.sendKeys(TOKEN, Keys.TAB);
-    Path driving = ReferenceRender.get().dataDir().getParent().resolve("out/example.mp4");
+    Path driving = ReferenceRender.output();
     browser
         .findElement(By.id("portrait"))
         .sendKeys(

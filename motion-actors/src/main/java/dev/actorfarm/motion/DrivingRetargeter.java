@@ -67,8 +67,7 @@ final class DrivingRetargeter {
   // State layout (one float array).
   private static final int S_STARTED = 0; // 1 once a face was seen
   private static final int S_LOST = 1; // frames since the face was lost (0 = present)
-  private static final int S_FILTER_INIT = 2; // 1 while the filters hold a value
-  private static final int S_FILTER_X = 3; // FILTERED values
+  private static final int S_FILTER_X = 2; // FILTERED values (set from the first face on)
   private static final int S_FILTER_DX = S_FILTER_X + FILTERED; // FILTERED derivatives
   private static final int S_ANCHOR = S_FILTER_DX + FILTERED; // K anchor measurements
   private static final int S_CLOSED_GAP = S_ANCHOR + DrivingMeasures.K;
@@ -214,13 +213,16 @@ final class DrivingRetargeter {
     return out;
   }
 
-  /** One-Euro filtering of the measurements; a reset starts the filters at {@code raw}. */
+  /**
+   * One-Euro filtering of the measurements; a reset (every anchor, the first face's included)
+   * starts the filters at {@code raw}.
+   */
   private float[] filter(float[] raw, boolean reset) {
     float[] x = raw.clone();
     double te = 1 / fps;
     for (int i = 0; i < FILTERED; i++) {
       int k = FIRST_FILTERED + i;
-      if (reset || state[S_FILTER_INIT] == 0) {
+      if (reset) {
         state[S_FILTER_X + i] = raw[k];
         state[S_FILTER_DX + i] = 0;
         continue;
@@ -242,7 +244,6 @@ final class DrivingRetargeter {
       state[S_FILTER_DX + i] = (float) edx;
       x[k] = (float) v;
     }
-    state[S_FILTER_INIT] = 1;
     return x;
   }
 

@@ -276,13 +276,14 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
               boolean handedBack = false;
               try {
                 if (open == null) {
+                  var sound = planSound(p);
                   Path target = blobs.resolve(BlobStore.SCHEME + outputPath(jobId));
                   Files.createDirectories(target.getParent());
                   file = Files.createTempFile(target.getParent(), ".tmp-", "-output.mp4");
                   open =
                       SegmentMuxer.Session.open(
                           blobs.resolve(run.get(0).getSegment().getUri()),
-                          planSound(p) == null ? null : blobs.open(planSound(p)),
+                          sound == null ? null : blobs.open(sound),
                           file,
                           planFps(p),
                           settings.audioSampleRate(),

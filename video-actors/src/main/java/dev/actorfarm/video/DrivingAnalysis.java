@@ -73,8 +73,7 @@ public final class DrivingAnalysis {
     private final int fps;
     private final int windowFrames;
     private final WindowSink sink;
-    private double prevTime = Double.NaN;
-    private float[] prev;
+    private float[] prev; // the last decoded frame's measures, at lastTime
     private double lastTime;
     private double meanInterval;
     private long count;
@@ -100,15 +99,14 @@ public final class DrivingAnalysis {
       if (count > 0) {
         meanInterval += ((t - lastTime) - meanInterval) / count;
       }
-      lastTime = t;
       count++;
       cutPending |= m[DrivingMeasures.CUT] > 0.5f;
       while (next / (double) fps <= t) {
         double tk = next / (double) fps;
-        emit(prev == null ? m : blend(prev, prevTime, m, t, tk));
+        emit(prev == null ? m : blend(prev, lastTime, m, t, tk));
       }
       prev = m;
-      prevTime = t;
+      lastTime = t;
     }
 
     private float[] blend(float[] a, double ta, float[] b, double tb, double t) {

@@ -56,6 +56,11 @@ public final class DrivingVideo {
 
   private DrivingVideo() {}
 
+  /** A driving job's output frame rate: the one asked for, else the video's own, rounded. */
+  public static int outputFps(int asked, double videoFps) {
+    return asked > 0 ? asked : (int) Math.max(1, Math.round(videoFps));
+  }
+
   /**
    * Opens {@code file}, checks its declarations against the limits, decodes its first frame and one
    * near its end (a truncated file has none there).

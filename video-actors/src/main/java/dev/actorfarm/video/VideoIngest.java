@@ -109,12 +109,6 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     return this;
   }
 
-  /** The output frame rate of a driving-video job: its --fps, else the video's own, rounded. */
-  public static int outputFps(JobSpec spec, double videoFps) {
-    int asked = spec.getOptions().getFps();
-    return asked > 0 ? asked : (int) Math.max(1, Math.round(videoFps));
-  }
-
   private void analyse(JobRequested job) throws Exception {
     JobSpec spec = job.getSpec();
     if (!spec.hasDriving()) {
@@ -126,7 +120,7 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     Path video = blobs.open(spec.getDriving().getVideo());
     FarmSettings.Limits limits = settings.limits();
     DrivingVideo.Probe probe = DrivingVideo.probe(video, limits);
-    int fps = outputFps(spec, probe.fps());
+    int fps = DrivingVideo.outputFps(spec.getOptions().getFps(), probe.fps());
     if (fps > limits.maxFps()) {
       throw new IOException("fps " + fps + " is over the limit of " + limits.maxFps());
     }

@@ -390,35 +390,15 @@ public final class JobService {
     return farm.blobs().resolve(farm.jobs().get(id).orElseThrow().output().getUri());
   }
 
+  private final Map<String, dev.actorfarm.protocol.JobPlan> plans =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /**
    * The job's spec: from this node's submissions, else read back from {@code farm.jobs} (a job
    * submitted elsewhere or before a restart).
    */
-  private final Map<String, dev.actorfarm.protocol.JobPlan> plans =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
   public Optional<JobSpec> spec(String id) {
-    if (!JobClient.validJobId(id)) {
-      return Optional.empty();
-    }
-    JobSpec known = specs.get(id);
-    if (known != null) {
-      return Optional.of(known);
-    }
-    JobSpec found = null;
-    for (ConsumerRecord<String, byte[]> r :
-        TopicReader.readKey(farm.kafka().bootstrapServers(), Topics.JOBS.name(), id)) {
-      try {
-        JobRequested req = Topics.JOBS.parse(r.value());
-        found = req.getSpec();
-      } catch (Exception e) {
-        // An undecodable record was dead-lettered by the audio role; the last good one wins.
-      }
-    }
-    if (found != null) {
-      specs.put(id, found);
-    }
-    return Optional.ofNullable(found);
+    return known(id, specs, Topics.JOBS, JobRequested::getSpec);
   }
 
   /**
@@ -427,24 +407,36 @@ public final class JobService {
    * plan never changes.
    */
   public Optional<dev.actorfarm.protocol.JobPlan> plan(String id) {
+    return known(id, plans, Topics.JOB_PLANS, plan -> plan);
+  }
+
+  /**
+   * A fact of job {@code id} kept in {@code cache}, else read from the job's last good record on
+   * {@code topic} (an undecodable one is its consumer's to dead-letter) and kept.
+   */
+  private <V extends com.google.protobuf.Message, T> Optional<T> known(
+      String id,
+      Map<String, T> cache,
+      dev.actorfarm.protocol.Topic<V> topic,
+      java.util.function.Function<V, T> fact) {
     if (!JobClient.validJobId(id)) {
       return Optional.empty();
     }
-    dev.actorfarm.protocol.JobPlan known = plans.get(id);
+    T known = cache.get(id);
     if (known != null) {
       return Optional.of(known);
     }
-    dev.actorfarm.protocol.JobPlan found = null;
+    T found = null;
     for (ConsumerRecord<String, byte[]> r :
-        TopicReader.readKey(farm.kafka().bootstrapServers(), Topics.JOB_PLANS.name(), id)) {
+        TopicReader.readKey(farm.kafka().bootstrapServers(), topic.name(), id)) {
       try {
-        found = r.value() == null ? null : Topics.JOB_PLANS.parse(r.value());
+        found = r.value() == null ? null : fact.apply(topic.parse(r.value()));
       } catch (Exception e) {
-        // An undecodable plan is the muxer's to dead-letter; the last good one wins.
+        // An undecodable record was dead-lettered by its consumer; the last good one wins.
       }
     }
     if (found != null) {
-      plans.put(id, found);
+      cache.put(id, found);
     }
     return Optional.ofNullable(found);
   }

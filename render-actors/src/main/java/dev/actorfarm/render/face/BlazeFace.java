@@ -78,6 +78,19 @@ public final class BlazeFace {
    * overlapping square tiles of half the image's shorter side.
    */
   public List<Face> detect(Mat bgr) throws IOException {
+    return detect(bgr, true);
+  }
+
+  /**
+   * The faces that the two models see in the whole image, without the tiles for small faces (about
+   * 25 ms at any resolution rather than hundreds): a video's faces frame by frame, each frame on
+   * its own, so that the same frame always gives the same faces. Largest first.
+   */
+  public List<Face> detectWhole(Mat bgr) throws IOException {
+    return detect(bgr, false);
+  }
+
+  private List<Face> detect(Mat bgr, boolean tiles) throws IOException {
     int w = bgr.cols();
     int h = bgr.rows();
     double whole = Math.max(w, h);
@@ -96,7 +109,7 @@ public final class BlazeFace {
       if (Math.ceil(w / step) * Math.ceil(h / step) > MAX_TILES) {
         step = tile;
       }
-      if (tile >= 128 && Math.ceil(w / step) * Math.ceil(h / step) <= MAX_TILES) {
+      if (tiles && tile >= 128 && Math.ceil(w / step) * Math.ceil(h / step) <= MAX_TILES) {
         for (double ty = 0; ty + tile <= h + 1e-6; ty += step) {
           for (double tx = 0; tx + tile <= w + 1e-6; tx += step) {
             for (Face f : back.run(bgr, tx, ty, tile)) {
@@ -114,29 +127,6 @@ public final class BlazeFace {
     List<Face> faces = new ArrayList<>();
     try {
       for (Face f : merged) {
-        faces.add(refine(bgr, f));
-      }
-    } catch (OrtException e) {
-      throw new IOException("face detection failed: " + e.getMessage(), e);
-    }
-    faces.sort(Comparator.comparingDouble(Face::area).reversed());
-    return faces;
-  }
-
-  /**
-   * The faces that the two models see in the whole image, without the tiles for small faces (about
-   * 25 ms at any resolution rather than hundreds): a video's faces frame by frame, each frame on
-   * its own, so that the same frame always gives the same faces. Largest first.
-   */
-  public List<Face> detectWhole(Mat bgr) throws IOException {
-    double whole = Math.max(bgr.cols(), bgr.rows());
-    double x0 = bgr.cols() / 2.0 - whole / 2;
-    double y0 = bgr.rows() / 2.0 - whole / 2;
-    List<Face> faces = new ArrayList<>();
-    try {
-      List<Face> raw = new ArrayList<>(front.run(bgr, x0, y0, whole));
-      raw.addAll(back.run(bgr, x0, y0, whole));
-      for (Face f : weightedNms(raw, MERGE_IOU)) {
         faces.add(refine(bgr, f));
       }
     } catch (OrtException e) {
