@@ -32,20 +32,38 @@ final class Graph {
   private final Map<String, TensorSpec> inputs = new LinkedHashMap<>();
   private final Map<String, ONNXRef<?>> outputs = new LinkedHashMap<>();
   private final Map<String, TensorSpec> outputSpecs = new LinkedHashMap<>();
+  private final int opset;
   private int counter;
 
   Graph(String name) {
-    ctx.setName(name);
+    this(name, OnnxOp.OPSET);
   }
 
-  /** A graph input; its value is referenced by name. */
+  /** A graph read with the default domain's {@code opset}. */
+  Graph(String name, int opset) {
+    ctx.setName(name);
+    this.opset = opset;
+  }
+
+  /**
+   * A graph input; its value is referenced by name. A float16 input is cast to float32 on entry, so
+   * the graph's body is always float32.
+   */
   ONNXRef<?> input(TensorSpec spec) {
     inputs.put(spec.name(), spec);
-    return ctx.floatInput(spec.name(), 1);
+    ONNXRef<?> in = ctx.floatInput(spec.name(), 1);
+    return "float16".equals(spec.dtype())
+        ? op(OnnxOp.CAST, Map.of("to", TensorProto.DataType.FLOAT.getNumber()), in)
+        : in;
   }
 
+  /** A graph output; a float16 output is cast from the float32 body. */
   void output(TensorSpec spec, ONNXRef<?> value) {
-    outputs.put(spec.name(), value);
+    ONNXRef<?> v =
+        "float16".equals(spec.dtype())
+            ? op(OnnxOp.CAST, Map.of("to", TensorProto.DataType.FLOAT16.getNumber()), value)
+            : op(OnnxOp.IDENTITY, value);
+    outputs.put(spec.name(), v);
     outputSpecs.put(spec.name(), spec);
   }
 
@@ -166,8 +184,7 @@ final class Graph {
             .setProducerName("actorfarm-reference-pack")
             .setProducerVersion("1")
             .setDocString(docString)
-            .addOpsetImport(
-                OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OnnxOp.OPSET))
+            .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
             .setGraph(g)
             .build();
     Files.write(file, model.toByteArray());
@@ -190,7 +207,10 @@ final class Graph {
             TypeProto.newBuilder()
                 .setTensorType(
                     TypeProto.Tensor.newBuilder()
-                        .setElemType(TensorProto.DataType.FLOAT.getNumber())
+                        .setElemType(
+                            "float16".equals(spec.dtype())
+                                ? TensorProto.DataType.FLOAT16.getNumber()
+                                : TensorProto.DataType.FLOAT.getNumber())
                         .setShape(shape)))
         .build();
   }

@@ -33,6 +33,14 @@ enum OnnxOp implements ONNXOperator {
       attr("align_corners", AttributeType.INT, false),
       attr("mode", AttributeType.STRING, false),
       attr("padding_mode", AttributeType.STRING, false)),
+  /** GridSample as opset 20 defines it: 4-D or 5-D input, mode "linear", "nearest" or "cubic". */
+  GRID_SAMPLE_20(
+      "GridSample",
+      2,
+      0,
+      attr("align_corners", AttributeType.INT, false),
+      attr("mode", AttributeType.STRING, false),
+      attr("padding_mode", AttributeType.STRING, false)),
   IDENTITY("Identity", 1),
   LESS("Less", 2),
   LESS_OR_EQUAL("LessOrEqual", 2),
@@ -59,6 +67,7 @@ enum OnnxOp implements ONNXOperator {
   STFT("STFT", 2, 2, attr("onesided", AttributeType.INT, false)),
   SUB("Sub", 2),
   TANH("Tanh", 1),
+  TRANSPOSE("Transpose", 1, 0, attr("perm", AttributeType.INTS, false)),
   UNSQUEEZE("Unsqueeze", 2),
   WHERE("Where", 3);
 

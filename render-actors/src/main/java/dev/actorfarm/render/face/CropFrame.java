@@ -41,6 +41,39 @@ public final class CropFrame {
     return new CropFrame(cx, cy, roll, cropScale * face.width(), size);
   }
 
+  /**
+   * LivePortrait's crop of {@code face} ({@code crop.py}, {@code parse_rect_from_landmark}): turned
+   * so that the axis from the eye centre to the mouth runs down, a square of side {@code scale} ×
+   * the face's size, centred on the face moved {@code vy} crop sides along that axis (negative:
+   * towards the forehead). LivePortrait sizes the crop from the rotated box of its 106 landmarks;
+   * the face box stands in for it here.
+   */
+  public static CropFrame liveportrait(Face face, double scale, double vy, int size) {
+    double ex = (face.kx(Face.EYE_A) + face.kx(Face.EYE_B)) / 2;
+    double ey = (face.ky(Face.EYE_A) + face.ky(Face.EYE_B)) / 2;
+    double ux = face.kx(Face.MOUTH) - ex;
+    double uy = face.ky(Face.MOUTH) - ey;
+    double l = Math.hypot(ux, uy);
+    if (l < 1e-3) {
+      ux = 0;
+      uy = 1;
+    } else {
+      ux /= l;
+      uy /= l;
+    }
+    // The crop's x axis is (uy, -ux) turned into image coordinates: roll = its angle.
+    double roll = Math.atan2(-ux, uy);
+    double side = scale * Math.max(face.width(), face.height());
+    double cx = face.x() + face.width() / 2 + ux * vy * side;
+    double cy = face.y() + face.height() / 2 + uy * vy * side;
+    return new CropFrame(cx, cy, roll, side, size);
+  }
+
+  /** The same crop at another resolution. */
+  public CropFrame resized(int newSize) {
+    return new CropFrame(cx, cy, Math.atan2(sin, cos), side, newSize);
+  }
+
   /** Crop pixel → portrait pixel, as a 2×3 matrix for {@code warpAffine(WARP_INVERSE_MAP)}. */
   public Mat cropToPortrait() {
     double o = 0.5 - size / 2.0;

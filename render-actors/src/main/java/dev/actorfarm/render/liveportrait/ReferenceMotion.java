@@ -1,0 +1,70 @@
+package dev.actorfarm.render.liveportrait;
+
+import dev.actorfarm.runtime.liveportrait.LivePortraitMath;
+import dev.actorfarm.runtime.liveportrait.LivePortraitMath.Driven;
+import dev.actorfarm.runtime.liveportrait.LivePortraitMath.KpInfo;
+import java.util.List;
+
+/**
+ * The reference generator's channels as LivePortrait motion, with LivePortrait's own
+ * expression-editing coefficients ({@code gradio_pipeline.py}, {@code update_delta_new_*}):
+ *
+ * <ul>
+ *   <li>head yaw, pitch and roll (radians) → degrees added to the source's pose (R = R_Δ·R_s);
+ *   <li>head tx, ty (crop half-sides) → t;
+ *   <li>jaw_open 0…1 → the lip open/close slider at {@link #OPEN_RANGE} × jaw_open;
+ *   <li>lip_spread &gt; 0 → grin at {@link #GRIN_RANGE} × spread; &lt; 0 → pursing;
+ *   <li>eyelid_close 0…1 → eye retargeting (or the lids' keypoints 13 and 16).
+ * </ul>
+ */
+record ReferenceMotion(
+    double yaw,
+    double pitch,
+    double roll,
+    double tx,
+    double ty,
+    double open,
+    double spread,
+    float eyelid) {
+
+  /** The lip slider's top (its range is −90…120). */
+  static final double OPEN_RANGE = 120;
+
+  /** The grin slider's top (0…15). */
+  static final double GRIN_RANGE = 15;
+
+  /** The pursing slider's top (−20…15). */
+  static final double PURSE_RANGE = 15;
+
+  /** The blink term at a closed eye (the gaze panel's b reaches 31.5). */
+  static final double BLINK_RANGE = 31.5;
+
+  static ReferenceMotion of(List<String> channels, float[] f) {
+    return new ReferenceMotion(
+        f[channels.indexOf("head_yaw")],
+        f[channels.indexOf("head_pitch")],
+        f[channels.indexOf("head_roll")],
+        f[channels.indexOf("head_tx")],
+        f[channels.indexOf("head_ty")],
+        f[channels.indexOf("jaw_open")],
+        f[channels.indexOf("lip_spread")],
+        f[channels.indexOf("eyelid_close")]);
+  }
+
+  /** Drives source {@code s}: its pose turned by the head channels, its expression edited. */
+  Driven drive(KpInfo s) {
+    double[] delta =
+        LivePortraitMath.rotation(Math.toDegrees(pitch), Math.toDegrees(yaw), Math.toDegrees(roll));
+    double[] r =
+        LivePortraitMath.matmul(delta, LivePortraitMath.rotation(s.pitch(), s.yaw(), s.roll()));
+    float[] exp = s.exp().clone();
+    LivePortraitMath.lipOpen(exp, OPEN_RANGE * Math.max(0, open));
+    if (spread > 0) {
+      LivePortraitMath.grin(exp, GRIN_RANGE * spread);
+    } else if (spread < 0) {
+      LivePortraitMath.pursing(exp, PURSE_RANGE * -spread);
+    }
+    float[] t = {(float) (s.t()[0] + tx), (float) (s.t()[1] + ty), 0};
+    return new Driven(r, exp, s.scale(), t);
+  }
+}
