@@ -334,7 +334,8 @@ public final class EmbeddedFarm implements AutoCloseable {
   public static ModelPack loadPack(FarmSettings settings) throws IOException {
     return settings.referencePack()
         ? ReferencePack.ensure(settings.modelPackDir())
-        : ModelPack.load(settings.modelPackDir());
+        : ReferencePack.load(
+            settings.modelPackDir(), settings.dataDir().resolve("packs").resolve("reference"));
   }
 
   public FarmSettings settings() {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       StatusCommand.class,
       CancelCommand.class,
+      PackCommand.class,
       JobControlCommands.Priority.class,
       JobControlCommands.Pause.class,
       JobControlCommands.Resume.class,

@@ -53,6 +53,18 @@ public final class ReferencePack {
     return ModelPack.load(dir);
   }
 
+  /**
+   * Loads the pack in {@code dir}; a format 2 pack that borrows the reference's stages gets them
+   * from the reference pack in {@code referenceDir}, generated there first when needed.
+   */
+  public static ModelPack load(Path dir, Path referenceDir) throws IOException {
+    PackManifest m = ModelPack.parse(dir);
+    boolean borrows =
+        (m.audioEncoder() != null && m.audioEncoder().from() != null)
+            || (m.motionGenerator() != null && m.motionGenerator().from() != null);
+    return ModelPack.load(dir, borrows ? ensure(referenceDir).dir() : null);
+  }
+
   /** Writes the pack's graphs, manifest and README into {@code dir}. */
   public static void generate(Path dir) throws IOException {
     generate(dir, CROP);

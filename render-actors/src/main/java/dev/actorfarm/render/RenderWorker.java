@@ -62,6 +62,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   private final SourceCache cache;
   private final FrameRenderer renderer;
   private final ai.onnxruntime.OrtSession sourceEncoder;
+  private final dev.actorfarm.render.liveportrait.LivePortraitEngine livePortrait;
   private final String source;
 
   public static Behavior<Command> create(
@@ -90,13 +91,26 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     this.settings = settings;
     this.jobs = jobs;
     this.cache = cache;
-    this.renderer =
-        new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
-    this.sourceEncoder =
-        OnnxSessions.open(
-            pack.file(pack.manifest().sourceEncoder().file()),
-            settings.executionProvider(),
-            settings.intraOpThreads());
+    if (pack.manifest().livePortraitFamily()) {
+      try {
+        this.livePortrait =
+            new dev.actorfarm.render.liveportrait.LivePortraitEngine(
+                pack, settings.executionProvider(), settings.intraOpThreads());
+      } catch (java.io.IOException e) {
+        throw new ai.onnxruntime.OrtException(e.getMessage());
+      }
+      this.renderer = null;
+      this.sourceEncoder = null;
+    } else {
+      this.livePortrait = null;
+      this.renderer =
+          new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
+      this.sourceEncoder =
+          OnnxSessions.open(
+              pack.file(pack.manifest().sourceEncoder().file()),
+              settings.executionProvider(),
+              settings.intraOpThreads());
+    }
     this.source = settings.source("render") + "/" + context.getSelf().path().name();
   }
 
@@ -121,8 +135,12 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   }
 
   private Behavior<Command> onStop() throws ai.onnxruntime.OrtException {
-    renderer.close();
-    sourceEncoder.close();
+    if (livePortrait != null) {
+      livePortrait.close();
+    } else {
+      renderer.close();
+      sourceEncoder.close();
+    }
     return this;
   }
 
@@ -192,12 +210,16 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     return cache.get(
         key,
         () ->
-            SourceState.build(
-                Portraits.read(blobs.open(spec.getPortrait())),
-                box,
-                pack.manifest().sourceEncoder(),
-                sourceEncoder,
-                cropOnly));
+            livePortrait != null
+                ? SourceState.buildLivePortrait(
+                    Portraits.read(blobs.open(spec.getPortrait())), box, livePortrait, cropOnly)
+                : SourceState.build(
+                    Portraits.read(blobs.open(spec.getPortrait())),
+                    box,
+                    pack.manifest().sourceEncoder(),
+                    pack.manifest().renderer().width(),
+                    sourceEncoder,
+                    cropOnly));
   }
 
   /**
@@ -270,7 +292,11 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     int w = state.outputWidth();
     int h = state.outputHeight();
     long bitrate = (long) (settings.render().bitsPerMegapixel() * (w * (double) h) / 1e6);
-    int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+    int batch =
+        livePortrait != null
+            ? 1
+            : Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+    float[] anchor = window.hasAnchor() ? Tensors.floats(window.getAnchor()) : null;
     try (SegmentEncoder encoder =
         new SegmentEncoder(
             file, w, h, outputFps(window), frames, settings.render().videoCodec(), bitrate)) {
@@ -284,7 +310,11 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
         FrameRenderer.Batch rendered;
         try {
           long r0 = System.nanoTime();
-          rendered = renderer.render(state, slice, b, m);
+          rendered =
+              livePortrait != null
+                  ? new FrameRenderer.Batch(
+                      livePortrait.render(state.livePortrait(), slice, anchor), null)
+                  : renderer.render(state, slice, b, m);
           timing[0] += System.nanoTime() - r0;
           FarmMetrics.INFERENCE_SECONDS
               .labelValues("renderer")

@@ -47,11 +47,12 @@ public final class SourceState {
   private final Mat maskRoi; // 32FC3 feathered mask of the crop's footprint
   private final Mat pasteMap; // 2x3 affine: ROI pixel -> crop pixel
   private final Rect roi;
-  private final int cropSize;
+  private final int cropSize; // the rendered frame's side (the renderer's output size)
   private final boolean cropOnly;
   private final Face face;
   private final Map<String, float[]> appearance;
   private final Map<String, long[]> appearanceShapes;
+  private final dev.actorfarm.render.liveportrait.LivePortraitEngine.Source livePortrait;
 
   private SourceState(
       Mat portrait,
@@ -63,7 +64,9 @@ public final class SourceState {
       boolean cropOnly,
       Face face,
       Map<String, float[]> appearance,
-      Map<String, long[]> appearanceShapes) {
+      Map<String, long[]> appearanceShapes,
+      dev.actorfarm.render.liveportrait.LivePortraitEngine.Source livePortrait) {
+    this.livePortrait = livePortrait;
     this.portrait = portrait;
     this.portraitRoi = portraitRoi;
     this.maskRoi = maskRoi;
@@ -87,14 +90,23 @@ public final class SourceState {
       OrtSession sourceEncoder,
       boolean cropOnly)
       throws IOException, OrtException {
+    return build(bgr, faceBox, spec, spec.cropSize(), sourceEncoder, cropOnly);
+  }
+
+  /**
+   * As above, for a renderer whose frames are {@code renderSize} pixels square: the paste-back maps
+   * them onto the same crop, whatever the encoder's crop size.
+   */
+  public static SourceState build(
+      Mat bgr,
+      FaceBox faceBox,
+      PackManifest.SourceEncoder spec,
+      int renderSize,
+      OrtSession sourceEncoder,
+      boolean cropOnly)
+      throws IOException, OrtException {
     Mat portrait = Portraits.evenCrop(bgr);
-    Face face =
-        faceBox != null
-            ? FaceLocator.within(portrait, faceBox)
-            : FaceLocator.detect(portrait)
-                .orElseThrow(
-                    () ->
-                        new IOException("no face found in the portrait; give one with --face-box"));
+    Face face = locate(portrait, faceBox);
     int s = spec.cropSize();
     CropFrame frame = CropFrame.of(face, spec.cropScale(), spec.cropShiftY(), s);
     Mat crop = new Mat();
@@ -139,11 +151,67 @@ public final class SourceState {
     // A renderer may take the landmarks whether or not its source encoder passes them on.
     appearance.putIfAbsent(LANDMARKS, landmarks);
     shapes.putIfAbsent(LANDMARKS, landmarkShape);
+    return pasteBack(
+        portrait,
+        frame.resized(renderSize),
+        renderSize,
+        FEATHER,
+        cropOnly,
+        face,
+        appearance,
+        shapes,
+        null);
+  }
+
+  /**
+   * The source state of a LivePortrait-family pack: LivePortrait's crop of the face, its prepared
+   * source (feature volume, keypoints, ratios), and a paste-back of the renderer's output size.
+   */
+  public static SourceState buildLivePortrait(
+      Mat bgr,
+      FaceBox faceBox,
+      dev.actorfarm.render.liveportrait.LivePortraitEngine engine,
+      boolean cropOnly)
+      throws IOException, OrtException {
+    Mat portrait = Portraits.evenCrop(bgr);
+    Face face = locate(portrait, faceBox);
+    var lp = engine.prepare(portrait, face);
+    int o = engine.settings().outputSize();
+    return pasteBack(
+        portrait,
+        engine.sourceCrop(face, o),
+        o,
+        engine.settings().pasteFeather(),
+        cropOnly,
+        face,
+        Map.of(),
+        Map.of(),
+        lp);
+  }
+
+  private static Face locate(Mat portrait, FaceBox faceBox) throws IOException {
+    return faceBox != null
+        ? FaceLocator.within(portrait, faceBox)
+        : FaceLocator.detect(portrait)
+            .orElseThrow(
+                () -> new IOException("no face found in the portrait; give one with --face-box"));
+  }
+
+  private static SourceState pasteBack(
+      Mat portrait,
+      CropFrame frame,
+      int s,
+      double feather,
+      boolean cropOnly,
+      Face face,
+      Map<String, float[]> appearance,
+      Map<String, long[]> shapes,
+      dev.actorfarm.render.liveportrait.LivePortraitEngine.Source lp) {
     Rect roi = frame.footprint(portrait.cols(), portrait.rows());
     Mat pasteMap = frame.roiToCrop(roi);
     Mat mask = new Mat();
     opencv_imgproc.warpAffine(
-        featherMask(s),
+        featherMask(s, feather),
         mask,
         pasteMap,
         roi.size(),
@@ -154,7 +222,7 @@ public final class SourceState {
     Mat portraitRoi = new Mat();
     new Mat(portrait, roi).convertTo(portraitRoi, opencv_core.CV_32FC3, 1 / 255.0, 0);
     return new SourceState(
-        portrait, portraitRoi, mask, pasteMap, roi, s, cropOnly, face, appearance, shapes);
+        portrait, portraitRoi, mask, pasteMap, roi, s, cropOnly, face, appearance, shapes, lp);
   }
 
   /**
@@ -182,10 +250,10 @@ public final class SourceState {
   }
 
   /** 1 inside, falling smoothly to 0 over the outer {@link #FEATHER} of the crop, 3 channels. */
-  private static Mat featherMask(int s) {
+  private static Mat featherMask(int s, double feather) {
     Mat m = new Mat(s, s, opencv_core.CV_32FC3);
     FloatIndexer idx = m.createIndexer();
-    double band = FEATHER * s;
+    double band = feather * s;
     for (int y = 0; y < s; y++) {
       for (int x = 0; x < s; x++) {
         double d = Math.min(Math.min(x, s - 1 - x), Math.min(y, s - 1 - y));
@@ -288,6 +356,11 @@ public final class SourceState {
 
   public int outputHeight() {
     return cropOnly ? cropSize : portrait.rows();
+  }
+
+  /** The prepared LivePortrait source, or null for a pack of another family. */
+  public dev.actorfarm.render.liveportrait.LivePortraitEngine.Source livePortrait() {
+    return livePortrait;
   }
 
   public Face face() {

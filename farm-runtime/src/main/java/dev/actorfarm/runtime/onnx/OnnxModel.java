@@ -101,6 +101,20 @@ public final class OnnxModel implements AutoCloseable {
   public static List<String> problems(
       OrtSession s, String label, List<TensorSpec> inputs, List<TensorSpec> outputs)
       throws OrtException {
+    return problems(s, label, inputs, outputs, true);
+  }
+
+  /**
+   * As above; {@code ordered} also compares the order of the inputs (format 1 manifests declare
+   * roles in a map, whose order means nothing).
+   */
+  public static List<String> problems(
+      OrtSession s,
+      String label,
+      List<TensorSpec> inputs,
+      List<TensorSpec> outputs,
+      boolean ordered)
+      throws OrtException {
     List<String> p = new ArrayList<>();
     Map<String, NodeInfo> realIn = s.getInputInfo();
     Map<String, NodeInfo> realOut = s.getOutputInfo();
@@ -109,7 +123,7 @@ public final class OnnxModel implements AutoCloseable {
       compare(label, "input", t, realIn.get(t.name()), realIn.keySet(), p);
     }
     List<String> realOrder = new ArrayList<>(realIn.keySet());
-    if (p.isEmpty() && !realOrder.equals(declaredOrder)) {
+    if (ordered && p.isEmpty() && !realOrder.equals(declaredOrder)) {
       p.add(label + ": inputs are declared " + declaredOrder + " but the file takes " + realOrder);
     }
     for (TensorSpec t : outputs) {

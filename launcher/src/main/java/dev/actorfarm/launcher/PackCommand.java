@@ -1,0 +1,334 @@
+package dev.actorfarm.launcher;
+
+import dev.actorfarm.pack.LivePortraitTwin;
+import dev.actorfarm.pack.ReferencePack;
+import dev.actorfarm.render.FaceLocator;
+import dev.actorfarm.render.FrameRenderer;
+import dev.actorfarm.render.Portraits;
+import dev.actorfarm.render.SourceState;
+import dev.actorfarm.render.liveportrait.LivePortraitEngine;
+import dev.actorfarm.runtime.onnx.OnnxModel;
+import dev.actorfarm.runtime.onnx.OnnxSessions;
+import dev.actorfarm.runtime.pack.ModelPack;
+import dev.actorfarm.runtime.pack.PackManifest;
+import dev.actorfarm.runtime.pack.PackManifest.ModelFile;
+import dev.actorfarm.runtime.pack.PackManifest.TensorSpec;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bytedeco.opencv.opencv_core.Mat;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code farm pack check DIR} and {@code farm pack twin DIR}. */
+@Command(
+    name = "pack",
+    mixinStandardHelpOptions = true,
+    description = "Check a model pack, or write the LivePortrait twin pack.",
+    subcommands = {PackCommand.Check.class, PackCommand.Twin.class})
+public final class PackCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+  }
+
+  /** Where the reference pack that format 2 packs borrow from is kept. */
+  static Path referenceDir(Path dataDir) {
+    return dataDir.resolve("packs").resolve("reference");
+  }
+
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description =
+          "Print what a model pack declares, compare every ONNX file's real inputs and outputs"
+              + " with its manifest, and render one window.")
+  static final class Check implements Callable<Integer> {
+
+    @Parameters(paramLabel = "DIR", description = "The pack's folder (with model-pack.json).")
+    Path dir;
+
+    @Option(
+        names = "--portrait",
+        description = "Portrait to render the test window of (default: examples/astronaut.png).")
+    Path portrait = Path.of("examples", "astronaut.png");
+
+    @Option(names = "--data-dir", description = "Where the reference pack is kept (farm-data).")
+    Path dataDir = Path.of("farm-data");
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      ModelPack pack;
+      try {
+        pack = ReferencePack.load(dir, referenceDir(dataDir));
+      } catch (Exception e) {
+        err.println("farm pack check: " + dev.actorfarm.runtime.kafka.RoleStream.describe(e));
+        return 2;
+      }
+      describe(pack, out);
+      List<String> problems = new ArrayList<>();
+      for (var f : files(pack)) {
+        try (var session = OnnxSessions.open(pack.file(f.model().file()), "cpu", 1)) {
+          int before = problems.size();
+          problems.addAll(
+              OnnxModel.problems(
+                  session, f.id(), f.model().inputs(), f.model().outputs(), f.ordered()));
+          Integer opset = f.model().opset();
+          Long real = OnnxModel.opsets(pack.file(f.model().file())).get("");
+          if (opset != null && real != null && real.longValue() != opset) {
+            problems.add(f.id() + ": the file imports opset " + real + ", declared " + opset);
+          }
+          if (problems.size() > before) {
+            continue;
+          }
+          out.println(
+              "  "
+                  + f.id()
+                  + ": "
+                  + f.model().file()
+                  + " matches its declaration"
+                  + (real == null ? "" : " (opset " + real + ")"));
+        } catch (Exception e) {
+          problems.add(f.id() + ": " + dev.actorfarm.runtime.kafka.RoleStream.describe(e));
+        }
+      }
+      if (!problems.isEmpty()) {
+        err.println("farm pack check: " + problems.get(0));
+        return 2;
+      }
+      try {
+        renderOneWindow(pack, out);
+      } catch (Exception e) {
+        err.println(
+            "farm pack check: rendering a window failed: "
+                + dev.actorfarm.runtime.kafka.RoleStream.describe(e));
+        return 1;
+      }
+      out.println("Pack " + pack.id() + " is sound.");
+      return 0;
+    }
+
+    private void renderOneWindow(ModelPack pack, PrintWriter out) throws Exception {
+      Mat image = Portraits.evenCrop(Portraits.read(portrait));
+      PackManifest m = pack.manifest();
+      int frames = m.motionGenerator().windowFrames();
+      int dim = m.motionGenerator().motionDim();
+      float[] motion = new float[frames * dim];
+      for (int i = 0; i < frames; i++) {
+        for (int c = 0; c < dim; c++) {
+          motion[i * dim + c] = m.motionGenerator().restPose().get(c);
+        }
+        int open =
+            m.motionGenerator().motionChannels() == null
+                ? -1
+                : m.motionGenerator().motionChannels().indexOf("jaw_open");
+        if (open >= 0) {
+          motion[i * dim + open] = (float) (0.5 - 0.5 * Math.cos(2 * Math.PI * i / 12.5));
+        }
+      }
+      long started;
+      long took;
+      if (m.livePortraitFamily()) {
+        try (LivePortraitEngine engine = new LivePortraitEngine(pack, "cpu", 1)) {
+          var source =
+              engine.prepare(
+                  image,
+                  FaceLocator.detect(image)
+                      .orElseThrow(() -> new java.io.IOException("no face in " + portrait)));
+          float[] anchor = java.util.Arrays.copyOf(motion, dim);
+          started = System.nanoTime();
+          for (int i = 0; i < frames; i++) {
+            engine.render(
+                source, java.util.Arrays.copyOfRange(motion, i * dim, (i + 1) * dim), anchor);
+          }
+          took = System.nanoTime() - started;
+          source.close();
+        }
+      } else {
+        try (FrameRenderer r = new FrameRenderer(pack, "cpu", 1);
+            var enc = OnnxSessions.open(pack.file(m.sourceEncoder().file()), "cpu", 1)) {
+          SourceState s =
+              SourceState.build(image, null, m.sourceEncoder(), m.renderer().width(), enc, false);
+          started = System.nanoTime();
+          for (int i = 0; i < frames; i += r.maxBatch()) {
+            int b = Math.min(r.maxBatch(), frames - i);
+            r.render(s, java.util.Arrays.copyOfRange(motion, i * dim, (i + b) * dim), b, dim);
+          }
+          took = System.nanoTime() - started;
+        }
+      }
+      out.printf(
+          Locale.ROOT,
+          "Rendered one window of %d frames on the CPU (one thread): %.1f ms per frame%n",
+          frames,
+          took / 1e6 / frames);
+    }
+  }
+
+  /** A file to check; {@code ordered} when its manifest declares its inputs in order. */
+  record Declared(String id, ModelFile model, boolean ordered) {
+    Declared(String id, ModelFile model) {
+      this(id, model, model.opset() != null || model.maxBatch() != null);
+    }
+  }
+
+  /** Every ONNX file of the pack with its declared inputs and outputs. */
+  static List<Declared> files(ModelPack pack) {
+    PackManifest m = pack.manifest();
+    List<Declared> out = new ArrayList<>();
+    out.add(
+        new Declared(
+            "audioEncoder",
+            v1(m.audioEncoder().file(), m.audioEncoder().inputs(), m.audioEncoder().outputs())));
+    out.add(
+        new Declared(
+            "motionGenerator",
+            v1(
+                m.motionGenerator().file(),
+                m.motionGenerator().inputs(),
+                m.motionGenerator().outputs())));
+    if (m.sourceEncoder() != null) {
+      out.add(
+          new Declared(
+              "sourceEncoder",
+              v1(
+                  m.sourceEncoder().file(),
+                  m.sourceEncoder().inputs(),
+                  m.sourceEncoder().outputs())));
+    }
+    if (m.renderer() != null) {
+      out.add(
+          new Declared(
+              "renderer", v1(m.renderer().file(), m.renderer().inputs(), m.renderer().outputs())));
+    }
+    if (m.models() != null) {
+      m.models().forEach((id, f) -> out.add(new Declared(id, f)));
+    }
+    return out;
+  }
+
+  private static ModelFile v1(
+      String file, Map<String, TensorSpec> in, Map<String, TensorSpec> out) {
+    return new ModelFile(
+        file, null, null, new ArrayList<>(in.values()), new ArrayList<>(out.values()));
+  }
+
+  private static void describe(ModelPack pack, PrintWriter out) {
+    PackManifest m = pack.manifest();
+    out.println("Pack " + pack.id() + " (format " + m.formatVersion() + ", " + m.fps() + " fps)");
+    var a = m.audioEncoder();
+    out.println(
+        "  audio encoder: "
+            + (a.from() != null ? "the reference pack's" : a.file())
+            + ", "
+            + a.sampleRate()
+            + " Hz, "
+            + a.featureDim()
+            + " features per frame");
+    var g = m.motionGenerator();
+    out.println(
+        "  motion generator: "
+            + (g.from() != null ? "the reference pack's" : g.file())
+            + ", "
+            + g.sampler()
+            + (g.diffusion() != null
+                ? " ("
+                    + g.steps()
+                    + " steps, "
+                    + g.diffusion().prediction()
+                    + " prediction, "
+                    + g.diffusion().schedule()
+                    + " schedule, guidance "
+                    + g.guidance()
+                    + ")"
+                : "")
+            + ", windows of "
+            + g.windowFrames()
+            + " frames after "
+            + g.contextFrames()
+            + ", "
+            + g.motionDim()
+            + " values per frame ("
+            + g.motionLayout()
+            + " layout)");
+    if (m.livePortraitFamily()) {
+      var lp = m.liveportrait();
+      out.println(
+          "  LivePortrait family: crop "
+              + lp.cropSize()
+              + " at scale "
+              + lp.cropScale()
+              + ", output "
+              + lp.outputSize()
+              + ", stitching "
+              + lp.stitching()
+              + ", lip normalisation "
+              + lp.normalizeLip()
+              + ", eye retargeting "
+              + lp.eyeRetargeting()
+              + ", multiplier "
+              + lp.drivingMultiplier());
+    } else {
+      out.println(
+          "  source encoder: "
+              + m.sourceEncoder().file()
+              + ", crop "
+              + m.sourceEncoder().cropSize());
+      out.println(
+          "  renderer: "
+              + m.renderer().file()
+              + ", "
+              + m.renderer().width()
+              + " × "
+              + m.renderer().height()
+              + ", batches of up to "
+              + m.renderer().maxBatch());
+    }
+  }
+
+  @Command(
+      name = "twin",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write a generated twin of FasterLivePortrait's liveportrait_onnx files (their names,"
+              + " shapes, dtypes and opsets; hand-set weights) with the shipped manifest template.")
+  static final class Twin implements Callable<Integer> {
+
+    @Parameters(paramLabel = "DIR", description = "Folder to write the pack into.")
+    Path dir;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      try {
+        if (Files.exists(dir.resolve(ModelPack.MANIFEST))) {
+          spec.commandLine().getErr().println("farm pack twin: " + dir + " already holds a pack");
+          return 2;
+        }
+        LivePortraitTwin.generate(dir);
+        spec.commandLine().getOut().println("Wrote the LivePortrait twin pack to " + dir);
+        return 0;
+      } catch (Exception e) {
+        spec.commandLine()
+            .getErr()
+            .println("farm pack twin: " + dev.actorfarm.runtime.kafka.RoleStream.describe(e));
+        return 1;
+      }
+    }
+  }
+}
