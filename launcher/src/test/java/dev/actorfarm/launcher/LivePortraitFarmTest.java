@@ -1,0 +1,101 @@
+package dev.actorfarm.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.actorfarm.pack.LivePortraitTwin;
+import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.render.face.AnnotatedPortraits;
+import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.FarmConfig;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The farm renders a LivePortrait-family pack end to end: the generated twin of
+ * FasterLivePortrait's files in a folder with the shipped manifest template, driven by the farm's
+ * reference motion. On decoded frames, the hand-annotated mouth region of the portrait moves.
+ */
+class LivePortraitFarmTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void anAudioDrivenTwinPackRendersThroughTheFarmAndItsMouthFollowsTheSpeech() throws Exception {
+    Path pack = dir.resolve("liveportrait");
+    LivePortraitTwin.generate(pack);
+    Path narration = dir.resolve("narration.wav");
+    new ProcessBuilder(
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            ReferenceRender.NARRATION.toString(),
+            "-t",
+            "6",
+            narration.toString())
+        .inheritIO()
+        .start()
+        .waitFor();
+    try (var broker = new dev.actorfarm.runtime.TestBroker(dir.resolve("broker"))) {
+      Map<String, Object> o =
+          ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "lp");
+      o.put("actorfarm.model-pack.dir", pack.toString());
+      try (EmbeddedFarm farm = EmbeddedFarm.start(FarmConfig.load(o))) {
+        JobClient client = new JobClient(farm.kafka(), farm.blobs(), "test");
+        Path hopper = Path.of("../examples/portraits/hopper.jpg");
+        var request =
+            new JobClient.Request(hopper, narration, 25, 7, null, false, "liveportrait", 6.0);
+        JobClient.Prepared job = client.prepare(request);
+        // A calm head (5% of the default motion), so that what moves in the mouth box is the mouth.
+        var spec = job.spec().toBuilder();
+        spec.getOptionsBuilder().setHeadMotionScale(0.05f);
+        job = new JobClient.Prepared(spec.build());
+        dev.actorfarm.protocol.JobEvent last;
+        try (JobClient.Follower f =
+            client.submit(job, dev.actorfarm.runtime.jobs.JobStates.Controls.DEFAULT)) {
+          last = f.follow(e -> {}, java.time.Duration.ofMinutes(4));
+        }
+        assertThat(last.getState()).as(last.toString()).isEqualTo(JobState.COMPLETED);
+        DecodedVideo video = DecodedVideo.decode(farm.blobs().resolve(last.getOutput().getUri()));
+        assertThat(video.frames()).hasSize(150);
+        var mouth = AnnotatedPortraits.named(DrivingVideoTest.ANNOTATIONS, "hopper").mouth();
+        double[] activity = DrivingVideoTest.mouthActivity(video, mouth);
+        float[][] motion = motion(farm, job.jobId());
+        double r =
+            DrivingFarm.correlation(activity, DrivingFarm.channel(motion, DrivingVideoTest.JAW));
+        System.out.printf(Locale.ROOT, "LivePortrait twin: mouth follows the jaw, r = %.3f%n", r);
+        // The mouth region moves: its busiest frames differ from its stillest. (How closely it
+        // follows the jaw, r above, is printed; the twin's lip warp is weak and the figure low,
+        // see the note on issue 14.)
+        double[] sorted = activity.clone();
+        java.util.Arrays.sort(sorted);
+        assertThat(sorted[(int) (0.95 * sorted.length)] - sorted[(int) (0.05 * sorted.length)])
+            .isGreaterThan(1);
+      }
+    }
+  }
+
+  private static float[][] motion(EmbeddedFarm farm, String jobId) throws Exception {
+    java.util.List<float[]> rows = new java.util.ArrayList<>();
+    for (int w = 0; ; w++) {
+      Path p =
+          farm.blobs()
+              .resolve(
+                  dev.actorfarm.runtime.blob.BlobStore.SCHEME
+                      + dev.actorfarm.runtime.blob.JobPaths.motion(jobId, w));
+      if (!java.nio.file.Files.isRegularFile(p)) {
+        return rows.toArray(new float[0][]);
+      }
+      var mw = dev.actorfarm.protocol.MotionWindow.parseFrom(java.nio.file.Files.readAllBytes(p));
+      float[] v = dev.actorfarm.runtime.Tensors.floats(mw.getMotion());
+      int m = dev.actorfarm.runtime.Tensors.dim(mw.getMotion(), 1);
+      for (int i = 0; i < mw.getFrameCount(); i++) {
+        rows.add(java.util.Arrays.copyOfRange(v, i * m, (i + 1) * m));
+      }
+    }
+  }
+}
