@@ -269,7 +269,7 @@ public final class SourceState {
   }
 
   /** 8-bit BGR crop → CHW float RGB in [0, 1]. */
-  static float[] toChwRgb(Mat bgr, int s) {
+  public static float[] toChwRgb(Mat bgr, int s) {
     float[] out = new float[3 * s * s];
     UByteIndexer idx = bgr.createIndexer();
     for (int y = 0; y < s; y++) {

@@ -21,7 +21,6 @@ import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.indexer.UByteIndexer;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -294,16 +293,7 @@ public final class LivePortraitEngine implements AutoCloseable {
         opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
         opencv_core.BORDER_REPLICATE,
         new Scalar());
-    float[] out = new float[3 * size * size];
-    UByteIndexer idx = crop.createIndexer();
-    for (int y = 0; y < size; y++) {
-      for (int x = 0; x < size; x++) {
-        for (int ch = 0; ch < 3; ch++) {
-          out[(2 - ch) * size * size + y * size + x] = idx.get(y, x, ch) / 255f;
-        }
-      }
-    }
-    idx.close();
+    float[] out = dev.actorfarm.render.SourceState.toChwRgb(crop, size);
     crop.close();
     return out;
   }
