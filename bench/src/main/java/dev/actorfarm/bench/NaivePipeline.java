@@ -96,12 +96,7 @@ public final class NaivePipeline {
         var sourceEncoder =
             OnnxSessions.open(pack.file(pack.manifest().sourceEncoder().file()), "cpu", 1)) {
       SourceState state =
-          SourceState.build(
-              Portraits.read(portrait),
-              null,
-              pack.manifest().sourceEncoder(),
-              sourceEncoder,
-              false);
+          SourceState.build(Portraits.read(portrait), null, pack.manifest(), sourceEncoder, false);
       width = state.outputWidth();
       height = state.outputHeight();
       int batch = Math.min(settings.render().batchSize(), renderer.maxBatch());

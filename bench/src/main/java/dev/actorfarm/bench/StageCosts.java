@@ -151,12 +151,7 @@ final class StageCosts {
                     var sourceEncoder =
                         OnnxSessions.open(pack.file(spec.sourceEncoder().file()), "cpu", 1)) {
                   SourceState state =
-                      SourceState.build(
-                          Portraits.read(portrait),
-                          null,
-                          spec.sourceEncoder(),
-                          sourceEncoder,
-                          false);
+                      SourceState.build(Portraits.read(portrait), null, spec, sourceEncoder, false);
                   float[] motion = new float[4 * m];
                   int w = state.outputWidth();
                   int h = state.outputHeight();
@@ -250,8 +245,7 @@ final class StageCosts {
     try (FrameRenderer renderer = new FrameRenderer(pack, "cpu", 1);
         var sourceEncoder = OnnxSessions.open(pack.file(spec.sourceEncoder().file()), "cpu", 1)) {
       SourceState state =
-          SourceState.build(
-              Portraits.read(portrait), null, spec.sourceEncoder(), sourceEncoder, false);
+          SourceState.build(Portraits.read(portrait), null, spec, sourceEncoder, false);
       float[] motion = new float[8 * m];
       Random rnd = new Random(2);
       for (int i = 0; i < motion.length; i++) {

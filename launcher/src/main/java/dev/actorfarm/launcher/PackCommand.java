@@ -12,14 +12,12 @@ import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import dev.actorfarm.runtime.pack.PackManifest;
 import dev.actorfarm.runtime.pack.PackManifest.ModelFile;
-import dev.actorfarm.runtime.pack.PackManifest.TensorSpec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine;
@@ -81,29 +79,32 @@ public final class PackCommand implements Runnable {
       }
       describe(pack, out);
       List<String> problems = new ArrayList<>();
-      for (var f : files(pack)) {
-        try (var session = OnnxSessions.open(pack.file(f.model().file()), "cpu", 1)) {
+      for (var e : pack.declaredFiles().entrySet()) {
+        String id = e.getKey();
+        ModelFile model = e.getValue();
+        // Format 2 model files declare their inputs in order; format 1 stages in a role map.
+        boolean ordered = pack.model(id) != null;
+        try (var session = OnnxSessions.open(pack.file(model.file()), "cpu", 1)) {
           int before = problems.size();
           problems.addAll(
-              OnnxModel.problems(
-                  session, f.id(), f.model().inputs(), f.model().outputs(), f.ordered()));
-          Integer opset = f.model().opset();
-          Long real = OnnxModel.opsets(pack.file(f.model().file())).get("");
+              OnnxModel.problems(session, id, model.inputs(), model.outputs(), ordered));
+          Integer opset = model.opset();
+          Long real = OnnxModel.opsets(pack.file(model.file())).get("");
           if (opset != null && real != null && real.longValue() != opset) {
-            problems.add(f.id() + ": the file imports opset " + real + ", declared " + opset);
+            problems.add(id + ": the file imports opset " + real + ", declared " + opset);
           }
           if (problems.size() > before) {
             continue;
           }
           out.println(
               "  "
-                  + f.id()
+                  + id
                   + ": "
-                  + f.model().file()
+                  + model.file()
                   + " matches its declaration"
                   + (real == null ? "" : " (opset " + real + ")"));
-        } catch (Exception e) {
-          problems.add(f.id() + ": " + dev.actorfarm.runtime.kafka.RoleStream.describe(e));
+        } catch (Exception ex) {
+          problems.add(id + ": " + dev.actorfarm.runtime.kafka.RoleStream.describe(ex));
         }
       }
       if (!problems.isEmpty()) {
@@ -156,13 +157,11 @@ public final class PackCommand implements Runnable {
                 source, java.util.Arrays.copyOfRange(motion, i * dim, (i + 1) * dim), anchor);
           }
           took = System.nanoTime() - started;
-          source.close();
         }
       } else {
         try (FrameRenderer r = new FrameRenderer(pack, "cpu", 1);
             var enc = OnnxSessions.open(pack.file(m.sourceEncoder().file()), "cpu", 1)) {
-          SourceState s =
-              SourceState.build(image, null, m.sourceEncoder(), m.renderer().width(), enc, false);
+          SourceState s = SourceState.build(image, null, m, enc, false);
           started = System.nanoTime();
           for (int i = 0; i < frames; i += r.maxBatch()) {
             int b = Math.min(r.maxBatch(), frames - i);
@@ -177,54 +176,6 @@ public final class PackCommand implements Runnable {
           frames,
           took / 1e6 / frames);
     }
-  }
-
-  /** A file to check; {@code ordered} when its manifest declares its inputs in order. */
-  record Declared(String id, ModelFile model, boolean ordered) {
-    Declared(String id, ModelFile model) {
-      this(id, model, model.opset() != null || model.maxBatch() != null);
-    }
-  }
-
-  /** Every ONNX file of the pack with its declared inputs and outputs. */
-  static List<Declared> files(ModelPack pack) {
-    PackManifest m = pack.manifest();
-    List<Declared> out = new ArrayList<>();
-    out.add(
-        new Declared(
-            "audioEncoder",
-            v1(m.audioEncoder().file(), m.audioEncoder().inputs(), m.audioEncoder().outputs())));
-    out.add(
-        new Declared(
-            "motionGenerator",
-            v1(
-                m.motionGenerator().file(),
-                m.motionGenerator().inputs(),
-                m.motionGenerator().outputs())));
-    if (m.sourceEncoder() != null) {
-      out.add(
-          new Declared(
-              "sourceEncoder",
-              v1(
-                  m.sourceEncoder().file(),
-                  m.sourceEncoder().inputs(),
-                  m.sourceEncoder().outputs())));
-    }
-    if (m.renderer() != null) {
-      out.add(
-          new Declared(
-              "renderer", v1(m.renderer().file(), m.renderer().inputs(), m.renderer().outputs())));
-    }
-    if (m.models() != null) {
-      m.models().forEach((id, f) -> out.add(new Declared(id, f)));
-    }
-    return out;
-  }
-
-  private static ModelFile v1(
-      String file, Map<String, TensorSpec> in, Map<String, TensorSpec> out) {
-    return new ModelFile(
-        file, null, null, new ArrayList<>(in.values()), new ArrayList<>(out.values()));
   }
 
   private static void describe(ModelPack pack, PrintWriter out) {

@@ -120,34 +120,26 @@ public final class LivePortraitTwin {
       Files.copy(in, dir.resolve(ModelPack.MANIFEST), StandardCopyOption.REPLACE_EXISTING);
     }
     PackManifest m = ModelPack.parse(dir);
-    write(dir, m, "appearance_feature_extractor", LivePortraitTwin::appearance);
-    write(dir, m, "motion_extractor", LivePortraitTwin::motionExtractor);
-    write(dir, m, "warping_spade", LivePortraitTwin::warping);
-    write(dir, m, "stitching", LivePortraitTwin::stitching);
-    write(dir, m, "stitching_eye", LivePortraitTwin::stitchingEye);
-    write(dir, m, "stitching_lip", LivePortraitTwin::stitchingLip);
-    write(dir, m, "landmark", LivePortraitTwin::landmark);
+    for (var e : m.models().entrySet()) {
+      write(dir.resolve(e.getValue().file()), e.getValue(), e.getKey());
+    }
   }
 
-  interface Builder {
+  /**
+   * Writes the twin of model {@code id} as {@code f} declares it (names, shapes, opset, and float16
+   * inputs and outputs where it says so) into {@code file}.
+   */
+  public static void write(Path file, ModelFile f, String id) throws IOException {
+    Graph g = new Graph(id, f.opset());
+    builder(id).build(g, f);
+    g.write(file, "actorfarm twin of FasterLivePortrait " + id);
+  }
+
+  private interface Builder {
     void build(Graph g, ModelFile f);
   }
 
-  private static void write(Path dir, PackManifest m, String id, Builder b) throws IOException {
-    ModelFile f = m.models().get(id);
-    Graph g = new Graph(id, f.opset());
-    b.build(g, f);
-    g.write(dir.resolve(f.file()), "actorfarm twin of FasterLivePortrait " + id);
-  }
-
-  /** Writes model {@code f} of a pack with its inputs and outputs re-declared as {@code dtype}. */
-  static void writeAs(Path file, ModelFile f, String id, Builder b) throws IOException {
-    Graph g = new Graph(id, f.opset());
-    b.build(g, f);
-    g.write(file, "actorfarm twin " + id);
-  }
-
-  static Builder builder(String id) {
+  private static Builder builder(String id) {
     return switch (id) {
       case "appearance_feature_extractor" -> LivePortraitTwin::appearance;
       case "motion_extractor" -> LivePortraitTwin::motionExtractor;
@@ -156,7 +148,7 @@ public final class LivePortraitTwin {
       case "stitching_eye" -> LivePortraitTwin::stitchingEye;
       case "stitching_lip" -> LivePortraitTwin::stitchingLip;
       case "landmark" -> LivePortraitTwin::landmark;
-      default -> throw new IllegalArgumentException(id);
+      default -> throw new IllegalArgumentException("the twin has no model '" + id + "'");
     };
   }
 

@@ -58,11 +58,8 @@ public final class ReferencePack {
    * from the reference pack in {@code referenceDir}, generated there first when needed.
    */
   public static ModelPack load(Path dir, Path referenceDir) throws IOException {
-    PackManifest m = ModelPack.parse(dir);
-    boolean borrows =
-        (m.audioEncoder() != null && m.audioEncoder().from() != null)
-            || (m.motionGenerator() != null && m.motionGenerator().from() != null);
-    return ModelPack.load(dir, borrows ? ensure(referenceDir).dir() : null);
+    return ModelPack.load(
+        dir, ModelPack.borrows(ModelPack.parse(dir)) ? ensure(referenceDir).dir() : null);
   }
 
   /** Writes the pack's graphs, manifest and README into {@code dir}. */

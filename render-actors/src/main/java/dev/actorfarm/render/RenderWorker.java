@@ -216,8 +216,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
                 : SourceState.build(
                     Portraits.read(blobs.open(spec.getPortrait())),
                     box,
-                    pack.manifest().sourceEncoder(),
-                    pack.manifest().renderer().width(),
+                    pack.manifest(),
                     sourceEncoder,
                     cropOnly));
   }

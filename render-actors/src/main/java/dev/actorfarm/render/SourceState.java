@@ -84,27 +84,12 @@ public final class SourceState {
    * faceBox} when one is given), crops it upright, runs the source encoder.
    */
   public static SourceState build(
-      Mat bgr,
-      FaceBox faceBox,
-      PackManifest.SourceEncoder spec,
-      OrtSession sourceEncoder,
-      boolean cropOnly)
+      Mat bgr, FaceBox faceBox, PackManifest pack, OrtSession sourceEncoder, boolean cropOnly)
       throws IOException, OrtException {
-    return build(bgr, faceBox, spec, spec.cropSize(), sourceEncoder, cropOnly);
-  }
-
-  /**
-   * As above, for a renderer whose frames are {@code renderSize} pixels square: the paste-back maps
-   * them onto the same crop, whatever the encoder's crop size.
-   */
-  public static SourceState build(
-      Mat bgr,
-      FaceBox faceBox,
-      PackManifest.SourceEncoder spec,
-      int renderSize,
-      OrtSession sourceEncoder,
-      boolean cropOnly)
-      throws IOException, OrtException {
+    PackManifest.SourceEncoder spec = pack.sourceEncoder();
+    // The renderer's frames may be larger than the encoder's crop: the paste-back maps frames of
+    // the renderer's own size onto the same crop.
+    int renderSize = pack.renderer().width();
     Mat portrait = Portraits.evenCrop(bgr);
     Face face = locate(portrait, faceBox);
     int s = spec.cropSize();

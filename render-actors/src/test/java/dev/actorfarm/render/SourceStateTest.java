@@ -45,8 +45,7 @@ class SourceStateTest {
   }
 
   private static SourceState state(Portrait p) throws Exception {
-    return SourceState.build(
-        Portraits.read(p.file()), null, pack.manifest().sourceEncoder(), sourceEncoder, false);
+    return SourceState.build(Portraits.read(p.file()), null, pack.manifest(), sourceEncoder, false);
   }
 
   @Test

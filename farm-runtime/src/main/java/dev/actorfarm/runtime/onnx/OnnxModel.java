@@ -227,10 +227,12 @@ public final class OnnxModel implements AutoCloseable {
     return out;
   }
 
-  /** Runs the model on {@code byRole} (values, shape) and returns every output by role. */
+  /**
+   * Runs the model on {@code values} and {@code shapes}, both keyed by input role, and returns
+   * every output by role.
+   */
   public Map<String, float[]> run(Map<String, float[]> values, Map<String, long[]> shapes)
       throws OrtException {
-    var env = OnnxSessions.environment();
     Map<String, OnnxTensor> in = new LinkedHashMap<>();
     try {
       for (TensorSpec t : inputs) {
@@ -244,7 +246,7 @@ public final class OnnxModel implements AutoCloseable {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (TensorSpec t : outputs) {
           OnnxTensor o = (OnnxTensor) r.get(t.name()).orElseThrow();
-          out.put(t.roleName(), floats(o, types.get(t.name())));
+          out.put(t.roleName(), values(o));
         }
         return out;
       }
@@ -263,16 +265,6 @@ public final class OnnxModel implements AutoCloseable {
     return OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape);
   }
 
-  static float[] floats(OnnxTensor o, OnnxJavaType type) {
-    FloatBuffer b =
-        type == OnnxJavaType.FLOAT16
-            ? Fp16Conversions.convertFp16BufferToFloatBuffer(o.getShortBuffer())
-            : o.getFloatBuffer();
-    float[] out = new float[b.remaining()];
-    b.get(out);
-    return out;
-  }
-
   /** The declared inputs, in the file's order. */
   public List<TensorSpec> inputs() {
     return inputs;
@@ -288,9 +280,15 @@ public final class OnnxModel implements AutoCloseable {
     return types.get(name) == OnnxJavaType.FLOAT;
   }
 
-  /** A result tensor's values as float32, whatever its float type. */
+  /** A result tensor's values as float32, whether it is float32 or float16. */
   public static float[] values(OnnxTensor t) {
-    return floats(t, t.getInfo().type);
+    FloatBuffer b =
+        t.getInfo().type == OnnxJavaType.FLOAT16
+            ? Fp16Conversions.convertFp16BufferToFloatBuffer(t.getShortBuffer())
+            : t.getFloatBuffer();
+    float[] out = new float[b.remaining()];
+    b.get(out);
+    return out;
   }
 
   /** The declared input of {@code role}. */

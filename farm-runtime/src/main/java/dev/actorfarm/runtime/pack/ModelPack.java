@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -218,25 +220,57 @@ public record ModelPack(Path dir, PackManifest manifest) {
     return manifest.models() == null ? null : manifest.models().get(id);
   }
 
-  /** Every ONNX file the pack's stages name, relative to the pack or absolute. */
-  public List<String> files() {
-    List<String> out = new ArrayList<>();
+  /**
+   * Every ONNX file of the pack by stage or model id, with its declared inputs and outputs: the
+   * format 1 stages (their role maps as lists) and the format 2 models. A file name is relative to
+   * the pack, or absolute for a borrowed stage.
+   */
+  public Map<String, PackManifest.ModelFile> declaredFiles() {
     PackManifest m = manifest;
+    Map<String, PackManifest.ModelFile> out = new LinkedHashMap<>();
     if (m.audioEncoder() != null) {
-      out.add(m.audioEncoder().file());
+      out.put(
+          "audioEncoder",
+          stage(m.audioEncoder().file(), m.audioEncoder().inputs(), m.audioEncoder().outputs()));
     }
     if (m.motionGenerator() != null) {
-      out.add(m.motionGenerator().file());
+      out.put(
+          "motionGenerator",
+          stage(
+              m.motionGenerator().file(),
+              m.motionGenerator().inputs(),
+              m.motionGenerator().outputs()));
     }
     if (m.sourceEncoder() != null) {
-      out.add(m.sourceEncoder().file());
+      out.put(
+          "sourceEncoder",
+          stage(m.sourceEncoder().file(), m.sourceEncoder().inputs(), m.sourceEncoder().outputs()));
     }
     if (m.renderer() != null) {
-      out.add(m.renderer().file());
+      out.put(
+          "renderer", stage(m.renderer().file(), m.renderer().inputs(), m.renderer().outputs()));
     }
     if (m.models() != null) {
-      m.models().values().forEach(f -> out.add(f.file()));
+      out.putAll(m.models());
     }
     return out;
+  }
+
+  private static PackManifest.ModelFile stage(
+      String file,
+      Map<String, PackManifest.TensorSpec> inputs,
+      Map<String, PackManifest.TensorSpec> outputs) {
+    return new PackManifest.ModelFile(
+        file,
+        null,
+        null,
+        inputs == null ? List.of() : new ArrayList<>(inputs.values()),
+        outputs == null ? List.of() : new ArrayList<>(outputs.values()));
+  }
+
+  /** True when {@code m} takes a stage from the farm's reference pack ({@code from} is set). */
+  public static boolean borrows(PackManifest m) {
+    return (m.audioEncoder() != null && m.audioEncoder().from() != null)
+        || (m.motionGenerator() != null && m.motionGenerator().from() != null);
   }
 }

@@ -65,11 +65,11 @@ public final class PackChecks {
     if (!p.isEmpty()) {
       return p;
     }
-    for (String f : pack.files()) {
-      if (f == null) {
+    for (ModelFile f : pack.declaredFiles().values()) {
+      if (f.file() == null) {
         p.add("a stage names no file");
-      } else if (!Files.isRegularFile(pack.file(f))) {
-        p.add("lacks " + f + " named in its manifest");
+      } else if (!Files.isRegularFile(pack.file(f.file()))) {
+        p.add("lacks " + f.file() + " named in its manifest");
       }
     }
     if (m.models() != null) {

@@ -58,39 +58,24 @@ public final class LivePortraitEngine implements AutoCloseable {
   private final FloatBuffer out;
   private final OnnxTensor outTensor;
 
-  /** Everything about one source portrait that every frame reuses. */
-  public static final class Source implements AutoCloseable {
-    public final KpInfo info;
-    public final float[] xs;
-    public final double[] eyeRatios;
-    public final double lipRatio;
-    final float[] lipNormalisation;
-    final OnnxTensor feature;
-    final OnnxTensor kpSource;
+  /** The source whose native tensors f_s and x_s are {@link #feature} and {@link #kpSource}. */
+  private Source bound;
 
-    Source(
-        KpInfo info,
-        float[] xs,
-        double[] eyeRatios,
-        double lipRatio,
-        float[] lipNormalisation,
-        OnnxTensor feature,
-        OnnxTensor kpSource) {
-      this.info = info;
-      this.xs = xs;
-      this.eyeRatios = eyeRatios;
-      this.lipRatio = lipRatio;
-      this.lipNormalisation = lipNormalisation;
-      this.feature = feature;
-      this.kpSource = kpSource;
-    }
+  private OnnxTensor feature;
+  private OnnxTensor kpSource;
 
-    @Override
-    public void close() {
-      feature.close();
-      kpSource.close();
-    }
-  }
+  /**
+   * Everything about one source portrait that every frame reuses, on the heap: a render node's
+   * workers share it through the source cache, and each worker's engine makes its own native
+   * tensors of it ({@link #bind}).
+   */
+  public record Source(
+      KpInfo info,
+      float[] xs,
+      double[] eyeRatios,
+      double lipRatio,
+      float[] lipNormalisation,
+      float[] feature) {}
 
   public LivePortraitEngine(ModelPack pack, String executionProvider, int threads)
       throws IOException {
@@ -158,11 +143,34 @@ public final class LivePortraitEngine implements AutoCloseable {
         lipDelta = mlp(lip, LivePortraitMath.concat(xs, new float[] {(float) lipRatio, 0f}));
       }
     }
+    return new Source(info, xs, eyes, lipRatio, lipDelta, feature);
+  }
+
+  /**
+   * Makes {@code s}'s f_s and x_s native tensors once, for all the frames rendered of it in a row
+   * (the previous source's are freed): what a worker feeds warping_spade on every frame.
+   */
+  private void bind(Source s) throws OrtException {
+    if (s == bound) {
+      return;
+    }
+    unbind();
     long[] shape = featureShape.stream().mapToLong(Long::longValue).toArray();
-    OnnxTensor f = warping.tensor(warping.input("feature_3d").name(), feature, shape);
-    OnnxTensor ks =
-        warping.tensor(warping.input("kp_source").name(), xs, new long[] {1, xs.length / 3, 3});
-    return new Source(info, xs, eyes, lipRatio, lipDelta, f, ks);
+    feature = warping.tensor(warping.input("feature_3d").name(), s.feature(), shape);
+    kpSource =
+        warping.tensor(
+            warping.input("kp_source").name(), s.xs(), new long[] {1, s.xs().length / 3, 3});
+    bound = s;
+  }
+
+  private void unbind() {
+    if (feature != null) {
+      feature.close();
+      kpSource.close();
+    }
+    feature = null;
+    kpSource = null;
+    bound = null;
   }
 
   /** The pack's motion extractor on a crop {@code [3 × S × S]}: pose in degrees. */
@@ -202,38 +210,30 @@ public final class LivePortraitEngine implements AutoCloseable {
     if (layout.equals(PackManifest.LAYOUT_JOYVASA)) {
       d =
           LivePortraitMath.relative(
-              s.info, joyvasa(frame, s.info.kp()), joyvasa(anchor, s.info.kp()));
+              s.info(), joyvasa(frame, s.info().kp()), joyvasa(anchor, s.info().kp()));
     } else {
       ReferenceMotion r = ReferenceMotion.of(channels, frame);
-      d = r.drive(s.info);
+      d = r.drive(s.info(), eye != null);
       eyelid = r.eyelid();
     }
-    float[] xd = LivePortraitMath.driven(s.info.kp(), d);
-    if (s.lipNormalisation != null) {
-      add(xd, s.lipNormalisation);
+    float[] xd = LivePortraitMath.driven(s.info().kp(), d);
+    if (s.lipNormalisation() != null) {
+      add(xd, s.lipNormalisation());
     }
     if (eye != null && eyelid > 0.01f) {
-      double open = (s.eyeRatios[0] + s.eyeRatios[1]) / 2 * (1 - Math.min(1, eyelid));
+      double open = (s.eyeRatios()[0] + s.eyeRatios()[1]) / 2 * (1 - Math.min(1, eyelid));
       add(
           xd,
           mlp(
               eye,
               LivePortraitMath.concat(
-                  s.xs,
-                  new float[] {(float) s.eyeRatios[0], (float) s.eyeRatios[1], (float) open})));
-    } else if (eye == null && eyelid > 0) {
-      float[] exp = new float[xd.length];
-      LivePortraitMath.eyelids(exp, ReferenceMotion.BLINK_RANGE * eyelid);
-      float[] moved = new float[xd.length];
-      for (int i = 0; i < xd.length; i++) {
-        moved[i] = exp[i] * d.scale();
-      }
-      add(xd, moved);
+                  s.xs(),
+                  new float[] {(float) s.eyeRatios()[0], (float) s.eyeRatios()[1], (float) open})));
     }
     if (stitching != null) {
-      LivePortraitMath.stitch(xd, mlp(stitching, LivePortraitMath.concat(s.xs, xd)));
+      LivePortraitMath.stitch(xd, mlp(stitching, LivePortraitMath.concat(s.xs(), xd)));
     }
-    LivePortraitMath.multiply(s.xs, xd, lp.drivingMultiplier());
+    LivePortraitMath.multiply(s.xs(), xd, lp.drivingMultiplier());
     return xd;
   }
 
@@ -246,13 +246,14 @@ public final class LivePortraitEngine implements AutoCloseable {
 
   /** Renders one frame: {@code [3 × O × O]} in [0, 1], valid until the next call. */
   public FloatBuffer render(Source s, float[] frame, float[] anchor) throws OrtException {
+    bind(s);
     float[] xd = drivenKeypoints(s, frame, anchor);
     try (OnnxTensor kd =
         warping.tensor(warping.input("kp_driving").name(), xd, new long[] {1, xd.length / 3, 3})) {
       Map<String, OnnxTensor> in = new LinkedHashMap<>();
-      in.put(warping.input("feature_3d").name(), s.feature);
+      in.put(warping.input("feature_3d").name(), feature);
       in.put(warping.input("kp_driving").name(), kd);
-      in.put(warping.input("kp_source").name(), s.kpSource);
+      in.put(warping.input("kp_source").name(), kpSource);
       OrtSession session = warping.session();
       String outName = warping.output("out").name();
       if (warping.outputIsFloat32(outName)) {
@@ -300,6 +301,7 @@ public final class LivePortraitEngine implements AutoCloseable {
 
   @Override
   public void close() throws OrtException {
+    unbind();
     outTensor.close();
     for (OnnxModel m :
         new OnnxModel[] {appearance, motion, warping, stitching, eye, lip, landmark}) {

@@ -14,7 +14,8 @@ import java.util.List;
  *   <li>head tx, ty (crop half-sides) → t;
  *   <li>jaw_open 0…1 → the lip open/close slider at {@link #OPEN_RANGE} × jaw_open;
  *   <li>lip_spread &gt; 0 → grin at {@link #GRIN_RANGE} × spread; &lt; 0 → pursing;
- *   <li>eyelid_close 0…1 → eye retargeting (or the lids' keypoints 13 and 16).
+ *   <li>eyelid_close 0…1 → eye retargeting, or, in a pack without it, the lids' keypoints 13 and 16
+ *       (the gaze panel's blink term at {@link #BLINK_RANGE} × eyelid).
  * </ul>
  */
 record ReferenceMotion(
@@ -51,8 +52,11 @@ record ReferenceMotion(
         f[channels.indexOf("eyelid_close")]);
   }
 
-  /** Drives source {@code s}: its pose turned by the head channels, its expression edited. */
-  Driven drive(KpInfo s) {
+  /**
+   * Drives source {@code s}: its pose turned by the head channels, its expression edited; the
+   * eyelids too unless the pack closes them by eye retargeting.
+   */
+  Driven drive(KpInfo s, boolean eyeRetargeting) {
     double[] delta =
         LivePortraitMath.rotation(Math.toDegrees(pitch), Math.toDegrees(yaw), Math.toDegrees(roll));
     double[] r =
@@ -63,6 +67,9 @@ record ReferenceMotion(
       LivePortraitMath.grin(exp, GRIN_RANGE * spread);
     } else if (spread < 0) {
       LivePortraitMath.pursing(exp, PURSE_RANGE * -spread);
+    }
+    if (!eyeRetargeting) {
+      LivePortraitMath.eyelids(exp, BLINK_RANGE * eyelid);
     }
     float[] t = {(float) (s.t()[0] + tx), (float) (s.t()[1] + ty), 0};
     return new Driven(r, exp, s.scale(), t);

@@ -64,33 +64,32 @@ class LivePortraitTwinTest {
     for (AnnotatedPortraits.Portrait p : portraits) {
       Mat portrait = Portraits.evenCrop(Portraits.read(p.file()));
       Face face = FaceLocator.detect(portrait).orElseThrow();
-      try (LivePortraitEngine.Source s = engine.prepare(portrait, face)) {
-        CropFrame c512 = engine.sourceCrop(face, 512);
-        float[] crop = LivePortraitEngine.crop(portrait, c512, 512);
-        float[] rest = copy(engine.render(s, frame(0, 0), null));
-        float[] open = copy(engine.render(s, frame(0, 1), null));
-        float[] yaw = copy(engine.render(s, frame(0.25f, 0), null));
-        save(out.resolve(p.name() + "-rest.png"), rest);
-        save(out.resolve(p.name() + "-open.png"), open);
-        save(out.resolve(p.name() + "-yaw.png"), yaw);
-        // At rest x_d = x_s: the warp is the identity and the output is the crop.
-        double restError = meanAbs(rest, crop, 0, 512, 0, 512);
-        assertTrue(restError < 0.02, p.name() + ": rest differs from the crop by " + restError);
-        // The hand-annotated mouth box, in the 512 crop.
-        var m = p.mouth();
-        double[] a = c512.normalised(m.x(), m.y());
-        double[] b = c512.normalised(m.x() + m.width(), m.y() + m.height());
-        int x0 = px(Math.min(a[0], b[0])), x1 = px(Math.max(a[0], b[0]));
-        int y0 = px(Math.min(a[1], b[1])), y1 = px(Math.max(a[1], b[1])) + 20;
-        double inMouth = meanAbs(open, rest, y0, y1, x0, x1);
-        double inEyes = meanAbs(open, rest, px(-0.05) - 20, px(0.12), 128, 384);
-        assertTrue(
-            inMouth > 4 * inEyes && inMouth > 0.003,
-            p.name() + ": jaw open changed the mouth by " + inMouth + ", the eyes by " + inEyes);
-        // A yaw moves the face sideways: the best horizontal shift of the face band.
-        int shift = bestShift(yaw, rest, px(-0.1), px(0.5), px(-0.3), px(0.3));
-        assertTrue(shift >= 4, p.name() + ": a 14° yaw moved the face " + shift + " px");
-      }
+      LivePortraitEngine.Source s = engine.prepare(portrait, face);
+      CropFrame c512 = engine.sourceCrop(face, 512);
+      float[] crop = LivePortraitEngine.crop(portrait, c512, 512);
+      float[] rest = copy(engine.render(s, frame(0, 0), null));
+      float[] open = copy(engine.render(s, frame(0, 1), null));
+      float[] yaw = copy(engine.render(s, frame(0.25f, 0), null));
+      save(out.resolve(p.name() + "-rest.png"), rest);
+      save(out.resolve(p.name() + "-open.png"), open);
+      save(out.resolve(p.name() + "-yaw.png"), yaw);
+      // At rest x_d = x_s: the warp is the identity and the output is the crop.
+      double restError = meanAbs(rest, crop, 0, 512, 0, 512);
+      assertTrue(restError < 0.02, p.name() + ": rest differs from the crop by " + restError);
+      // The hand-annotated mouth box, in the 512 crop.
+      var m = p.mouth();
+      double[] a = c512.normalised(m.x(), m.y());
+      double[] b = c512.normalised(m.x() + m.width(), m.y() + m.height());
+      int x0 = px(Math.min(a[0], b[0])), x1 = px(Math.max(a[0], b[0]));
+      int y0 = px(Math.min(a[1], b[1])), y1 = px(Math.max(a[1], b[1])) + 20;
+      double inMouth = meanAbs(open, rest, y0, y1, x0, x1);
+      double inEyes = meanAbs(open, rest, px(-0.05) - 20, px(0.12), 128, 384);
+      assertTrue(
+          inMouth > 4 * inEyes && inMouth > 0.003,
+          p.name() + ": jaw open changed the mouth by " + inMouth + ", the eyes by " + inEyes);
+      // A yaw moves the face sideways: the best horizontal shift of the face band.
+      int shift = bestShift(yaw, rest, px(-0.1), px(0.5), px(-0.3), px(0.3));
+      assertTrue(shift >= 4, p.name() + ": a 14° yaw moved the face " + shift + " px");
     }
   }
 
