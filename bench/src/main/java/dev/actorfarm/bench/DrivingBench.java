@@ -1,13 +1,10 @@
 package dev.actorfarm.bench;
 
-import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.runtime.FarmSettings;
-import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.video.DrivingAnalysis;
 import dev.actorfarm.video.FaceLandmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
@@ -90,8 +87,8 @@ record DrivingBench(
         g[c][i] = got[i][channels[c]];
       }
     }
-    List<Integer> blinks = peaks(k[3], 0.5);
-    List<Integer> found = peaks(g[3], 0.35);
+    List<Integer> blinks = dev.actorfarm.runtime.motion.ParkedMotion.peaks(k[3], 0.5);
+    List<Integer> found = dev.actorfarm.runtime.motion.ParkedMotion.peaks(g[3], 0.35);
     int matched = 0;
     for (int b : blinks) {
       if (found.stream().anyMatch(f -> Math.abs(f - b) <= 2)) {
@@ -172,42 +169,8 @@ record DrivingBench(
     try (var list = Files.list(jobs)) {
       job = list.filter(Files::isDirectory).findFirst().orElseThrow();
     }
-    List<float[]> rows = new ArrayList<>();
-    for (int w = 0; ; w++) {
-      Path p =
-          data.resolve("blobs")
-              .resolve(dev.actorfarm.runtime.blob.JobPaths.motion(job.getFileName().toString(), w));
-      if (!Files.isRegularFile(p)) {
-        break;
-      }
-      MotionWindow mw = MotionWindow.parseFrom(Files.readAllBytes(p));
-      float[] v = Tensors.floats(mw.getMotion());
-      int m = Tensors.dim(mw.getMotion(), 1);
-      for (int i = 0; i < mw.getFrameCount(); i++) {
-        rows.add(java.util.Arrays.copyOfRange(v, i * m, (i + 1) * m));
-      }
-    }
-    return rows.toArray(new float[0][]);
-  }
-
-  /** Frames where {@code v} peaks above {@code threshold}, one per excursion. */
-  static List<Integer> peaks(double[] v, double threshold) {
-    List<Integer> out = new ArrayList<>();
-    int i = 0;
-    while (i < v.length) {
-      if (v[i] > threshold) {
-        int best = i;
-        while (i < v.length && v[i] > threshold) {
-          if (v[i] > v[best]) {
-            best = i;
-          }
-          i++;
-        }
-        out.add(best);
-      } else {
-        i++;
-      }
-    }
-    return out;
+    return dev.actorfarm.runtime.motion.ParkedMotion.read(
+        new dev.actorfarm.runtime.blob.BlobStore(data.resolve("blobs")),
+        job.getFileName().toString());
   }
 }

@@ -1,20 +1,11 @@
 package dev.actorfarm.launcher;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.actorfarm.protocol.JobEvent;
 import dev.actorfarm.protocol.JobState;
-import dev.actorfarm.protocol.MotionWindow;
 import dev.actorfarm.runtime.FarmConfig;
-import dev.actorfarm.runtime.Tensors;
-import dev.actorfarm.runtime.blob.BlobStore;
-import dev.actorfarm.runtime.blob.JobPaths;
 import dev.actorfarm.runtime.jobs.JobStates;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
@@ -64,22 +55,7 @@ final class DrivingFarm implements AutoCloseable {
 
   /** The motion the farm rendered for a job, frame by frame: {@code [frames][M]}. */
   float[][] motion(String jobId) throws Exception {
-    List<float[]> rows = new ArrayList<>();
-    BlobStore blobs = farm.blobs();
-    for (int w = 0; ; w++) {
-      Path p = blobs.resolve(BlobStore.SCHEME + JobPaths.motion(jobId, w));
-      if (!Files.isRegularFile(p)) {
-        break;
-      }
-      MotionWindow mw = MotionWindow.parseFrom(Files.readAllBytes(p));
-      assertThat(mw.getFirstFrame()).isEqualTo(rows.size());
-      float[] v = Tensors.floats(mw.getMotion());
-      int m = Tensors.dim(mw.getMotion(), 1);
-      for (int i = 0; i < mw.getFrameCount(); i++) {
-        rows.add(java.util.Arrays.copyOfRange(v, i * m, (i + 1) * m));
-      }
-    }
-    return rows.toArray(new float[0][]);
+    return dev.actorfarm.runtime.motion.ParkedMotion.read(farm.blobs(), jobId);
   }
 
   /** Column {@code c} of a motion. */

@@ -7,6 +7,7 @@ import dev.actorfarm.audio.AudioDecoder;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.render.face.AnnotatedPortraits;
 import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.motion.ParkedMotion;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,8 +85,8 @@ class DrivingVideoTest {
         DrivingFarm.correlation(DrivingFarm.channel(truth, YAW), DrivingFarm.channel(got, YAW));
     double roll =
         DrivingFarm.correlation(DrivingFarm.channel(truth, ROLL), DrivingFarm.channel(got, ROLL));
-    List<Integer> blinks = peaks(DrivingFarm.channel(truth, EYELID), 0.5);
-    List<Integer> found = peaks(DrivingFarm.channel(got, EYELID), 0.35);
+    List<Integer> blinks = ParkedMotion.peaks(DrivingFarm.channel(truth, EYELID), 0.5);
+    List<Integer> found = ParkedMotion.peaks(DrivingFarm.channel(got, EYELID), 0.35);
     int matched = 0;
     for (int b : blinks) {
       if (found.stream().anyMatch(f -> Math.abs(f - b) <= 2)) {
@@ -298,27 +299,6 @@ class DrivingVideoTest {
     double[] out = new double[v.frames().size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = v.diff(i, 0, x, y, w, h);
-    }
-    return out;
-  }
-
-  /** Frames where {@code v} has a local maximum above {@code threshold} (one per excursion). */
-  static List<Integer> peaks(double[] v, double threshold) {
-    List<Integer> out = new ArrayList<>();
-    int i = 0;
-    while (i < v.length) {
-      if (v[i] > threshold) {
-        int best = i;
-        while (i < v.length && v[i] > threshold) {
-          if (v[i] > v[best]) {
-            best = i;
-          }
-          i++;
-        }
-        out.add(best);
-      } else {
-        i++;
-      }
     }
     return out;
   }

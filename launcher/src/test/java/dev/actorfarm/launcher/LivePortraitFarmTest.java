@@ -64,7 +64,8 @@ class LivePortraitFarmTest {
         assertThat(video.frames()).hasSize(150);
         var mouth = AnnotatedPortraits.named(DrivingVideoTest.ANNOTATIONS, "hopper").mouth();
         double[] activity = DrivingVideoTest.mouthActivity(video, mouth);
-        float[][] motion = motion(farm, job.jobId());
+        float[][] motion =
+            dev.actorfarm.runtime.motion.ParkedMotion.read(farm.blobs(), job.jobId());
         double r =
             DrivingFarm.correlation(activity, DrivingFarm.channel(motion, DrivingVideoTest.JAW));
         System.out.printf(Locale.ROOT, "LivePortrait twin: mouth follows the jaw, r = %.3f%n", r);
@@ -75,26 +76,6 @@ class LivePortraitFarmTest {
         java.util.Arrays.sort(sorted);
         assertThat(sorted[(int) (0.95 * sorted.length)] - sorted[(int) (0.05 * sorted.length)])
             .isGreaterThan(1);
-      }
-    }
-  }
-
-  private static float[][] motion(EmbeddedFarm farm, String jobId) throws Exception {
-    java.util.List<float[]> rows = new java.util.ArrayList<>();
-    for (int w = 0; ; w++) {
-      Path p =
-          farm.blobs()
-              .resolve(
-                  dev.actorfarm.runtime.blob.BlobStore.SCHEME
-                      + dev.actorfarm.runtime.blob.JobPaths.motion(jobId, w));
-      if (!java.nio.file.Files.isRegularFile(p)) {
-        return rows.toArray(new float[0][]);
-      }
-      var mw = dev.actorfarm.protocol.MotionWindow.parseFrom(java.nio.file.Files.readAllBytes(p));
-      float[] v = dev.actorfarm.runtime.Tensors.floats(mw.getMotion());
-      int m = dev.actorfarm.runtime.Tensors.dim(mw.getMotion(), 1);
-      for (int i = 0; i < mw.getFrameCount(); i++) {
-        rows.add(java.util.Arrays.copyOfRange(v, i * m, (i + 1) * m));
       }
     }
   }

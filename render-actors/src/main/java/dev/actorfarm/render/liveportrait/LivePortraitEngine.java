@@ -126,9 +126,7 @@ public final class LivePortraitEngine implements AutoCloseable {
     int c = lp.cropSize();
     float[] img = crop(portrait, sourceCrop(face, c), c);
     Map<String, float[]> app =
-        appearance.run(
-            Map.of(appearance.input("img").roleName(), img),
-            Map.of("img", new long[] {1, 3, c, c}));
+        appearance.run(Map.of("img", img), Map.of("img", new long[] {1, 3, c, c}));
     float[] feature = app.values().iterator().next();
     KpInfo info = extract(img);
     float[] xs = LivePortraitMath.keypoints(info);
@@ -176,9 +174,7 @@ public final class LivePortraitEngine implements AutoCloseable {
   /** The pack's motion extractor on a crop {@code [3 × S × S]}: pose in degrees. */
   public KpInfo extract(float[] img) throws OrtException {
     int c = lp.cropSize();
-    Map<String, float[]> r =
-        motion.run(
-            Map.of(motion.input("img").roleName(), img), Map.of("img", new long[] {1, 3, c, c}));
+    Map<String, float[]> r = motion.run(Map.of("img", img), Map.of("img", new long[] {1, 3, c, c}));
     return new KpInfo(
         LivePortraitMath.degrees(r.get("pitch")),
         LivePortraitMath.degrees(r.get("yaw")),
@@ -194,9 +190,7 @@ public final class LivePortraitEngine implements AutoCloseable {
     int n = 224;
     float[] img = crop(portrait, CropFrame.liveportrait(face, 1.5, -0.1, n), n);
     Map<String, float[]> r =
-        landmark.run(
-            Map.of(landmark.input("input").roleName(), img),
-            Map.of("input", new long[] {1, 3, n, n}));
+        landmark.run(Map.of("input", img), Map.of("input", new long[] {1, 3, n, n}));
     return r.get("points");
   }
 
