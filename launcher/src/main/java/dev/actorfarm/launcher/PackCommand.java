@@ -129,14 +129,14 @@ public final class PackCommand implements Runnable {
       int frames = m.motionGenerator().windowFrames();
       int dim = m.motionGenerator().motionDim();
       float[] motion = new float[frames * dim];
+      int open =
+          m.motionGenerator().motionChannels() == null
+              ? -1
+              : m.motionGenerator().motionChannels().indexOf("jaw_open");
       for (int i = 0; i < frames; i++) {
         for (int c = 0; c < dim; c++) {
           motion[i * dim + c] = m.motionGenerator().restPose().get(c);
         }
-        int open =
-            m.motionGenerator().motionChannels() == null
-                ? -1
-                : m.motionGenerator().motionChannels().indexOf("jaw_open");
         if (open >= 0) {
           motion[i * dim + open] = (float) (0.5 - 0.5 * Math.cos(2 * Math.PI * i / 12.5));
         }

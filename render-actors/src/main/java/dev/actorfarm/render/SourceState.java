@@ -47,7 +47,10 @@ public final class SourceState {
   private final Mat maskRoi; // 32FC3 feathered mask of the crop's footprint
   private final Mat pasteMap; // 2x3 affine: ROI pixel -> crop pixel
   private final Rect roi;
-  private final int cropSize; // the rendered frame's side (the renderer's output size)
+
+  /** The rendered frame's side: the renderer's output size, which may differ from the crop's. */
+  private final int renderSize;
+
   private final boolean cropOnly;
   private final Face face;
   private final Map<String, float[]> appearance;
@@ -60,7 +63,7 @@ public final class SourceState {
       Mat maskRoi,
       Mat pasteMap,
       Rect roi,
-      int cropSize,
+      int renderSize,
       boolean cropOnly,
       Face face,
       Map<String, float[]> appearance,
@@ -72,7 +75,7 @@ public final class SourceState {
     this.maskRoi = maskRoi;
     this.pasteMap = pasteMap;
     this.roi = roi;
-    this.cropSize = cropSize;
+    this.renderSize = renderSize;
     this.cropOnly = cropOnly;
     this.face = face;
     this.appearance = appearance;
@@ -277,7 +280,7 @@ public final class SourceState {
   public Mat composite(FrameRenderer.Batch batch, int b) {
     java.nio.FloatBuffer frames = batch.frames();
     java.nio.FloatBuffer alpha = batch.alpha();
-    int s = cropSize;
+    int s = renderSize;
     int plane = s * s;
     int base = b * 3 * plane;
     // Planar RGB to interleaved BGR: one merge over views of the renderer's output buffer, no
@@ -336,11 +339,11 @@ public final class SourceState {
   }
 
   public int outputWidth() {
-    return cropOnly ? cropSize : portrait.cols();
+    return cropOnly ? renderSize : portrait.cols();
   }
 
   public int outputHeight() {
-    return cropOnly ? cropSize : portrait.rows();
+    return cropOnly ? renderSize : portrait.rows();
   }
 
   /** The prepared LivePortrait source, or null for a pack of another family. */
