@@ -47,7 +47,7 @@ final class Graph {
 
   /**
    * A graph input; its value is referenced by name. A float16 input is cast to float32 on entry, so
-   * the graph's body is always float32.
+   * the graph's body is float32 (an int64 input, such as indices, is passed as it is).
    */
   ONNXRef<?> input(TensorSpec spec) {
     inputs.put(spec.name(), spec);
@@ -208,9 +208,11 @@ final class Graph {
                 .setTensorType(
                     TypeProto.Tensor.newBuilder()
                         .setElemType(
-                            "float16".equals(spec.dtype())
-                                ? TensorProto.DataType.FLOAT16.getNumber()
-                                : TensorProto.DataType.FLOAT.getNumber())
+                            switch (spec.dtype()) {
+                              case "float16" -> TensorProto.DataType.FLOAT16.getNumber();
+                              case "int64" -> TensorProto.DataType.INT64.getNumber();
+                              default -> TensorProto.DataType.FLOAT.getNumber();
+                            })
                         .setShape(shape)))
         .build();
   }

@@ -16,8 +16,21 @@ public final class CounterRng {
    * {@code count} standard normal values of window {@code window} of the job seeded {@code seed}.
    */
   public static float[] normals(long seed, int window, int count) {
+    return normals(seed, window, 0, count);
+  }
+
+  /**
+   * {@code count} standard normal values of stream {@code stream} of window {@code window}: a
+   * diffusion sampler draws its starting noise, its context noise and each step's noise from
+   * streams of their own, so every value is a function of (seed, window, stream, index). Stream 0
+   * is {@link #normals(long, int, int)}.
+   */
+  public static float[] normals(long seed, int window, int stream, int count) {
     float[] out = new float[count];
     long base = mix(seed ^ mix(window * GOLDEN + 0x632BE59BD9B4E019L));
+    if (stream != 0) {
+      base = mix(base ^ mix(stream * GOLDEN + 0x2545F4914F6CDD1DL));
+    }
     for (int i = 0; i < count; i += 2) {
       double u1 = toUnit(mix(base + (long) i * GOLDEN));
       double u2 = toUnit(mix(base + (long) (i + 1) * GOLDEN));

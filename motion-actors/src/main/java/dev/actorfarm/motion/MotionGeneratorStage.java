@@ -3,22 +3,32 @@ package dev.actorfarm.motion;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.actorfarm.motion.diffusion.DiffusionSampler;
 import dev.actorfarm.runtime.metrics.FarmMetrics;
+import dev.actorfarm.runtime.onnx.OnnxModel;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import dev.actorfarm.runtime.pack.PackManifest;
+import dev.actorfarm.runtime.pack.PackManifest.TensorSpec;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The pack's motion generator for one window: features, context and seeded noise in, motion out. A
- * "single-pass" pack is run once; a diffusion pack's denoiser step is run by the host sampler,
- * which this farm does not implement yet (the manifest is refused with that reason).
+ * The pack's motion generator for one window: features, context and the job's seed in, motion out.
+ * A "single-pass" pack is run once with noise drawn at (seed, window). A diffusion pack ("ddim" or
+ * "ddpm") exports one denoiser step, which the host {@link DiffusionSampler} runs; its motion is
+ * normalised inside the generator ({@code motion = normalised × std + mean}), and this stage
+ * normalises the context going in and de-normalises the window coming out, so the context, the
+ * checkpoint and the renderer all see motion in the pack's own units.
  */
 public final class MotionGeneratorStage implements AutoCloseable {
 
   private final OrtSession session;
+  private final OnnxModel denoiser;
+  private final DiffusionSampler sampler;
   private final PackManifest.MotionGenerator spec;
   private final int packFps;
 
@@ -26,11 +36,119 @@ public final class MotionGeneratorStage implements AutoCloseable {
       throws OrtException {
     this.spec = pack.manifest().motionGenerator();
     this.packFps = pack.manifest().fps();
-    if (!"single-pass".equals(spec.sampler())) {
-      throw new IllegalArgumentException(
-          "motion generator sampler '" + spec.sampler() + "' is not supported by this farm");
+    if ("single-pass".equals(spec.sampler())) {
+      this.session = OnnxSessions.open(pack.file(spec.file()), executionProvider, threads);
+      this.denoiser = null;
+      this.sampler = null;
+      return;
     }
-    this.session = OnnxSessions.open(pack.file(spec.file()), executionProvider, threads);
+    this.session = null;
+    this.sampler =
+        new DiffusionSampler(
+            spec.sampler(),
+            spec.steps(),
+            spec.diffusion(),
+            spec.contextFrames(),
+            spec.windowFrames(),
+            spec.motionDim(),
+            spec.guidance(),
+            spec.guidance() != 1f);
+    try {
+      this.denoiser =
+          OnnxModel.open(
+              pack.file(spec.file()),
+              "motionGenerator",
+              byRole(spec.inputs()),
+              byRole(spec.outputs()),
+              executionProvider,
+              threads);
+    } catch (java.io.IOException e) {
+      throw new OrtException(e.getMessage());
+    }
+  }
+
+  private static List<TensorSpec> byRole(Map<String, TensorSpec> specs) {
+    List<TensorSpec> out = new ArrayList<>();
+    specs.forEach((role, t) -> out.add(new TensorSpec(t.name(), t.dtype(), t.shape(), role)));
+    return out;
+  }
+
+  /** The diffusion sampler, or null for a single-pass generator. */
+  public DiffusionSampler sampler() {
+    return sampler;
+  }
+
+  /**
+   * The motion of window {@code window} of a job seeded {@code seed}: {@code [W × M]} values in the
+   * pack's units.
+   */
+  public float[] window(float[] features, float[] context, long seed, int window, float[] controls)
+      throws OrtException {
+    int w = spec.windowFrames();
+    int m = spec.motionDim();
+    if (sampler == null) {
+      return generate(features, context, CounterRng.normals(seed, window, w * m), controls);
+    }
+    long started = System.nanoTime();
+    float[] normalised =
+        sampler.sample(
+            (batch, x, t, f) -> denoise(batch, x, t, f, controls),
+            features,
+            normalise(context),
+            seed,
+            window);
+    FarmMetrics.INFERENCE_SECONDS
+        .labelValues("motion_generator")
+        .observe((System.nanoTime() - started) / 1e9);
+    return denormalise(normalised);
+  }
+
+  private float[] denoise(int batch, float[] x, float[] t, float[] f, float[] controls)
+      throws OrtException {
+    int rows = spec.contextFrames() + spec.windowFrames();
+    Map<String, float[]> values = new HashMap<>();
+    Map<String, long[]> shapes = new HashMap<>();
+    values.put("motion", x);
+    shapes.put("motion", new long[] {batch, rows, spec.motionDim()});
+    values.put("timesteps", t);
+    shapes.put("timesteps", new long[] {batch, rows});
+    values.put("audio_features", f);
+    shapes.put(
+        "audio_features",
+        new long[] {batch, spec.windowFrames(), f.length / batch / spec.windowFrames()});
+    if (spec.inputs().containsKey("controls")) {
+      float[] c = new float[batch * controls.length];
+      for (int b = 0; b < batch; b++) {
+        System.arraycopy(controls, 0, c, b * controls.length, controls.length);
+      }
+      values.put("controls", c);
+      shapes.put("controls", new long[] {batch, controls.length});
+    }
+    return denoiser.run(values, shapes).get("prediction");
+  }
+
+  private float[] normalise(float[] motion) {
+    float[] out = motion.clone();
+    var d = spec.diffusion();
+    int m = spec.motionDim();
+    for (int i = 0; i < out.length; i++) {
+      float mean = d.mean() == null ? 0 : d.mean().get(i % m);
+      float std = d.std() == null ? 1 : d.std().get(i % m);
+      out[i] = (out[i] - mean) / std;
+    }
+    return out;
+  }
+
+  private float[] denormalise(float[] normalised) {
+    float[] out = normalised.clone();
+    var d = spec.diffusion();
+    int m = spec.motionDim();
+    for (int i = 0; i < out.length; i++) {
+      float mean = d.mean() == null ? 0 : d.mean().get(i % m);
+      float std = d.std() == null ? 1 : d.std().get(i % m);
+      out[i] = out[i] * std + mean;
+    }
+    return out;
   }
 
   public PackManifest.MotionGenerator spec() {
@@ -53,7 +171,7 @@ public final class MotionGeneratorStage implements AutoCloseable {
     return ctx;
   }
 
-  /** Runs one window; returns {@code [W × M]} motion values. */
+  /** Runs one window of a single-pass generator; returns {@code [W × M]} motion values. */
   public float[] generate(float[] features, float[] context, float[] noise, float[] controls)
       throws OrtException {
     int w = spec.windowFrames();
@@ -104,6 +222,11 @@ public final class MotionGeneratorStage implements AutoCloseable {
 
   @Override
   public void close() throws OrtException {
-    session.close();
+    if (session != null) {
+      session.close();
+    }
+    if (denoiser != null) {
+      denoiser.close();
+    }
   }
 }

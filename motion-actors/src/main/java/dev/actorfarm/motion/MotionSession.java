@@ -18,6 +18,7 @@ import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.kafka.TopicReader;
 import dev.actorfarm.runtime.motion.FrameRates;
+import dev.actorfarm.runtime.pack.PackManifest;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -118,6 +119,13 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private float[] drivingState;
 
   private DrivingRetargeter driving;
+
+  /**
+   * The job's first motion frame, for motion the renderer reads relative to it (the JoyVASA layout
+   * of the LivePortrait family): set by window 0, kept in the checkpoint, sent with every window.
+   */
+  private float[] anchor;
+
   private long restoredAtNanos;
   private boolean firstAfterRestore;
   private final java.util.TreeMap<Integer, GenerateWindow> ahead = new java.util.TreeMap<>();
@@ -216,6 +224,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
         }
         if (cp.hasDrivingState()) {
           this.drivingState = Tensors.floats(cp.getDrivingState());
+        }
+        if (cp.hasAnchor()) {
+          this.anchor = Tensors.floats(cp.getAnchor());
         }
         this.released = Math.min(cp.getReleased(), nextWindow);
         this.releasedAcked = released;
@@ -434,6 +445,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       float[] st = driving.state();
       b.setDrivingState(Tensors.ofFloats(st, st.length));
     }
+    if (anchor != null) {
+      b.setAnchor(Tensors.ofFloats(anchor, anchor.length));
+    }
     return b.build();
   }
 
@@ -445,16 +459,17 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
 
   /** The generator's motion for a narration window: W frames at the pack's rate. */
   private float[] generateAudioDriven(AudioFeatures features) throws ai.onnxruntime.OrtException {
-    var spec = generator.spec();
-    int w = spec.windowFrames();
-    int m = spec.motionDim();
     RenderOptions opts = features.getSpec().getOptions();
-    float[] noise = CounterRng.normals(opts.getSeed(), features.getWindowIndex(), w * m);
     float[] controls = {
       opts.getExpressionIntensity() == 0 ? 1f : opts.getExpressionIntensity(),
       opts.getHeadMotionScale() == 0 ? 1f : opts.getHeadMotionScale()
     };
-    return generator.generate(Tensors.floats(features.getFeatures()), context, noise, controls);
+    return generator.window(
+        Tensors.floats(features.getFeatures()),
+        context,
+        opts.getSeed(),
+        features.getWindowIndex(),
+        controls);
   }
 
   private CompletableFuture<?> generate(AudioFeatures features) throws ai.onnxruntime.OrtException {
@@ -486,6 +501,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       motion = driving.retarget(Tensors.floats(features.getDriving()), frames);
     } else {
       float[] generated = generateAudioDriven(features);
+      if (anchor == null && generator.spec().motionLayout().equals(PackManifest.LAYOUT_JOYVASA)) {
+        anchor = Arrays.copyOf(generated, m);
+      }
       int w = generator.spec().windowFrames();
       int p = generator.spec().contextFrames();
       // The context is the last P frames the generator produced (a short last window still
@@ -507,7 +525,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       lastFrame = Arrays.copyOfRange(generated, (w - 1) * m, w * m);
     }
     String cause = features.getHeader().getEventId();
-    MotionWindow out =
+    MotionWindow.Builder built =
         MotionWindow.newBuilder()
             .setHeader(Headers.create("MotionWindow", jobId, source, cause))
             .setSpec(features.getSpec())
@@ -517,8 +535,11 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
             .setLast(features.getLast())
             .setMotion(Tensors.ofFloats(Arrays.copyOf(motion, frames * m), frames, m))
             .setFeaturesProducedMs(features.getHeader().getTimestampMs())
-            .setFps(outFps)
-            .build();
+            .setFps(outFps);
+    if (anchor != null) {
+      built.setAnchor(Tensors.ofFloats(anchor, anchor.length));
+    }
+    MotionWindow out = built.build();
     nextWindow = window + 1;
     log.info("Motion entity {} generated window {}", jobId, window);
     if (firstAfterRestore) {

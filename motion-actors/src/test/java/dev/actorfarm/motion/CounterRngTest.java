@@ -21,6 +21,21 @@ class CounterRngTest {
   }
 
   @Test
+  void streamsAreIndependentAndStreamZeroIsTheWindowNoise() {
+    assertThat(CounterRng.normals(42, 7, 0, 300)).containsExactly(CounterRng.normals(42, 7, 300));
+    float[] a = CounterRng.normals(42, 7, 1, 20_000);
+    float[] b = CounterRng.normals(42, 7, 2, 20_000);
+    assertThat(a).isNotEqualTo(b);
+    double dot = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+    }
+    // uncorrelated: |r| well below 4 standard errors (4 / sqrt(n) = 0.028)
+    assertThat(dot / a.length).isCloseTo(0, within(0.028));
+    assertThat(CounterRng.normals(42, 7, 2, 50)).containsExactly(CounterRng.normals(42, 7, 2, 50));
+  }
+
+  @Test
   void valuesAreStandardNormal() {
     float[] v = CounterRng.normals(9, 0, 200_000);
     double mean = 0;

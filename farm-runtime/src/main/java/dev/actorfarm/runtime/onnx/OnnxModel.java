@@ -255,9 +255,19 @@ public final class OnnxModel implements AutoCloseable {
     }
   }
 
-  /** A tensor for input {@code name}, in the file's own dtype. */
+  /**
+   * A tensor for input {@code name}, in the file's own dtype (float32, float16, or int64 for
+   * integral inputs such as a denoiser's timesteps, rounded).
+   */
   public OnnxTensor tensor(String name, float[] v, long[] shape) throws OrtException {
     var env = OnnxSessions.environment();
+    if (types.get(name) == OnnxJavaType.INT64) {
+      long[] l = new long[v.length];
+      for (int i = 0; i < v.length; i++) {
+        l[i] = Math.round(v[i]);
+      }
+      return OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(l), shape);
+    }
     if (types.get(name) == OnnxJavaType.FLOAT16) {
       ShortBuffer half = Fp16Conversions.convertFloatBufferToFp16Buffer(FloatBuffer.wrap(v));
       return OnnxTensor.createTensor(env, half, shape, OnnxJavaType.FLOAT16);

@@ -45,7 +45,7 @@ public final class PackChecks {
           "eyelid_close");
 
   private static final Set<String> SAMPLERS = Set.of("single-pass", "ddim", "ddpm");
-  private static final Set<String> DTYPES = Set.of("float32", "float16");
+  private static final Set<String> DTYPES = Set.of("float32", "float16", "int64");
 
   private PackChecks() {}
 
