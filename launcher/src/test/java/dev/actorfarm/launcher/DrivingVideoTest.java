@@ -292,13 +292,18 @@ class DrivingVideoTest {
 
   /** Per frame: how far the mouth region (and the jaw below it) is from the video's first frame. */
   static double[] mouthActivity(DecodedVideo v, AnnotatedPortraits.Box mouth) {
+    return mouthActivity(v, mouth, 0);
+  }
+
+  /** The mouth region's mean absolute difference from frame {@code reference}, per frame. */
+  static double[] mouthActivity(DecodedVideo v, AnnotatedPortraits.Box mouth, int reference) {
     int x = (int) Math.round(mouth.x());
     int y = (int) Math.round(mouth.y());
     int w = (int) Math.round(mouth.width());
     int h = (int) Math.round(mouth.height() * 2);
     double[] out = new double[v.frames().size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = v.diff(i, 0, x, y, w, h);
+      out[i] = v.diff(i, reference, x, y, w, h);
     }
     return out;
   }

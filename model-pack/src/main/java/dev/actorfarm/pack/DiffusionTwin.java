@@ -57,9 +57,9 @@ public final class DiffusionTwin {
   /** The lip-open direction in normalised units (full open). */
   public static float[] direction() {
     float[] dir = new float[M];
-    dir[19 * 3 + 1] = 0.1f / EXP_STD;
-    dir[19 * 3 + 2] = 0.01f / EXP_STD;
-    dir[17 * 3 + 1] = -0.01f / EXP_STD;
+    dir[19 * 3 + 1] = 0.06f / EXP_STD;
+    dir[19 * 3 + 2] = 0.006f / EXP_STD;
+    dir[17 * 3 + 1] = -0.006f / EXP_STD;
     dir[67] = NOD;
     return dir;
   }

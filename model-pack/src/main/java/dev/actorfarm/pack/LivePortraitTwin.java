@@ -27,8 +27,9 @@ import org.tribuo.util.onnx.ONNXRef;
  *       exp 0 except keypoint 19's y = {@link #OPEN_GAIN} × the mouth box's darkness;
  *   <li>{@code warping_spade}: a keypoint warp: each output pixel samples the crop at its position
  *       plus Σ_k mask_k·(kp_source_k − kp_driving_k), mask_k a Gaussian (σ {@link #SIGMA}) about
- *       kp_driving_k normalised with a background weight {@link #BACKGROUND}; the first 5-D
- *       GridSample samples channel 3 at the 22 sparse motions (an occlusion map: 1 inside the
+ *       kp_driving_k normalised with a background weight {@link #BACKGROUND}, plus the lips'
+ *       parting (the lower lip's travel relative to the upper lip, below the mouth line); the first
+ *       5-D GridSample samples channel 3 at the 22 sparse motions (an occlusion map: 1 inside the
  *       volume), the second samples the image volume at 512²;
  *   <li>{@code stitching}: pulls the outline's keypoints ({@link #OUTLINE}) {@link #STITCH_PULL} of
  *       the way back to x_s;
@@ -56,6 +57,16 @@ public final class LivePortraitTwin {
   public static final float LIP_GAIN = 0.5f;
   public static final float EYE_RATIO = 0.30f;
   public static final float LIP_RATIO = 0.02f;
+
+  /**
+   * The lips' parting: where the parting line is relative to keypoint 17 (the upper lip, which the
+   * grin and pursing edits leave in place), its edge, width and fade.
+   */
+  public static final float GAP_OFFSET = -0.01f;
+
+  public static final float GAP_EDGE = 0.012f;
+  public static final float GAP_WIDTH = 0.1f;
+  public static final float GAP_FADE = 0.12f;
 
   /** The mouth box the motion extractor measures, in 256² crop pixels: x0, y0, x1, y1. */
   public static final int[] MOUTH_BOX = {
@@ -275,8 +286,9 @@ public final class LivePortraitTwin {
     ONNXRef<?> occlusion = reduceSum(g, g.mul(mask, insideMean), 0); // [64,64]
     // Deformation in x, y: identity + Σ mask_k (ks_k − kd_k).
     ONNXRef<?> shiftXy = g.reshape(g.slice(g.sub(ks, kd), 2, 0, 2), K, 1, 1, 2);
-    ONNXRef<?> flow =
+    ONNXRef<?> smooth =
         reduceSum(g, g.mul(g.unsqueeze(g.slice(mask, 0, 1, K + 1), 3), shiftXy), 0); // [64,64,2]
+    ONNXRef<?> flow = g.add(smooth, lipGap(g, plane, kd, ks)); // [64,64,2]
     // Bilinear upsampling 64 → 512 (half-pixel centres) as two matrix products.
     float[] up = upsampling(n, 512);
     ONNXRef<?> u = g.tensor(up, 512, n);
@@ -324,6 +336,31 @@ public final class LivePortraitTwin {
             grid512); // [1,3,1,512,512]
     ONNXRef<?> out = g.mul(g.reshape(sampled, 1, 3, 512, 512), g.reshape(occ512, 1, 1, 512, 512));
     g.output(f.outputs().get(0), g.clip(out, 0f, 1f));
+  }
+
+  /**
+   * The lips' parting, a flow [64, 64, 2] added to the smooth keypoint flow: the lower lip's
+   * (keypoint 19) vertical travel relative to the upper lip's (keypoint 17), applied to the region
+   * below the driven parting line (keypoint 17's y + {@link #GAP_OFFSET}, a step of width {@link
+   * #GAP_EDGE}) within {@link #GAP_WIDTH} of the mouth's centre, fading with {@link #GAP_FADE}
+   * below it. So the lower lip and the chin move away from the upper lip, which the smooth flow
+   * alone would not do: in it the neighbouring mouth keypoints dilute keypoint 19's travel.
+   */
+  private static ONNXRef<?> lipGap(Graph g, ONNXRef<?> plane, ONNXRef<?> kd, ONNXRef<?> ks) {
+    ONNXRef<?> px = g.slice(plane, 3, 0, 1); // [1,64,64,1]
+    ONNXRef<?> py = g.slice(plane, 3, 1, 2);
+    ONNXRef<?> centre = g.slice(kd, 1, 17, 18); // [1,1,3]
+    ONNXRef<?> dy = g.add(g.sub(py, g.slice(centre, 2, 1, 2)), -GAP_OFFSET);
+    ONNXRef<?> dx = g.sub(px, g.slice(centre, 2, 0, 1));
+    ONNXRef<?> step = g.op(OnnxOp.SIGMOID, g.mul(dy, 1f / GAP_EDGE));
+    ONNXRef<?> below = g.op(OnnxOp.RELU, dy);
+    ONNXRef<?> fade = g.op(OnnxOp.EXP, g.mul(g.mul(below, below), -1f / (2 * GAP_FADE * GAP_FADE)));
+    ONNXRef<?> lateral = g.op(OnnxOp.EXP, g.mul(g.mul(dx, dx), -1f / (2 * GAP_WIDTH * GAP_WIDTH)));
+    ONNXRef<?> region = g.mul(g.mul(step, fade), lateral); // [1,64,64,1]
+    ONNXRef<?> travel = g.sub(g.slice(ks, 2, 1, 2), g.slice(kd, 2, 1, 2)); // [1,21,1]
+    ONNXRef<?> gap = g.sub(g.slice(travel, 1, 19, 20), g.slice(travel, 1, 17, 18)); // [1,1,1]
+    ONNXRef<?> gapY = g.mul(region, gap);
+    return g.reshape(g.concat(3, g.mul(gapY, 0f), gapY), 64, 64, 2);
   }
 
   /** Bilinear interpolation matrix [out × in] with half-pixel centres (edge-clamped). */

@@ -61,6 +61,7 @@ enum OnnxOp implements ONNXOperator {
   RELU("Relu", 1),
   RESHAPE("Reshape", 2),
   SHAPE("Shape", 1),
+  SIGMOID("Sigmoid", 1),
   SIN("Sin", 1),
   SLICE("Slice", 3, 2),
   SQRT("Sqrt", 1),

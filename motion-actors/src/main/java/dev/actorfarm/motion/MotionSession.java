@@ -121,8 +121,8 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
   private DrivingRetargeter driving;
 
   /**
-   * The job's first motion frame, for motion the renderer reads relative to it (the JoyVASA layout
-   * of the LivePortrait family): set by window 0, kept in the checkpoint, sent with every window.
+   * The motion frame the renderer reads the JoyVASA layout (LivePortrait family) relative to: the
+   * pack's rest pose for generated motion; kept in the checkpoint and sent with every window.
    */
   private float[] anchor;
 
@@ -502,7 +502,13 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     } else {
       float[] generated = generateAudioDriven(features);
       if (anchor == null && generator.spec().motionLayout().equals(PackManifest.LAYOUT_JOYVASA)) {
-        anchor = Arrays.copyOf(generated, m);
+        // Generated motion is read relative to the pack's rest pose (its motion at silence), which
+        // the portrait's own expression stands for: a narration that starts mid-word must not make
+        // the open mouth the portrait's neutral.
+        anchor = new float[m];
+        for (int i = 0; i < m; i++) {
+          anchor[i] = generator.spec().restPose().get(i);
+        }
       }
       int w = generator.spec().windowFrames();
       int p = generator.spec().contextFrames();
