@@ -262,6 +262,13 @@ public final class PackCommand implements Runnable {
     @Parameters(paramLabel = "DIR", description = "Folder to write the pack into.")
     Path dir;
 
+    @CommandLine.Option(
+        names = "--diffusion",
+        description =
+            "Add a twin diffusion motion generator (one denoiser step, JoyVASA layout; DDIM with"
+                + " guidance and diffusion forcing) in place of the reference motion.")
+    boolean diffusion;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -271,8 +278,18 @@ public final class PackCommand implements Runnable {
           spec.commandLine().getErr().println("farm pack twin: " + dir + " already holds a pack");
           return 2;
         }
-        LivePortraitTwin.generate(dir);
-        spec.commandLine().getOut().println("Wrote the LivePortrait twin pack to " + dir);
+        if (diffusion) {
+          dev.actorfarm.pack.DiffusionTwin.generatePack(dir);
+        } else {
+          LivePortraitTwin.generate(dir);
+        }
+        spec.commandLine()
+            .getOut()
+            .println(
+                "Wrote the LivePortrait twin pack"
+                    + (diffusion ? " with a twin diffusion motion generator" : "")
+                    + " to "
+                    + dir);
         return 0;
       } catch (Exception e) {
         spec.commandLine()

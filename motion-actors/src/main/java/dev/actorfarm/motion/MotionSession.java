@@ -120,6 +120,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
 
   private DrivingRetargeter driving;
 
+  /** A driving-video job through a LivePortrait-family pack's own motion extractor. */
+  private LivePortraitDriving livePortraitDriving;
+
   /**
    * The motion frame the renderer reads the JoyVASA layout (LivePortrait family) relative to: the
    * pack's rest pose for generated motion; kept in the checkpoint and sent with every window.
@@ -441,8 +444,8 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     if (lastFrame != null) {
       b.setLastFrame(Tensors.ofFloats(lastFrame, lastFrame.length));
     }
-    if (driving != null) {
-      float[] st = driving.state();
+    if (driving != null || livePortraitDriving != null) {
+      float[] st = driving != null ? driving.state() : livePortraitDriving.state();
       b.setDrivingState(Tensors.ofFloats(st, st.length));
     }
     if (anchor != null) {
@@ -487,7 +490,18 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     int firstFrame;
     int frames;
     float[] motion;
-    if (features.hasDriving()) {
+    if (features.hasDriving()
+        && Tensors.dim(features.getDriving(), 1) > dev.actorfarm.runtime.motion.DrivingMeasures.K) {
+      // The video stage ran a LivePortrait-family pack's own motion extractor on every frame.
+      m = Tensors.dim(features.getDriving(), 1) - dev.actorfarm.runtime.motion.DrivingMeasures.K;
+      if (livePortraitDriving == null) {
+        livePortraitDriving = new LivePortraitDriving(m, outFps, drivingState);
+      }
+      firstFrame = features.getFirstFrame();
+      frames = features.getFrameCount();
+      motion = livePortraitDriving.drive(Tensors.floats(features.getDriving()), frames);
+      anchor = livePortraitDriving.anchor();
+    } else if (features.hasDriving()) {
       if (driving == null) {
         driving =
             new DrivingRetargeter(

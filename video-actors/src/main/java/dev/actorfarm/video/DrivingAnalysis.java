@@ -1,9 +1,11 @@
 package dev.actorfarm.video;
 
+import dev.actorfarm.render.face.Face;
 import dev.actorfarm.runtime.motion.DrivingMeasures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
  * Streams a driving video into windows of per-frame face measures at the output frame rate. Each
@@ -18,7 +20,7 @@ import java.util.Arrays;
  */
 public final class DrivingAnalysis {
 
-  /** Receives windows of {@code frames × K} measures, in order. */
+  /** Receives windows of {@code frames × width()} values, in order. */
   @FunctionalInterface
   public interface WindowSink {
     void accept(int index, float[] measures, int frames) throws IOException;
@@ -34,10 +36,31 @@ public final class DrivingAnalysis {
     void check(double seconds) throws IOException;
   }
 
+  /**
+   * More values per frame, appended to the measures: a LivePortrait-family pack's own motion
+   * extractor on the frame's face (zeros when no face was measured).
+   */
+  public interface Extra {
+    int width();
+
+    float[] measure(Mat bgr, Face face) throws IOException;
+  }
+
   private final FaceLandmarks landmarks;
+  private final Extra extra;
 
   public DrivingAnalysis(FaceLandmarks landmarks) {
+    this(landmarks, null);
+  }
+
+  public DrivingAnalysis(FaceLandmarks landmarks, Extra extra) {
     this.landmarks = landmarks;
+    this.extra = extra;
+  }
+
+  /** Values per frame: {@link DrivingMeasures#K}, then the extra values. */
+  public int width() {
+    return DrivingMeasures.K + (extra == null ? 0 : extra.width());
   }
 
   /**
@@ -48,13 +71,22 @@ public final class DrivingAnalysis {
   public Result run(Path video, int fps, int windowFrames, Guard guard, WindowSink sink)
       throws IOException {
     FaceTracker tracker = new FaceTracker(landmarks);
-    Resampler r = new Resampler(fps, windowFrames, sink);
+    Resampler r = new Resampler(fps, windowFrames, width(), sink);
     long decoded =
         DrivingVideo.decode(
             video,
             (bgr, seconds) -> {
               guard.check(seconds);
-              r.add(seconds, tracker.measure(bgr));
+              float[] row = tracker.measure(bgr);
+              if (extra != null) {
+                row = Arrays.copyOf(row, width());
+                Face face = tracker.cropFace();
+                if (face != null) {
+                  System.arraycopy(
+                      extra.measure(bgr, face), 0, row, DrivingMeasures.K, extra.width());
+                }
+              }
+              r.add(seconds, row);
             });
     if (decoded == 0) {
       throw new DrivingVideo.BadVideoException(
@@ -72,6 +104,7 @@ public final class DrivingAnalysis {
   private static final class Resampler {
     private final int fps;
     private final int windowFrames;
+    private final int width;
     private final WindowSink sink;
     private float[] prev; // the last decoded frame's measures, at lastTime
     private double lastTime;
@@ -85,11 +118,12 @@ public final class DrivingAnalysis {
     private int windowIndex;
     private final java.util.ArrayDeque<float[]> waiting = new java.util.ArrayDeque<>();
 
-    Resampler(int fps, int windowFrames, WindowSink sink) {
+    Resampler(int fps, int windowFrames, int width, WindowSink sink) {
       this.fps = fps;
       this.windowFrames = windowFrames;
+      this.width = width;
       this.sink = sink;
-      this.window = new float[windowFrames * DrivingMeasures.K];
+      this.window = new float[windowFrames * width];
     }
 
     void add(double t, float[] m) throws IOException {
@@ -119,8 +153,8 @@ public final class DrivingAnalysis {
         return (near ? a : b).clone();
       }
       float w = (float) ((t - ta) / (tb - ta));
-      float[] out = new float[DrivingMeasures.K];
-      for (int k = 0; k < DrivingMeasures.K; k++) {
+      float[] out = new float[width];
+      for (int k = 0; k < width; k++) {
         out[k] = a[k] + w * (b[k] - a[k]);
       }
       out[DrivingMeasures.PRESENT] = 1;
@@ -152,11 +186,11 @@ public final class DrivingAnalysis {
     }
 
     private void place(float[] r) throws IOException {
-      System.arraycopy(r, 0, window, inWindow * DrivingMeasures.K, DrivingMeasures.K);
+      System.arraycopy(r, 0, window, inWindow * width, width);
       inWindow++;
       if (inWindow == windowFrames) {
         sink.accept(windowIndex++, window, windowFrames);
-        window = new float[windowFrames * DrivingMeasures.K];
+        window = new float[windowFrames * width];
         inWindow = 0;
       }
     }
@@ -181,7 +215,7 @@ public final class DrivingAnalysis {
         return total; // no face: the caller refuses the video
       }
       if (inWindow > 0) {
-        sink.accept(windowIndex++, Arrays.copyOf(window, inWindow * DrivingMeasures.K), inWindow);
+        sink.accept(windowIndex++, Arrays.copyOf(window, inWindow * width), inWindow);
         inWindow = 0;
       }
       return next;

@@ -81,6 +81,14 @@ public final class FaceTracker {
     this.landmarks = landmarks;
   }
 
+  /**
+   * Where the last frame's face was cropped for its landmarks (steady while the face is still), or
+   * null when that frame had no face to measure.
+   */
+  public Face cropFace() {
+    return reference;
+  }
+
   /** Frames in which a face was measured so far. */
   public long facesSeen() {
     return facesSeen;

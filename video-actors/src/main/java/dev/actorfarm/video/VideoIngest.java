@@ -9,6 +9,7 @@ import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
+import dev.actorfarm.render.face.Face;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
@@ -16,7 +17,6 @@ import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.InFlightSends;
 import dev.actorfarm.runtime.kafka.RoleStream;
-import dev.actorfarm.runtime.motion.DrivingMeasures;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -94,9 +94,55 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     this.source = settings.source("video");
   }
 
+  /** A LivePortrait-family pack's own motion extractor, opened for the first driven job. */
+  private dev.actorfarm.render.liveportrait.MotionExtractor extractor;
+
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(Ingest.class, this::onIngest).build();
+    return newReceiveBuilder()
+        .onMessage(Ingest.class, this::onIngest)
+        .onSignal(
+            org.apache.pekko.actor.typed.PostStop.class,
+            stop -> {
+              if (extractor != null) {
+                extractor.close();
+              }
+              return this;
+            })
+        .build();
+  }
+
+  /**
+   * For a LivePortrait-family pack, the pack's motion extractor on each frame's face, appended to
+   * the measures (the motion entity hands its values to the renderer in the JoyVASA layout); null
+   * for other packs.
+   */
+  private DrivingAnalysis.Extra extra() throws java.io.IOException {
+    if (!pack.manifest().livePortraitFamily()) {
+      return null;
+    }
+    if (extractor == null) {
+      extractor =
+          new dev.actorfarm.render.liveportrait.MotionExtractor(
+              pack, settings.executionProvider(), settings.intraOpThreads());
+    }
+    var x = extractor;
+    return new DrivingAnalysis.Extra() {
+      @Override
+      public int width() {
+        return dev.actorfarm.render.liveportrait.MotionExtractor.DRIVING_VALUES;
+      }
+
+      @Override
+      public float[] measure(org.bytedeco.opencv.opencv_core.Mat bgr, Face face)
+          throws java.io.IOException {
+        try {
+          return x.driving(bgr, face);
+        } catch (ai.onnxruntime.OrtException e) {
+          throw new java.io.IOException("motion extractor failed: " + e.getMessage(), e);
+        }
+      }
+    };
   }
 
   private Behavior<Command> onIngest(Ingest msg) {
@@ -125,28 +171,26 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
       throw new IOException("fps " + fps + " is over the limit of " + limits.maxFps());
     }
     int w = pack.manifest().motionGenerator().windowFrames();
-    Publisher publisher = new Publisher(spec, cause, fps);
+    DrivingAnalysis analysis = new DrivingAnalysis(landmarks.get(), extra());
+    Publisher publisher = new Publisher(spec, cause, fps, analysis.width());
     long started = System.nanoTime();
     DrivingAnalysis.Result result =
-        new DrivingAnalysis(landmarks.get())
-            .run(
-                video,
-                fps,
-                w,
-                seconds -> {
-                  if (jobs.isStopped(jobId)) {
-                    throw new java.util.concurrent.CancellationException(
-                        "job " + jobId + " was stopped");
-                  }
-                  if (seconds > limits.maxVideoSeconds()) {
-                    throw new IOException(
-                        "driving video is longer than the limit of "
-                            + limits.maxVideoSeconds()
-                            + " s");
-                  }
-                  publisher.awaitBelow(MAX_IN_FLIGHT);
-                },
-                publisher::add);
+        analysis.run(
+            video,
+            fps,
+            w,
+            seconds -> {
+              if (jobs.isStopped(jobId)) {
+                throw new java.util.concurrent.CancellationException(
+                    "job " + jobId + " was stopped");
+              }
+              if (seconds > limits.maxVideoSeconds()) {
+                throw new IOException(
+                    "driving video is longer than the limit of " + limits.maxVideoSeconds() + " s");
+              }
+              publisher.awaitBelow(MAX_IN_FLIGHT);
+            },
+            publisher::add);
     publisher.finish(result.outputFrames());
     double wall = (System.nanoTime() - started) / 1e9;
     log.info(
@@ -195,16 +239,18 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
     private final JobSpec spec;
     private final String cause;
     private final int fps;
+    private final int width;
     private final InFlightSends inFlight = new InFlightSends("measures");
     private int heldIndex = -1;
     private float[] held;
     private int heldFrames;
     private int nextFirst;
 
-    Publisher(JobSpec spec, String cause, int fps) {
+    Publisher(JobSpec spec, String cause, int fps, int width) {
       this.spec = spec;
       this.cause = cause;
       this.fps = fps;
+      this.width = width;
     }
 
     void add(int index, float[] measures, int frames) {
@@ -232,7 +278,7 @@ public final class VideoIngest extends AbstractBehavior<VideoIngest.Command> {
               .setLast(totalFrames > 0)
               .setOutputFps(fps)
               .setTotalOutputFrames(totalFrames)
-              .setDriving(Tensors.ofFloats(held, heldFrames, DrivingMeasures.K))
+              .setDriving(Tensors.ofFloats(held, heldFrames, width))
               .build();
       nextFirst += heldFrames;
       inFlight.add(kafka.send(Topics.AUDIO_FEATURES, Topic.jobKey(spec.getJobId()), record));

@@ -33,7 +33,13 @@ public final class OnnxSessions {
     options.setIntraOpNumThreads(intraOpThreads);
     options.setInterOpNumThreads(1);
     options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+    // The optimiser's notes (unused initialisers removed, ...) are not the user's business.
+    options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
     if ("cuda".equalsIgnoreCase(executionProvider)) {
+      String refusal = cudaRefusal(environment().getVersion(), model);
+      if (refusal != null) {
+        throw new OrtException(refusal);
+      }
       try {
         options.addCUDA(0);
         log.info("ONNX session {} uses the CUDA execution provider", model.getFileName());
@@ -47,5 +53,45 @@ public final class OnnxSessions {
           "unknown execution provider '" + executionProvider + "' (expected cpu or cuda)");
     }
     return environment().createSession(model.toString(), options);
+  }
+
+  /** The first ONNX Runtime release whose CUDA provider runs 5-D GridSample (opset 20). */
+  static final int[] CUDA_GRID_SAMPLE_5D = {1, 25};
+
+  /**
+   * Why ONNX Runtime {@code version}'s CUDA provider must not open {@code model}, or null. Releases
+   * before {@link #CUDA_GRID_SAMPLE_5D} claim opset-20 GridSample nodes and then fail on 5-D input
+   * (LivePortrait's warping_spade) at run time, with no fallback to the CPU.
+   */
+  static String cudaRefusal(String version, Path model) {
+    if (!before(version, CUDA_GRID_SAMPLE_5D)) {
+      return null;
+    }
+    long opset;
+    try {
+      opset = OnnxModel.opsets(model).getOrDefault("", 0L);
+    } catch (java.io.IOException e) {
+      return null; // the session's own load reports an unreadable file
+    }
+    return opset >= 20
+        ? model.getFileName()
+            + " (opset "
+            + opset
+            + ") may hold 5-D GridSample, which the CUDA provider of ONNX Runtime "
+            + version
+            + " cannot run (1.25 or later can); use a newer ONNX Runtime or the cpu provider"
+        : null;
+  }
+
+  /** True when dotted {@code version} is before {@code major.minor}. */
+  static boolean before(String version, int[] majorMinor) {
+    String[] p = version.split("[.-]");
+    try {
+      int major = Integer.parseInt(p[0]);
+      int minor = p.length > 1 ? Integer.parseInt(p[1]) : 0;
+      return major < majorMinor[0] || (major == majorMinor[0] && minor < majorMinor[1]);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 }

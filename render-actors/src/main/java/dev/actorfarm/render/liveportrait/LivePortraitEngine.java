@@ -48,7 +48,7 @@ public final class LivePortraitEngine implements AutoCloseable {
   private final String layout;
   private final List<String> channels;
   private final OnnxModel appearance;
-  private final OnnxModel motion;
+  private final MotionExtractor motion;
   private final OnnxModel warping;
   private final OnnxModel stitching;
   private final OnnxModel eye;
@@ -84,7 +84,7 @@ public final class LivePortraitEngine implements AutoCloseable {
     this.layout = m.motionGenerator().motionLayout();
     this.channels = m.motionGenerator().motionChannels();
     this.appearance = OnnxModel.open(pack, APPEARANCE, executionProvider, threads);
-    this.motion = OnnxModel.open(pack, MOTION_EXTRACTOR, executionProvider, threads);
+    this.motion = new MotionExtractor(pack, executionProvider, threads);
     this.warping = OnnxModel.open(pack, WARPING, executionProvider, threads);
     this.stitching =
         lp.stitching() ? OnnxModel.open(pack, STITCHING, executionProvider, threads) : null;
@@ -173,16 +173,7 @@ public final class LivePortraitEngine implements AutoCloseable {
 
   /** The pack's motion extractor on a crop {@code [3 × S × S]}: pose in degrees. */
   public KpInfo extract(float[] img) throws OrtException {
-    int c = lp.cropSize();
-    Map<String, float[]> r = motion.run(Map.of("img", img), Map.of("img", new long[] {1, 3, c, c}));
-    return new KpInfo(
-        LivePortraitMath.degrees(r.get("pitch")),
-        LivePortraitMath.degrees(r.get("yaw")),
-        LivePortraitMath.degrees(r.get("roll")),
-        r.get("t"),
-        r.get("exp"),
-        r.get("scale")[0],
-        r.get("kp"));
+    return motion.extract(img);
   }
 
   /** The 203 landmarks in the 224² crop LivePortrait's landmark runner takes (scale 1.5). */
@@ -195,13 +186,18 @@ public final class LivePortraitEngine implements AutoCloseable {
   }
 
   /**
-   * The driven keypoints x_d for motion frame {@code frame} (the pack's motion layout), with {@code
-   * anchor} the job's first frame for the JoyVASA layout.
+   * The driven keypoints x_d for motion frame {@code frame}. A window with an {@code anchor} is in
+   * the JoyVASA layout, read relative to the anchor (generated motion of a JoyVASA-layout pack, or
+   * the pack's own motion extractor on a driving video); one without is in the pack's generator's
+   * reference channels.
    */
   public float[] drivenKeypoints(Source s, float[] frame, float[] anchor) throws OrtException {
     Driven d;
     float eyelid = 0;
-    if (layout.equals(PackManifest.LAYOUT_JOYVASA)) {
+    if (anchor == null && layout.equals(PackManifest.LAYOUT_JOYVASA)) {
+      throw new IllegalStateException("a JoyVASA-layout motion window came without its anchor");
+    }
+    if (anchor != null) {
       d =
           LivePortraitMath.relative(
               s.info(), joyvasa(frame, s.info().kp()), joyvasa(anchor, s.info().kp()));
@@ -297,8 +293,8 @@ public final class LivePortraitEngine implements AutoCloseable {
   public void close() throws OrtException {
     unbind();
     outTensor.close();
-    for (OnnxModel m :
-        new OnnxModel[] {appearance, motion, warping, stitching, eye, lip, landmark}) {
+    motion.close();
+    for (OnnxModel m : new OnnxModel[] {appearance, warping, stitching, eye, lip, landmark}) {
       if (m != null) {
         m.close();
       }
