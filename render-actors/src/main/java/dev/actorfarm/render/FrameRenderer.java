@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The pack's renderer: appearance tensors + a batch of motion frames → rendered crops. */
@@ -18,6 +19,10 @@ public final class FrameRenderer implements AutoCloseable {
   private final OrtSession session;
   private final PackManifest.Renderer spec;
   private final Map<String, OnnxTensor> appearance = new HashMap<>();
+
+  /** Appearance tensors tiled to a batch, by batch size (inputs with a dynamic batch only). */
+  private final Map<Integer, Map<String, OnnxTensor>> tiled = new HashMap<>();
+
   private final Map<Integer, OnnxTensor> outputs = new HashMap<>();
   private final Map<Integer, OnnxTensor> alphas = new HashMap<>();
   private SourceState appearanceOf;
@@ -72,6 +77,9 @@ public final class FrameRenderer implements AutoCloseable {
     PackManifest.TensorSpec alphaSpec = spec.outputs().get(SourceState.ALPHA);
     OnnxTensor alpha = alphaSpec == null ? null : pinned(alphas, batch, 1);
     Map<String, OnnxTensor> in = new HashMap<>(appearance);
+    if (batch > 1) {
+      in.putAll(tiledAppearance(source, batch));
+    }
     try (OnnxTensor m =
         OnnxTensor.createTensor(
             env, FloatBuffer.wrap(motion, 0, batch * motionDim), new long[] {batch, motionDim})) {
@@ -85,6 +93,50 @@ public final class FrameRenderer implements AutoCloseable {
       session.run(in, pinnedOutputs).close();
       return new Batch(buffer(out), alpha == null ? null : buffer(alpha));
     }
+  }
+
+  /**
+   * The source's batch-1 appearance tensors repeated {@code batch} times, for the inputs the
+   * renderer declares with a dynamic batch (−1): many exported renderers need the appearance's
+   * batch equal to the motion's. Inputs declared with batch 1 are fed as they are (the graph
+   * broadcasts them). Made once per source and batch size.
+   */
+  private Map<String, OnnxTensor> tiledAppearance(SourceState source, int batch)
+      throws OrtException {
+    Map<String, OnnxTensor> t = tiled.get(batch);
+    if (t != null) {
+      return t;
+    }
+    t = new HashMap<>();
+    for (var e : spec.inputs().entrySet()) {
+      List<Long> declared = e.getValue().shape();
+      long[] shape = source.appearanceShape(e.getKey());
+      if (e.getKey().equals("motion")
+          || declared == null
+          || declared.isEmpty()
+          || declared.get(0) != -1
+          || shape == null
+          || shape.length == 0
+          || shape[0] != 1) {
+        continue;
+      }
+      float[] a = source.appearance().get(e.getKey());
+      FloatBuffer direct =
+          ByteBuffer.allocateDirect(batch * a.length * Float.BYTES)
+              .order(ByteOrder.nativeOrder())
+              .asFloatBuffer();
+      for (int b = 0; b < batch; b++) {
+        direct.put(a);
+      }
+      direct.flip();
+      long[] batched = shape.clone();
+      batched[0] = batch;
+      t.put(
+          e.getValue().name(),
+          OnnxTensor.createTensor(OnnxSessions.environment(), direct, batched));
+    }
+    tiled.put(batch, t);
+    return t;
   }
 
   private static FloatBuffer buffer(OnnxTensor t) {
@@ -110,6 +162,8 @@ public final class FrameRenderer implements AutoCloseable {
   private void closeAppearance() {
     appearance.values().forEach(OnnxTensor::close);
     appearance.clear();
+    tiled.values().forEach(m -> m.values().forEach(OnnxTensor::close));
+    tiled.clear();
     appearanceOf = null;
   }
 
