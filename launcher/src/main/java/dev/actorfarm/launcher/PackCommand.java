@@ -143,6 +143,30 @@ public final class PackCommand implements Runnable {
       }
       long started;
       long took;
+      if (m.motionGenerator().diffusion() != null) {
+        // The pack's own generator on one window of steady speech-level features.
+        try (var g = new dev.actorfarm.motion.MotionGeneratorStage(pack, "cpu", 1)) {
+          float[] features = new float[frames * m.audioEncoder().featureDim()];
+          java.util.Arrays.fill(features, -5f);
+          started = System.nanoTime();
+          motion = g.window(features, g.initialContext(), 1, 0, new float[] {1f, 1f});
+          took = System.nanoTime() - started;
+          out.printf(
+              Locale.ROOT,
+              "Generated one window of motion on the CPU (one thread): %.0f ms (%d denoiser"
+                  + " calls)%n",
+              took / 1e6,
+              g.sampler().iterations());
+        }
+      }
+      // Motion in the JoyVASA layout is read relative to the rest pose.
+      float[] anchor = null;
+      if (m.motionGenerator().motionLayout().equals(PackManifest.LAYOUT_JOYVASA)) {
+        anchor = new float[dim];
+        for (int c = 0; c < dim; c++) {
+          anchor[c] = m.motionGenerator().restPose().get(c);
+        }
+      }
       if (m.livePortraitFamily()) {
         try (LivePortraitEngine engine = new LivePortraitEngine(pack, "cpu", 1)) {
           var source =
@@ -150,7 +174,6 @@ public final class PackCommand implements Runnable {
                   image,
                   FaceLocator.detect(image)
                       .orElseThrow(() -> new java.io.IOException("no face in " + portrait)));
-          float[] anchor = java.util.Arrays.copyOf(motion, dim);
           started = System.nanoTime();
           for (int i = 0; i < frames; i++) {
             engine.render(

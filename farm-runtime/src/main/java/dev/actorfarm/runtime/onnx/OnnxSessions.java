@@ -21,9 +21,13 @@ public final class OnnxSessions {
 
   private OnnxSessions() {}
 
-  /** The process-wide ORT environment. */
+  /**
+   * The process-wide ORT environment, logging errors only: the graph optimiser's notes (unused
+   * initialisers removed, ...) are not the user's business.
+   */
   public static OrtEnvironment environment() {
-    return OrtEnvironment.getEnvironment();
+    return OrtEnvironment.getEnvironment(
+        ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "actorfarm");
   }
 
   /** Opens {@code model} with {@code executionProvider} ("cpu" or "cuda"). */
@@ -33,7 +37,6 @@ public final class OnnxSessions {
     options.setIntraOpNumThreads(intraOpThreads);
     options.setInterOpNumThreads(1);
     options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
-    // The optimiser's notes (unused initialisers removed, ...) are not the user's business.
     options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
     if ("cuda".equalsIgnoreCase(executionProvider)) {
       String refusal = cudaRefusal(environment().getVersion(), model);

@@ -1,7 +1,6 @@
 package dev.actorfarm.render.face;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
@@ -244,7 +243,9 @@ public final class BlazeFace {
       // ORT's environment directly, not through OnnxSessions: portraits are checked at submission,
       // before `farm render` has pointed the log at its data directory, and OnnxSessions' logger
       // would fix the log's place too early.
-      return new Model(OrtEnvironment.getEnvironment().createSession(bytes, options), size);
+      return new Model(
+          dev.actorfarm.runtime.onnx.OnnxSessions.environment().createSession(bytes, options),
+          size);
     }
 
     /** Anchor centres: a 16×16 map with 2 anchors per cell, then an 8×8 map with 6. */
@@ -269,7 +270,7 @@ public final class BlazeFace {
     List<Face> run(Mat bgr, double x0, double y0, double side) throws OrtException {
       float[] nhwc = window(bgr, x0, y0, side);
       List<Face> faces = new ArrayList<>();
-      var env = OrtEnvironment.getEnvironment();
+      var env = dev.actorfarm.runtime.onnx.OnnxSessions.environment();
       try (OnnxTensor in =
               OnnxTensor.createTensor(env, FloatBuffer.wrap(nhwc), new long[] {1, size, size, 3});
           OrtSession.Result r = session.run(Map.of(input, in))) {
