@@ -114,4 +114,26 @@ class PackCheckTest {
     assertThat(r.err().lines().count()).isEqualTo(1);
     assertThat(r.err()).contains("unknown key 'cropScael' at liveportrait");
   }
+
+  @Test
+  void aDiffusionTwinRunsItsSamplerAndAWindowThatDoesNotFitIsOneLine() throws Exception {
+    Path pack = dir.resolve("diffusion");
+    dev.actorfarm.pack.DiffusionTwin.generatePack(pack);
+    Run r = check(pack);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("motion_denoiser.onnx matches its declaration")
+        .contains("ddim (25 steps, eps prediction, linear schedule, guidance 2.0)")
+        .contains("Generated one window of motion")
+        .contains("(34 denoiser calls)")
+        .contains("is sound");
+    Path manifest = pack.resolve("model-pack.json");
+    String json = Files.readString(manifest);
+    assertThat(json).contains("\"windowFrames\" : 100");
+    Files.writeString(manifest, json.replace("\"windowFrames\" : 100", "\"windowFrames\" : 90"));
+    r = check(pack);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().lines().count()).isEqualTo(1);
+    assertThat(r.err()).contains("has 125 frames, but contextFrames + windowFrames is 115");
+  }
 }

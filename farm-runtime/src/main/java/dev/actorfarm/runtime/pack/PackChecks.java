@@ -163,6 +163,12 @@ public final class PackChecks {
     }
     need(g.inputs(), "motionGenerator.inputs", List.of("motion", "timesteps", "audio_features"), p);
     need(g.outputs(), "motionGenerator.outputs", List.of("prediction"), p);
+    // The denoiser sees the context frames, then the window's: P + W rows.
+    int rows = g.contextFrames() + g.windowFrames();
+    frames(g.inputs(), "motion", rows, "contextFrames + windowFrames", p);
+    frames(g.inputs(), "timesteps", rows, "contextFrames + windowFrames", p);
+    frames(g.outputs(), "prediction", rows, "contextFrames + windowFrames", p);
+    frames(g.inputs(), "audio_features", g.windowFrames(), "windowFrames", p);
     if (!Set.of("eps", "x0", "v").contains(d.prediction())) {
       p.add("diffusion.prediction '" + d.prediction() + "' is not eps, x0 or v");
     }
@@ -370,6 +376,28 @@ public final class PackChecks {
   private static void shape(TensorSpec t, List<Long> want, String what, List<String> p) {
     if (!want.equals(t.shape())) {
       p.add(what + " '" + t.name() + "' is declared " + t.shape() + ", the family has " + want);
+    }
+  }
+
+  /** A fixed second dimension (frames) of role {@code role} must be {@code want}. */
+  private static void frames(
+      Map<String, TensorSpec> roles, String role, int want, String what, List<String> p) {
+    TensorSpec t = roles == null ? null : roles.get(role);
+    if (t != null && t.shape() != null && t.shape().size() >= 2) {
+      long n = t.shape().get(1);
+      if (n > 0 && n != want) {
+        p.add(
+            "motionGenerator "
+                + role
+                + " '"
+                + t.name()
+                + "' has "
+                + n
+                + " frames, but "
+                + what
+                + " is "
+                + want);
+      }
     }
   }
 
