@@ -7,14 +7,11 @@ import dev.actorfarm.render.face.AnnotatedPortraits;
 import dev.actorfarm.runtime.DecodedVideo;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.motion.ParkedMotion;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A driving video through a LivePortrait-family pack's own motion extractor: the twin pack drives
@@ -31,29 +28,12 @@ class LivePortraitDrivingTest {
   void theTwinsOwnMotionExtractorDrivesThePortraitAndItsMouthFollowsTheDriver() throws Exception {
     Path pack = dir.resolve("lp");
     LivePortraitTwin.generate(pack);
-    Path driving = dir.resolve("take.mp4");
-    new ProcessBuilder(
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            ReferenceRender.output().toString(),
-            "-t",
-            "8",
-            "-c",
-            "copy",
-            driving.toString())
-        .inheritIO()
-        .start()
-        .waitFor();
+    Path driving =
+        FarmCli.excerpt(ReferenceRender.output(), 8, dir.resolve("take.mp4"), "-c", "copy");
     Path out = dir.resolve("driven.mp4");
     Path data = dir.resolve("data");
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Farm());
-    cli.setErr(new PrintWriter(err, true));
-    int code =
-        cli.execute(
+    FarmCli.Run run =
+        FarmCli.run(
             "render",
             "--portrait",
             "../examples/portraits/hopper.jpg",
@@ -69,7 +49,7 @@ class LivePortraitDrivingTest {
             out.toString(),
             "--data-dir",
             data.toString());
-    assertThat(code).as(err.toString()).isZero();
+    assertThat(run.code()).as(run.err()).isZero();
     // The motion is the extractor's: 70 values a frame, with the first driving frame as anchor.
     BlobStore blobs = new BlobStore(data.resolve("blobs"));
     float[][] motion = ParkedMotion.read(blobs, "lp-driven");

@@ -27,20 +27,7 @@ class LivePortraitFarmTest {
   void anAudioDrivenTwinPackRendersThroughTheFarmAndItsMouthFollowsTheSpeech() throws Exception {
     Path pack = dir.resolve("liveportrait");
     LivePortraitTwin.generate(pack);
-    Path narration = dir.resolve("narration.wav");
-    new ProcessBuilder(
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            ReferenceRender.NARRATION.toString(),
-            "-t",
-            "6",
-            narration.toString())
-        .inheritIO()
-        .start()
-        .waitFor();
+    Path narration = FarmCli.excerpt(ReferenceRender.NARRATION, 6, dir.resolve("narration.wav"));
     try (var broker = new dev.actorfarm.runtime.TestBroker(dir.resolve("broker"))) {
       Map<String, Object> o =
           ReferenceRender.farmSettings(dir, broker.kafka().bootstrapServers(), "lp");
@@ -49,7 +36,7 @@ class LivePortraitFarmTest {
         JobClient client = new JobClient(farm.kafka(), farm.blobs(), "test");
         Path hopper = Path.of("../examples/portraits/hopper.jpg");
         var request =
-            new JobClient.Request(hopper, narration, 25, 7, null, false, "liveportrait", 6.0);
+            new JobClient.Request(hopper, narration, 10, 7, null, false, "liveportrait", 6.0);
         JobClient.Prepared job = client.prepare(request);
         // A calm head (5% of the default motion), so that what moves in the mouth box is the mouth.
         var spec = job.spec().toBuilder();
@@ -62,7 +49,7 @@ class LivePortraitFarmTest {
         }
         assertThat(last.getState()).as(last.toString()).isEqualTo(JobState.COMPLETED);
         DecodedVideo video = DecodedVideo.decode(farm.blobs().resolve(last.getOutput().getUri()));
-        assertThat(video.frames()).hasSize(150);
+        assertThat(video.frames()).hasSize(60);
         var mouth = AnnotatedPortraits.named(DrivingVideoTest.ANNOTATIONS, "hopper").mouth();
         float[][] motion =
             dev.actorfarm.runtime.motion.ParkedMotion.read(farm.blobs(), job.jobId());

@@ -7,8 +7,6 @@ import dev.actorfarm.render.face.AnnotatedPortraits;
 import dev.actorfarm.runtime.DecodedVideo;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.motion.ParkedMotion;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -16,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A learned-pack job end to end with a diffusion motion generator: the LivePortrait twin driven by
@@ -37,20 +34,7 @@ class LivePortraitResumeTest {
   void aDiffusionDrivenJobFollowsTheSpeechAndResumesToTheSameFrames() throws Exception {
     Path pack = dir.resolve("lp-diffusion");
     DiffusionTwin.generatePack(pack);
-    Path narration = dir.resolve("narration.wav");
-    new ProcessBuilder(
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            ReferenceRender.NARRATION.toString(),
-            "-t",
-            "12",
-            narration.toString())
-        .inheritIO()
-        .start()
-        .waitFor();
+    Path narration = FarmCli.excerpt(ReferenceRender.NARRATION, 9, dir.resolve("narration.wav"));
     String[] common = {
       "render",
       "--portrait",
@@ -67,20 +51,17 @@ class LivePortraitResumeTest {
     // An uninterrupted run
     Path straight = dir.resolve("straight.mp4");
     Path straightData = dir.resolve("straight-data");
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Farm());
-    cli.setErr(new PrintWriter(err, true));
-    int code =
-        cli.execute(
+    FarmCli.Run run =
+        FarmCli.run(
             concat(common, "--out", straight.toString(), "--data-dir", straightData.toString()));
-    assertThat(code).as(err.toString()).isZero();
+    assertThat(run.code()).as(run.err()).isZero();
     DecodedVideo video = DecodedVideo.decode(straight);
-    assertThat(video.frames()).hasSize(120);
+    assertThat(video.frames()).hasSize(90);
     // The hand-annotated mouth region follows the generated lower-lip motion.
     var mouth = AnnotatedPortraits.named(DrivingVideoTest.ANNOTATIONS, "hopper").mouth();
     float[][] motion =
         ParkedMotion.read(new BlobStore(straightData.resolve("blobs")), "lp-diffusion");
-    assertThat(motion).hasNumberOfRows(120);
+    assertThat(motion).hasNumberOfRows(90);
     double[] lip = DrivingFarm.channel(motion, LOWER_LIP);
     // The mouth region's difference from the frame whose mouth is the most closed: it grows as the
     // mouth opens.
@@ -108,7 +89,7 @@ class LivePortraitResumeTest {
     }
     assertThat(out).as("no output before the job completes").doesNotExist();
     FarmProcess last = FarmProcess.start("lp-1", dir.resolve("lp-1.log"), List.of(), args);
-    code = last.await(Duration.ofMinutes(3));
+    int code = last.await(Duration.ofMinutes(3));
     assertThat(code).as(last.tail()).isZero();
     assertThat(last.log()).contains("Resuming job");
     assertThat(DecodedVideo.frameHashes(out)).isEqualTo(reference);

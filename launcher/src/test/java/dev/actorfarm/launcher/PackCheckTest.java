@@ -3,14 +3,11 @@ package dev.actorfarm.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.actorfarm.pack.LivePortraitTwin;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code farm pack check}: a sound twin pack passes; each broken manifest gets one clear line. */
 class PackCheckTest {
@@ -24,24 +21,15 @@ class PackCheckTest {
     LivePortraitTwin.generate(twin);
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run check(Path pack) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Farm());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code =
-        cli.execute(
-            "pack",
-            "check",
-            pack.toString(),
-            "--data-dir",
-            dir.resolve("data").toString(),
-            "--portrait",
-            "../examples/astronaut.png");
-    return new Run(code, out.toString(), err.toString());
+  static FarmCli.Run check(Path pack) {
+    return FarmCli.run(
+        "pack",
+        "check",
+        pack.toString(),
+        "--data-dir",
+        dir.resolve("data").toString(),
+        "--portrait",
+        "../examples/astronaut.png");
   }
 
   /** A copy of the twin with its manifest edited. */
@@ -62,7 +50,7 @@ class PackCheckTest {
 
   @Test
   void theTwinIsSound() {
-    Run r = check(twin);
+    FarmCli.Run r = check(twin);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("warping_spade.onnx matches its declaration (opset 20)");
     assertThat(r.out()).contains("ms per frame").contains("is sound");
@@ -70,7 +58,7 @@ class PackCheckTest {
 
   @Test
   void aWrongTensorName() throws Exception {
-    Run r =
+    FarmCli.Run r =
         check(
             broken(
                 "name",
@@ -85,7 +73,7 @@ class PackCheckTest {
 
   @Test
   void aWrongDtype() throws Exception {
-    Run r =
+    FarmCli.Run r =
         check(
             broken(
                 "dtype",
@@ -101,7 +89,7 @@ class PackCheckTest {
   void aMissingFile() throws Exception {
     Path p = broken("missing", "\"cropSize\"", "\"cropSize\"");
     Files.delete(p.resolve("landmark.onnx"));
-    Run r = check(p);
+    FarmCli.Run r = check(p);
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().lines().count()).isEqualTo(1);
     assertThat(r.err()).contains("lacks landmark.onnx named in its manifest");
@@ -109,7 +97,7 @@ class PackCheckTest {
 
   @Test
   void anUnknownKey() throws Exception {
-    Run r = check(broken("key", "\"cropScale\"", "\"cropScael\""));
+    FarmCli.Run r = check(broken("key", "\"cropScale\"", "\"cropScael\""));
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().lines().count()).isEqualTo(1);
     assertThat(r.err()).contains("unknown key 'cropScael' at liveportrait");
@@ -119,7 +107,7 @@ class PackCheckTest {
   void aDiffusionTwinRunsItsSamplerAndAWindowThatDoesNotFitIsOneLine() throws Exception {
     Path pack = dir.resolve("diffusion");
     dev.actorfarm.pack.DiffusionTwin.generatePack(pack);
-    Run r = check(pack);
+    FarmCli.Run r = check(pack);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("motion_denoiser.onnx matches its declaration")

@@ -128,25 +128,22 @@ public final class MotionGeneratorStage implements AutoCloseable {
   }
 
   private float[] normalise(float[] motion) {
-    float[] out = motion.clone();
-    var d = spec.diffusion();
-    int m = spec.motionDim();
-    for (int i = 0; i < out.length; i++) {
-      float mean = d.mean() == null ? 0 : d.mean().get(i % m);
-      float std = d.std() == null ? 1 : d.std().get(i % m);
-      out[i] = (out[i] - mean) / std;
-    }
-    return out;
+    return statistics(motion, true);
   }
 
   private float[] denormalise(float[] normalised) {
-    float[] out = normalised.clone();
+    return statistics(normalised, false);
+  }
+
+  /** (x − mean) / std, or its inverse x·std + mean, per motion dimension. */
+  private float[] statistics(float[] values, boolean normalise) {
+    float[] out = values.clone();
     var d = spec.diffusion();
     int m = spec.motionDim();
     for (int i = 0; i < out.length; i++) {
       float mean = d.mean() == null ? 0 : d.mean().get(i % m);
       float std = d.std() == null ? 1 : d.std().get(i % m);
-      out[i] = out[i] * std + mean;
+      out[i] = normalise ? (out[i] - mean) / std : out[i] * std + mean;
     }
     return out;
   }

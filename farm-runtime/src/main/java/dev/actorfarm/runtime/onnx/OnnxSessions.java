@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class OnnxSessions {
 
-  private static final Logger log = LoggerFactory.getLogger(OnnxSessions.class);
   private static final AtomicBoolean cudaFallbackLogged = new AtomicBoolean();
 
   private OnnxSessions() {}
@@ -45,10 +44,11 @@ public final class OnnxSessions {
       }
       try {
         options.addCUDA(0);
-        log.info("ONNX session {} uses the CUDA execution provider", model.getFileName());
+        log().info("ONNX session {} uses the CUDA execution provider", model.getFileName());
       } catch (OrtException | UnsatisfiedLinkError | IllegalArgumentException e) {
         if (cudaFallbackLogged.compareAndSet(false, true)) {
-          log.warn("CUDA execution provider unavailable ({}); running on the CPU", e.getMessage());
+          log()
+              .warn("CUDA execution provider unavailable ({}); running on the CPU", e.getMessage());
         }
       }
     } else if (!"cpu".equalsIgnoreCase(executionProvider)) {
@@ -56,6 +56,15 @@ public final class OnnxSessions {
           "unknown execution provider '" + executionProvider + "' (expected cpu or cuda)");
     }
     return environment().createSession(model.toString(), options);
+  }
+
+  /**
+   * The logger, obtained when first used: the CLI checks its inputs (face detection included)
+   * before it tells the logging where the job's log file goes, and a logger made when this class
+   * loads would set the logging up too early.
+   */
+  private static Logger log() {
+    return LoggerFactory.getLogger(OnnxSessions.class);
   }
 
   /** The first ONNX Runtime release whose CUDA provider runs 5-D GridSample (opset 20). */
