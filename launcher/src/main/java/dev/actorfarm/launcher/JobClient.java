@@ -117,18 +117,12 @@ public final class JobClient {
     String jobId =
         givenJobId != null
             ? givenJobId
-            : "job-"
-                + (driving == null
-                        ? sha256Hex(
-                            portrait.getSha256(), audio.getSha256(), options.toString(), r.packId())
-                        : sha256Hex(
-                            portrait.getSha256(),
-                            "driving",
-                            driving.getSha256(),
-                            audio == null ? "" : audio.getSha256(),
-                            options.toString(),
-                            r.packId()))
-                    .substring(0, 16);
+            : derivedJobId(
+                portrait.getSha256(),
+                audio == null ? null : audio.getSha256(),
+                driving == null ? null : driving.getSha256(),
+                options,
+                r.packId());
     JobSpec.Builder spec =
         JobSpec.newBuilder()
             .setJobId(jobId)
@@ -310,6 +304,54 @@ public final class JobClient {
   }
 
   /** The hex SHA-256 of the parts, each followed by a 0 byte (so that part boundaries count). */
+  /**
+   * The job id of a submission: a hash of the inputs' content, the options and the pack, so the
+   * same request is the same job (and a rerun resumes it). The options enter as {@link
+   * #canonicalOptions}, a format this class owns, never a library's {@code toString()}: an upgrade
+   * must not change every id and strand every resumable job. {@code JobIdTest} pins one id.
+   */
+  static String derivedJobId(
+      String portraitSha, String audioSha, String drivingSha, RenderOptions o, String packId) {
+    String hash =
+        drivingSha == null
+            ? sha256Hex(portraitSha, audioSha, canonicalOptions(o), packId)
+            : sha256Hex(
+                portraitSha,
+                "driving",
+                drivingSha,
+                audioSha == null ? "" : audioSha,
+                canonicalOptions(o),
+                packId);
+    return "job-" + hash.substring(0, 16);
+  }
+
+  /**
+   * The options that make a job different, in a fixed text form: {@code v1;fps=..;seed=..;
+   * crop_only=..;face_box=x,y,w,h|none;expression=..;head=..}. A new option that changes the output
+   * must be added here (and changes only the ids of jobs that set it away from its default).
+   */
+  static String canonicalOptions(RenderOptions o) {
+    StringBuilder b = new StringBuilder("v1");
+    b.append(";fps=").append(o.getFps());
+    b.append(";seed=").append(o.getSeed());
+    b.append(";crop_only=").append(o.getCropOnly());
+    b.append(";face_box=");
+    if (o.hasFaceBox()) {
+      var f = o.getFaceBox();
+      b.append(f.getX()).append(',').append(f.getY()).append(',');
+      b.append(f.getWidth()).append(',').append(f.getHeight());
+    } else {
+      b.append("none");
+    }
+    if (o.getExpressionIntensity() != 0) {
+      b.append(";expression=").append(Float.toString(o.getExpressionIntensity()));
+    }
+    if (o.getHeadMotionScale() != 0) {
+      b.append(";head=").append(Float.toString(o.getHeadMotionScale()));
+    }
+    return b.toString();
+  }
+
   public static String sha256Hex(String... parts) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");

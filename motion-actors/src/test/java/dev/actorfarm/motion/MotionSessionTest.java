@@ -70,6 +70,10 @@ class MotionSessionTest {
 
   /** Loud speech in every window's first half, silence in its second. */
   private static byte[] features(String jobId, int window, boolean last) {
+    return features(jobId, window, last, 5);
+  }
+
+  private static byte[] features(String jobId, int window, boolean last, long seed) {
     float[] f = new float[W * D];
     for (int t = 0; t < W; t++) {
       for (int d = 0; d < D; d++) {
@@ -81,7 +85,7 @@ class MotionSessionTest {
         .setSpec(
             JobSpec.newBuilder()
                 .setJobId(jobId)
-                .setOptions(RenderOptions.newBuilder().setFps(25).setSeed(5)))
+                .setOptions(RenderOptions.newBuilder().setFps(25).setSeed(seed)))
         .setWindowIndex(window)
         .setFirstFrame(window * W)
         .setFrameCount(last ? 20 : W)
@@ -222,16 +226,30 @@ class MotionSessionTest {
   }
 
   @Test
-  void theSameJobGivesTheSameMotion() throws Exception {
-    for (String jobId : List.of("job-det-a", "job-det-b")) {
+  void theSameSeedGivesTheSameMotionAndAnotherSeedOther() throws Exception {
+    // Jobs a and b have the same inputs and seed (5); job c the same inputs and seed 6.
+    for (String jobId : List.of("job-det-a", "job-det-b", "job-det-c")) {
       ActorRef<MotionSession.Command> entity = spawn(jobId);
-      assertThat(send(entity, jobId, 0, false).isSuccess()).isTrue();
+      TestProbe<StatusReply<Done>> probe = testKit.createTestProbe();
+      long seed = jobId.endsWith("c") ? 6 : 5;
+      entity.tell(
+          new MotionSession.GenerateWindow(jobId, 0, features(jobId, 0, false, seed), probe.ref()));
+      assertThat(probe.receiveMessage(Duration.ofSeconds(20)).isSuccess()).isTrue();
       admitted(jobId, 1);
     }
     var all = broker.readAll(Topics.MOTION_WINDOWS);
     float[] a = motionOf(all, "job-det-a");
     float[] b = motionOf(all, "job-det-b");
+    float[] c = motionOf(all, "job-det-c");
     assertThat(a).containsExactly(b);
+    // The seed drives the head's motion (the noise): another seed moves the head differently.
+    double differ = 0;
+    for (int t = 0; t < W; t++) {
+      for (int ch = 0; ch < 5; ch++) {
+        differ = Math.max(differ, Math.abs(a[t * 9 + ch] - c[t * 9 + ch]));
+      }
+    }
+    assertThat(differ).isGreaterThan(0.005);
   }
 
   @Test
