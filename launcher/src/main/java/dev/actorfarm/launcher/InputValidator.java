@@ -132,7 +132,22 @@ public final class InputValidator {
     requireReadableFile(portrait, "portrait");
     Mat image;
     try {
+      // A decompression bomb is refused from its header, before its pixels are decoded.
+      int[] declared = Portraits.dimensions(portrait);
+      if (declared != null && Math.max(declared[0], declared[1]) > limits.maxImageSide()) {
+        throw new BadInputException(
+            String.format(
+                Locale.ROOT,
+                "portrait %s declares %dx%d px; its larger side may be at most %d px"
+                    + " (actorfarm.limits.max-image-side)",
+                portrait,
+                declared[0],
+                declared[1],
+                limits.maxImageSide()));
+      }
       image = Portraits.read(portrait);
+    } catch (Portraits.BadImageException e) {
+      throw new BadInputException(e.getMessage());
     } catch (IOException e) {
       throw new BadInputException(
           "portrait " + portrait + " is not an image (expected PNG, JPEG, BMP, TIFF or WebP)");

@@ -311,6 +311,14 @@ class ApiTest {
             Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", notAudio)),
         422,
         "the uploaded audio is not audio");
+    // A decompression bomb: refused from its header with a 4xx, and the server stays healthy.
+    Path bomb = Files.write(dir.resolve("bomb.png"), BadInputTest.pngDeclaring(60000, 60000));
+    assertError(
+        postMultipart(
+            "/jobs", TOKEN, Map.of(), Map.of("portrait", bomb, "audio", ReferenceRender.NARRATION)),
+        422,
+        "declares 60000x60000 px");
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -63,6 +63,75 @@ class BadInputTest {
         .contains("is not an image");
   }
 
+  /** A PNG whose header declares {@code w × h} pixels, with one tiny IDAT chunk. */
+  static byte[] pngDeclaring(int w, int h) {
+    ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + 8 + 12).order(ByteOrder.BIG_ENDIAN);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    chunk(b, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h).put(new byte[] {8, 2, 0, 0, 0}));
+    chunk(b, "IDAT", ByteBuffer.allocate(8).put(new byte[] {0x78, 0x01, 3, 0, 0, 0, 0, 1}));
+    chunk(b, "IEND", ByteBuffer.allocate(0));
+    return java.util.Arrays.copyOf(b.array(), b.position());
+  }
+
+  private static void chunk(ByteBuffer out, String type, ByteBuffer data) {
+    byte[] d = java.util.Arrays.copyOf(data.array(), data.position());
+    out.putInt(d.length);
+    byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    out.put(t).put(d);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(t);
+    crc.update(d);
+    out.putInt((int) crc.getValue());
+  }
+
+  /** hopper.jpg with its frame header (SOF0) patched to declare {@code w × h} pixels. */
+  static byte[] jpegDeclaring(int w, int h) throws Exception {
+    byte[] j = Files.readAllBytes(Path.of("../examples/portraits/hopper.jpg"));
+    for (int i = 2; i + 9 < j.length; ) {
+      int marker = j[i + 1] & 255;
+      int length = (j[i + 2] & 255) << 8 | (j[i + 3] & 255);
+      if (marker >= 0xC0 && marker <= 0xC2) {
+        j[i + 5] = (byte) (h >> 8);
+        j[i + 6] = (byte) h;
+        j[i + 7] = (byte) (w >> 8);
+        j[i + 8] = (byte) w;
+        return j;
+      }
+      i += 2 + length;
+    }
+    throw new IllegalStateException("no SOF marker in hopper.jpg");
+  }
+
+  @Test
+  void decompressionBombsAreRefusedFromTheirHeaders() throws Exception {
+    // 60000 × 60000 px declared in a 70-byte PNG and in a JPEG of hopper's size: refused with the
+    // declared size, before any pixel is decoded (no OutOfMemoryError, no OpenCV exception).
+    assertThat(refused(file("bomb.png", pngDeclaring(60000, 60000)), NARRATION))
+        .contains("declares 60000x60000 px")
+        .contains("max-image-side");
+    assertThat(refused(file("bomb.jpg", jpegDeclaring(60000, 60000)), NARRATION))
+        .contains("declares 60000x60000 px");
+    // Within the side limit but over the pixels any portrait is decoded with
+    System.setProperty("actorfarm.limits.max-image-side", "65000");
+    ConfigFactory.invalidateCaches();
+    assertThat(refused(file("wide.png", pngDeclaring(64000, 60000)), NARRATION))
+        .contains("declares 64000x60000 px, more than the 64 Mpx");
+  }
+
+  @Test
+  void truncatedPortraitsAreRefusedBeforeTheDecoderSeesThem() throws Exception {
+    byte[] jpeg = Files.readAllBytes(Path.of("../examples/portraits/hopper.jpg"));
+    byte[] png = Files.readAllBytes(ASTRONAUT);
+    // cut late, where a decoder would still give most of the face
+    assertThat(
+            refused(file("cut.jpg", java.util.Arrays.copyOf(jpeg, jpeg.length - 900)), NARRATION))
+        .contains("is truncated: its JPEG data ends early");
+    assertThat(refused(file("cut.png", java.util.Arrays.copyOf(png, png.length - 900)), NARRATION))
+        .contains("is truncated: its PNG data ends early");
+    assertThat(refused(file("head.png", java.util.Arrays.copyOf(png, 40)), NARRATION))
+        .contains("portrait");
+  }
+
   @Test
   void audioThatIsNotAudioOrIsCorrupt() throws Exception {
     assertThat(refused(ASTRONAUT, ASTRONAUT)).contains("is not audio or is corrupt");
