@@ -211,6 +211,33 @@ public final class InputValidator {
   }
 
   /** A narration or sound track: audio FFmpeg decodes, within the length limit; its seconds. */
+  /** Sample rates a narration may have: telephone speech to studio masters. */
+  static final int MIN_SAMPLE_RATE = 8_000;
+
+  static final int MAX_SAMPLE_RATE = 384_000;
+
+  /** Channels a narration may have (7.1 surround); more is a forged header, not a recording. */
+  static final int MAX_CHANNELS = 8;
+
+  /**
+   * FFmpeg's reason in a few words, without its advice to the programmer ("Has setFormat() been
+   * called?", "make sure FFmpegLogCallback.set() ...").
+   */
+  static String ffmpeg(String why) {
+    if (why == null || why.isBlank()) {
+      return "";
+    }
+    String w = why;
+    for (String advice : new String[] {" (Has ", " (For more details"}) {
+      int at = w.indexOf(advice);
+      if (at >= 0) {
+        w = w.substring(0, at);
+      }
+    }
+    w = w.replaceFirst("^avformat_open_input\\(\\) error -?\\d+: ", "").strip();
+    return w.isEmpty() ? "" : " (" + w + ")";
+  }
+
   static double probeAudio(Path audio, FarmSettings.Limits limits) throws BadInputException {
     AudioDecoder.Probe probe;
     try {
@@ -220,7 +247,26 @@ public final class InputValidator {
       if (why.contains("no samples")) {
         throw new BadInputException("audio " + audio + " has no samples");
       }
-      throw new BadInputException("audio " + audio + " is not audio or is corrupt (" + why + ")");
+      throw new BadInputException("audio " + audio + " is not audio or is corrupt" + ffmpeg(why));
+    }
+    if (probe.sampleRate() < MIN_SAMPLE_RATE || probe.sampleRate() > MAX_SAMPLE_RATE) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "audio %s declares %d Hz; a sample rate from %d to %d Hz is taken",
+              audio,
+              probe.sampleRate(),
+              MIN_SAMPLE_RATE,
+              MAX_SAMPLE_RATE));
+    }
+    if (probe.channels() > MAX_CHANNELS) {
+      throw new BadInputException(
+          String.format(
+              Locale.ROOT,
+              "audio %s declares %d channels; at most %d are taken",
+              audio,
+              probe.channels(),
+              MAX_CHANNELS));
     }
     if (probe.durationSeconds() > limits.maxAudioSeconds()) {
       throw new BadInputException(

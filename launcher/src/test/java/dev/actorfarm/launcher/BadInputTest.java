@@ -153,6 +153,38 @@ class BadInputTest {
     assertThat(refused(ASTRONAUT, file("empty.wav", b.array()))).contains("has no samples");
   }
 
+  /** A PCM WAV header (16-bit) declaring {@code rate}, {@code channels} and {@code dataBytes}. */
+  static byte[] wav(int rate, int channels, long dataBytes, int actualBytes) {
+    ByteBuffer b = ByteBuffer.allocate(44 + actualBytes).order(ByteOrder.LITTLE_ENDIAN);
+    b.put("RIFF".getBytes()).putInt((int) (36 + dataBytes)).put("WAVE".getBytes());
+    b.put("fmt ".getBytes()).putInt(16).putShort((short) 1).putShort((short) channels);
+    b.putInt(rate)
+        .putInt(rate * channels * 2)
+        .putShort((short) (channels * 2))
+        .putShort((short) 16);
+    b.put("data".getBytes()).putInt((int) dataBytes);
+    return b.array();
+  }
+
+  @Test
+  void forgedAudioHeaders() throws Exception {
+    assertThat(refused(ASTRONAUT, file("zero.wav", wav(0, 1, 32000, 32000))))
+        .contains("is not audio or is corrupt")
+        .doesNotContain("setFormat")
+        .doesNotContain("FFmpegLogCallback");
+    assertThat(refused(ASTRONAUT, file("many.wav", wav(16000, 255, 32640, 32640))))
+        .contains("declares 255 channels; at most 8 are taken");
+    assertThat(refused(ASTRONAUT, file("slow.wav", wav(4000, 1, 8000, 8000))))
+        .contains("declares 4000 Hz");
+    // 37 hours of 16 kHz audio claimed by a 32 kB file: the length is what the file holds (FFmpeg
+    // bounds the data chunk by the file), so it is neither refused as too long nor planned so.
+    double seconds =
+        InputValidator.probeAudio(
+            file("hours.wav", wav(16000, 1, 0xFFFF_0000L, 32000)),
+            new dev.actorfarm.runtime.FarmSettings.Limits(600, 64, 8192));
+    assertThat(seconds).isCloseTo(1.0, org.assertj.core.api.Assertions.within(0.05));
+  }
+
   @Test
   void audioLongerThanTheLimit() throws Exception {
     System.setProperty("actorfarm.limits.max-audio-seconds", "5");
