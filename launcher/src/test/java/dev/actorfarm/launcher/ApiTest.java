@@ -319,6 +319,35 @@ class ApiTest {
         422,
         "declares 60000x60000 px");
     assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+    // Thousands of parts: refused at the first one too many, and unknown fields at the first.
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i < 5000; i++) {
+      many.append("--b\r\nContent-Disposition: form-data; name=\"seed\"\r\n\r\n1\r\n");
+    }
+    many.append("--b--\r\n");
+    assertError(
+        send(
+            request("/jobs", TOKEN)
+                .header("Content-Type", "multipart/form-data; boundary=b")
+                .POST(HttpRequest.BodyPublishers.ofString(many.toString()))),
+        400,
+        "at most 32 form parts");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("colour", "red"), Map.of()),
+        400,
+        "unknown form field 'colour'");
+    // A very long, non-ASCII file name is only ever read for its extension.
+    Path oddName = dir.resolve("ü€".repeat(45) + ".wav"); // 229 bytes: near the file system's limit
+    Files.writeString(oddName, "not audio either");
+    assertError(
+        postMultipart(
+            "/jobs",
+            TOKEN,
+            Map.of(),
+            Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", oddName)),
+        422,
+        "the uploaded audio is not audio");
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
   }
 
   @Test

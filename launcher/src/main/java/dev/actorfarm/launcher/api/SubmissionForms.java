@@ -53,6 +53,9 @@ final class SubmissionForms {
   /** The form fields that carry files. */
   static final Set<String> FILE_FIELDS = Set.of("portrait", "audio", "driving");
 
+  /** Parts a form may have: each field once, with room for a client that repeats one. */
+  static final int MAX_PARTS = 32;
+
   /** What is done with an upload's submission while its files are still there. */
   @FunctionalInterface
   interface SubmitStep<T> {
@@ -87,11 +90,23 @@ final class SubmissionForms {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
+    java.util.concurrent.atomic.AtomicInteger count =
+        new java.util.concurrent.atomic.AtomicInteger();
     return form.getParts()
         .mapAsync(
             1,
             part -> {
               String name = part.getName();
+              // A form of thousands of parts, or of fields the API does not know, is refused at
+              // the first part too many, not after all of it was read.
+              String refusal =
+                  count.incrementAndGet() > MAX_PARTS
+                      ? "a submission has at most " + MAX_PARTS + " form parts"
+                      : !JSON_FIELDS.contains(name) ? "unknown form field '" + name + "'" : null;
+              if (refusal != null) {
+                part.getEntity().discardBytes(materializer);
+                return CompletableFuture.failedFuture(ApiErrors.apiError(400, refusal));
+              }
               if (FILE_FIELDS.contains(name)) {
                 long limit = name.equals("portrait") ? maxPortraitBytes : Long.MAX_VALUE;
                 // The client's file name is never used as a path: only its extension is kept.
