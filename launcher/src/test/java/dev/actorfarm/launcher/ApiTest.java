@@ -351,6 +351,41 @@ class ApiTest {
   }
 
   @Test
+  void theSameSubmissionFiftyTimesAtOnceIsOneJob() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(50);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<byte[]>>> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        sent.add(
+            pool.submit(
+                () ->
+                    postMultipart(
+                        "/jobs",
+                        TOKEN,
+                        Map.of("seed", "4242"),
+                        Map.of(
+                            "portrait", ReferenceRender.ASTRONAUT,
+                            "audio", ReferenceRender.NARRATION))));
+      }
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      int created = 0;
+      for (var f : sent) {
+        HttpResponse<byte[]> r = f.get(3, java.util.concurrent.TimeUnit.MINUTES);
+        assertThat(r.statusCode()).as(body(r)).isIn(200, 201);
+        created += r.statusCode() == 201 ? 1 : 0;
+        ids.add(json(r).get("id").asText());
+      }
+      assertThat(ids).hasSize(1);
+      assertThat(created).isEqualTo(1);
+      String id = ids.iterator().next();
+      // (the job is not needed: cancelled, so the rest of the class does not wait on it)
+      send(request("/jobs/" + id + "/cancel", TOKEN).POST(HttpRequest.BodyPublishers.noBody()));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void uploadsOverTheLimitsAreRefused() throws Exception {
     Path big = dir.resolve("big.png");
     Files.write(big, new byte[(int) (1.5 * (1 << 20))]);

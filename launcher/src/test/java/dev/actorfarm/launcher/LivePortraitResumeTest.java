@@ -34,7 +34,7 @@ class LivePortraitResumeTest {
   void aDiffusionDrivenJobFollowsTheSpeechAndResumesToTheSameFrames() throws Exception {
     Path pack = dir.resolve("lp-diffusion");
     DiffusionTwin.generatePack(pack);
-    Path narration = FarmCli.excerpt(ReferenceRender.NARRATION, 9, dir.resolve("narration.wav"));
+    Path narration = FarmCli.excerpt(ReferenceRender.NARRATION, 6, dir.resolve("narration.wav"));
     String[] common = {
       "render",
       "--portrait",
@@ -56,12 +56,12 @@ class LivePortraitResumeTest {
             concat(common, "--out", straight.toString(), "--data-dir", straightData.toString()));
     assertThat(run.code()).as(run.err()).isZero();
     DecodedVideo video = DecodedVideo.decode(straight);
-    assertThat(video.frames()).hasSize(90);
+    assertThat(video.frames()).hasSize(60);
     // The hand-annotated mouth region follows the generated lower-lip motion.
     var mouth = AnnotatedPortraits.named(DrivingVideoTest.ANNOTATIONS, "hopper").mouth();
     float[][] motion =
         ParkedMotion.read(new BlobStore(straightData.resolve("blobs")), "lp-diffusion");
-    assertThat(motion).hasNumberOfRows(90);
+    assertThat(motion).hasNumberOfRows(60);
     double[] lip = DrivingFarm.channel(motion, LOWER_LIP);
     // The mouth region's difference from the frame whose mouth is the most closed: it grows as the
     // mouth opens.
