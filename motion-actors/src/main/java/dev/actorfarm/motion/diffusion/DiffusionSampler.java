@@ -124,7 +124,6 @@ public final class DiffusionSampler {
     int batch = guided ? 2 : 1;
     float[] in = new float[batch * (p + w) * m];
     float[] ts = new float[batch * (p + w)];
-    double[] a = new double[w];
     for (int i = 0; i < iterations(); i++) {
       for (int b = 0; b < batch; b++) {
         System.arraycopy(ctx, 0, in, b * (p + w) * m, p * m);
@@ -147,7 +146,7 @@ public final class DiffusionSampler {
         if (i - offset[j] < 0 || k >= steps) {
           continue; // not started yet, or clean
         }
-        a[j] = schedule.alphaBar(timestep(k));
+        double a = schedule.alphaBar(timestep(k));
         double next = schedule.alphaBar(timestep(k + 1));
         for (int c = 0; c < m; c++) {
           int at = j * m + c;
@@ -157,7 +156,7 @@ public final class DiffusionSampler {
             double nul = out[(p + w) * m + o];
             pred = nul + guidance * (pred - nul);
           }
-          x[at] = (float) step(x[at], pred, a[j], next, z[at]);
+          x[at] = (float) step(x[at], pred, a, next, z[at]);
         }
       }
     }
