@@ -336,6 +336,10 @@ class ApiTest {
         postMultipart("/jobs", TOKEN, Map.of("colour", "red"), Map.of()),
         400,
         "unknown form field 'colour'");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("seed", "1".repeat(70_000)), Map.of()),
+        413,
+        "form field 'seed' is larger than 64 KiB");
     // A very long, non-ASCII file name is only ever read for its extension.
     Path oddName = dir.resolve("ü€".repeat(45) + ".wav"); // 229 bytes: near the file system's limit
     Files.writeString(oddName, "not audio either");

@@ -53,6 +53,9 @@ final class SubmissionForms {
   /** The form fields that carry files. */
   static final Set<String> FILE_FIELDS = Set.of("portrait", "audio", "driving");
 
+  /** The largest text field a form may have. */
+  static final int MAX_FIELD_BYTES = 64 << 10;
+
   /** Parts a form may have: each field once, with room for a client that repeats one. */
   static final int MAX_PARTS = 32;
 
@@ -119,15 +122,27 @@ final class SubmissionForms {
                     .runWith(FileIO.toPath(file), materializer)
                     .thenApply(r -> (Object) r);
               }
+              // Read to its end (an aborted part would fail the whole form with an error that
+              // does not say which part), keeping at most the limit and one chunk.
               return part.getEntity()
                   .getDataBytes()
-                  .limitWeighted(64 << 10, b -> (long) b.size())
                   .runWith(
                       Sink.<ByteString, ByteString>fold(
-                          ByteString.emptyByteString(), (acc, b) -> acc.concat(b)),
+                          ByteString.emptyByteString(),
+                          (acc, bytes) -> acc.size() > MAX_FIELD_BYTES ? acc : acc.concat(bytes)),
                       materializer)
                   .thenApply(
                       b -> {
+                        if (b.size() > MAX_FIELD_BYTES) {
+                          throw new CompletionException(
+                              ApiErrors.apiError(
+                                  413,
+                                  "form field '"
+                                      + name
+                                      + "' is larger than "
+                                      + (MAX_FIELD_BYTES >> 10)
+                                      + " KiB"));
+                        }
                         upload.fields().put(name, b.utf8String());
                         return (Object) b;
                       });
