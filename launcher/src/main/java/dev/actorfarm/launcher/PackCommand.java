@@ -133,10 +133,9 @@ public final class PackCommand implements Runnable {
           m.motionGenerator().motionChannels() == null
               ? -1
               : m.motionGenerator().motionChannels().indexOf("jaw_open");
+      float[] rest = m.motionGenerator().restPoseValues();
       for (int i = 0; i < frames; i++) {
-        for (int c = 0; c < dim; c++) {
-          motion[i * dim + c] = m.motionGenerator().restPose().get(c);
-        }
+        System.arraycopy(rest, 0, motion, i * dim, dim);
         if (open >= 0) {
           motion[i * dim + open] = (float) (0.5 - 0.5 * Math.cos(2 * Math.PI * i / 12.5));
         }
@@ -160,13 +159,8 @@ public final class PackCommand implements Runnable {
         }
       }
       // Motion in the JoyVASA layout is read relative to the rest pose.
-      float[] anchor = null;
-      if (m.motionGenerator().motionLayout().equals(PackManifest.LAYOUT_JOYVASA)) {
-        anchor = new float[dim];
-        for (int c = 0; c < dim; c++) {
-          anchor[c] = m.motionGenerator().restPose().get(c);
-        }
-      }
+      float[] anchor =
+          m.motionGenerator().motionLayout().equals(PackManifest.LAYOUT_JOYVASA) ? rest : null;
       if (m.livePortraitFamily()) {
         try (LivePortraitEngine engine = new LivePortraitEngine(pack, "cpu", 1)) {
           var source =

@@ -159,11 +159,10 @@ public final class MotionGeneratorStage implements AutoCloseable {
 
   /** The rest pose repeated over the context: the context of a job's first window. */
   public float[] initialContext() {
-    float[] ctx = new float[spec.contextFrames() * spec.motionDim()];
+    float[] rest = spec.restPoseValues();
+    float[] ctx = new float[spec.contextFrames() * rest.length];
     for (int p = 0; p < spec.contextFrames(); p++) {
-      for (int m = 0; m < spec.motionDim(); m++) {
-        ctx[p * spec.motionDim() + m] = spec.restPose().get(m);
-      }
+      System.arraycopy(rest, 0, ctx, p * rest.length, rest.length);
     }
     return ctx;
   }

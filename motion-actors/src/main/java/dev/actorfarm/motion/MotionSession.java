@@ -519,10 +519,7 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
         // Generated motion is read relative to the pack's rest pose (its motion at silence), which
         // the portrait's own expression stands for: a narration that starts mid-word must not make
         // the open mouth the portrait's neutral.
-        anchor = new float[m];
-        for (int i = 0; i < m; i++) {
-          anchor[i] = generator.spec().restPose().get(i);
-        }
+        anchor = generator.spec().restPoseValues();
       }
       int w = generator.spec().windowFrames();
       int p = generator.spec().contextFrames();

@@ -202,6 +202,15 @@ public record PackManifest(
     public String motionLayout() {
       return layout == null ? LAYOUT_REFERENCE : layout;
     }
+
+    /** The rest pose as {@code motionDim} values: the motion at silence. */
+    public float[] restPoseValues() {
+      float[] out = new float[restPose.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = restPose.get(i);
+      }
+      return out;
+    }
   }
 
   /**

@@ -200,7 +200,9 @@ public final class LivePortraitEngine implements AutoCloseable {
     if (anchor != null) {
       d =
           LivePortraitMath.relative(
-              s.info(), joyvasa(frame, s.info().kp()), joyvasa(anchor, s.info().kp()));
+              s.info(),
+              MotionExtractor.fromJoyvasa(frame, s.info().kp()),
+              MotionExtractor.fromJoyvasa(anchor, s.info().kp()));
     } else {
       ReferenceMotion r = ReferenceMotion.of(channels, frame);
       d = r.drive(s.info(), eye != null);
@@ -225,13 +227,6 @@ public final class LivePortraitEngine implements AutoCloseable {
     }
     LivePortraitMath.multiply(s.xs(), xd, lp.drivingMultiplier());
     return xd;
-  }
-
-  /** A JoyVASA-layout frame (exp 63, scale, t 3, pitch, yaw, roll) as keypoint info. */
-  static KpInfo joyvasa(float[] f, float[] kp) {
-    float[] exp = java.util.Arrays.copyOfRange(f, 0, 63);
-    float[] t = {f[64], f[65], f[66]};
-    return new KpInfo(f[67], f[68], f[69], t, exp, f[63], kp);
   }
 
   /** Renders one frame: {@code [3 × O × O]} in [0, 1], valid until the next call. */

@@ -55,7 +55,14 @@ public final class MotionExtractor implements AutoCloseable {
     return joyvasa(extract(LivePortraitEngine.crop(bgr, crop, c)));
   }
 
-  /** {@code k} in the JoyVASA layout. */
+  /** A JoyVASA-layout frame as keypoint info with canonical keypoints {@code kp}. */
+  public static KpInfo fromJoyvasa(float[] f, float[] kp) {
+    float[] exp = java.util.Arrays.copyOfRange(f, 0, 63);
+    float[] t = {f[64], f[65], f[66]};
+    return new KpInfo(f[67], f[68], f[69], t, exp, f[63], kp);
+  }
+
+  /** {@code k} in the JoyVASA layout (the inverse of {@link #fromJoyvasa}, kp aside). */
   public static float[] joyvasa(KpInfo k) {
     float[] out = new float[DRIVING_VALUES];
     System.arraycopy(k.exp(), 0, out, 0, 63);
