@@ -128,16 +128,32 @@ class EmbeddedResumeTest {
     throw new AssertionError("fewer than " + n + " segments in time:\n" + p.tail());
   }
 
+  /**
+   * Counts the finished segments of every job. Lists directories rather than walking the tree: a
+   * walk stats each entry and fails on a temporary file that the farm renames in between.
+   */
   static int segments(Path data) throws Exception {
     Path jobs = data.resolve("blobs/jobs");
     if (!Files.isDirectory(jobs)) {
       return 0;
     }
-    try (var walk = Files.walk(jobs)) {
-      return (int)
-          walk.map(Path::toString)
-              .filter(s -> s.contains("/segments/") && s.endsWith(".mp4") && !s.contains(".tmp-"))
-              .count();
+    int count = 0;
+    try (var dirs = Files.list(jobs)) {
+      for (Path job : dirs.toList()) {
+        Path segments = job.resolve("segments");
+        if (!Files.isDirectory(segments)) {
+          continue;
+        }
+        try (var files = Files.list(segments)) {
+          count +=
+              (int)
+                  files
+                      .map(f -> f.getFileName().toString())
+                      .filter(s -> s.endsWith(".mp4") && !s.startsWith(".tmp-"))
+                      .count();
+        }
+      }
     }
+    return count;
   }
 }
