@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
  *   <li>{@code efficiency}: the farm against the bound the stage costs imply on this many cores;
  *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration;
  *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers;
+ *   <li>{@code restart}: what a SIGKILL and a rerun of {@code farm render} cost (RestartBench);
  *   <li>{@code fidelity}: the annotated portraits of {@code examples/portraits}, rendered and
  *       measured (lip sync, sway, double images, rest frame, border) with contact sheets.
  * </ul>
@@ -40,7 +41,7 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity,driving",
+      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity,driving,restart",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -55,6 +56,18 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "300",
       description = "Narration length of the efficiency run at 512×512 (default ${DEFAULT-VALUE}).")
   double efficiencySeconds;
+
+  @Option(
+      names = "--restart-seconds",
+      defaultValue = "60",
+      description = "Narration length of the restart runs (default ${DEFAULT-VALUE}).")
+  double restartSeconds;
+
+  @Option(
+      names = "--restart-trials",
+      defaultValue = "3",
+      description = "Kill-and-rerun trials per JVM set-up (default ${DEFAULT-VALUE}).")
+  int restartTrials;
 
   @Option(
       names = "--workers",
@@ -186,6 +199,10 @@ public final class Bench implements Callable<Integer> {
     if (sections.contains("driving")) {
       report.driving(DrivingBench.run(work, packDir, settings, drivingMinutes));
     }
+    if (sections.contains("restart")) {
+      report.restart(
+          RestartBench.run(work, packDir, PORTRAIT, NARRATION, restartSeconds, restartTrials));
+    }
     String md = report.markdown();
     System.out.println();
     System.out.println(md);
@@ -219,6 +236,10 @@ public final class Bench implements Callable<Integer> {
     }
     if (sections.contains("driving")) {
       sb.append(" --driving-minutes ").append(trim(drivingMinutes));
+    }
+    if (sections.contains("restart")) {
+      sb.append(" --restart-seconds ").append(trim(restartSeconds));
+      sb.append(" --restart-trials ").append(restartTrials);
     }
     if (sections.contains("length")) {
       sb.append(" --lengths ");

@@ -20,17 +20,8 @@ record ChildRun(String name, double wallSeconds, long peakRssKib, int exitCode, 
   static ChildRun run(
       String name, Path log, List<String> jvmOptions, String mainClass, List<String> args)
       throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(jvmOptions);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(mainClass);
-    cmd.addAll(args);
-    Files.createDirectories(log.getParent());
     long started = System.nanoTime();
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = start(log, jvmOptions, mainClass, args);
     Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
     long peak = 0;
     while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
@@ -42,6 +33,20 @@ record ChildRun(String name, double wallSeconds, long peakRssKib, int exitCode, 
       throw new IOException(name + " exited with " + p.exitValue() + "; see " + log);
     }
     return new ChildRun(name, wall, peak, p.exitValue(), output);
+  }
+
+  /** Starts {@code mainClass args} in a JVM of this class path, its output into {@code log}. */
+  static Process start(Path log, List<String> jvmOptions, String mainClass, List<String> args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(mainClass);
+    cmd.addAll(args);
+    Files.createDirectories(log.getParent());
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /** The first group of {@code regex} in the output, as a number. */

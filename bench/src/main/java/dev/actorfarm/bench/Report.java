@@ -197,6 +197,45 @@ final class Report {
         1000 / latencyMs);
   }
 
+  void restart(RestartBench.Result r) {
+    header("restart", "Restart after a SIGKILL");
+    line(
+        "`farm render` of a %.0f s narration (%d windows) run three ways per trial: uninterrupted,"
+            + " timed at its segment %d and at its end; SIGKILLed at its segment %d; and the same"
+            + " command again, which resumes. Overhead = the rerun's wall − what the uninterrupted"
+            + " run still had to do after its segment %d: the rerun's start plus the work the kill"
+            + " lost (the windows in flight). Broker, node and first segment: seconds from the"
+            + " rerun's process start. Target: overhead ≤ 5 s beyond the lost window. Medians of"
+            + " the trials; every rerun's frames compared with the uninterrupted run's.",
+        r.seconds(), r.windows(), r.killAt(), r.killAt(), r.killAt());
+    line("");
+    line(
+        "| JVM | trials | uninterrupted | rest after segment %d | rerun | **overhead** (each)"
+            + " | broker up | node up | first segment | frames |",
+        r.killAt());
+    line("|---|---|---|---|---|---|---|---|---|---|");
+    for (RestartBench.Series s : r.series()) {
+      StringBuilder each = new StringBuilder();
+      for (RestartBench.Trial t : s.trials()) {
+        each.append(each.length() == 0 ? "" : ", ")
+            .append(String.format(Locale.ROOT, "%.1f", t.overhead()));
+      }
+      line(
+          "| %s | %d | %.1f s | %.1f s | %.1f s | **%.1f s** (%s) | %.1f s | %.1f s | %.1f s | %s |",
+          s.name(),
+          s.trials().size(),
+          s.median(RestartBench.Trial::uninterrupted),
+          s.median(RestartBench.Trial::remaining),
+          s.median(RestartBench.Trial::rerun),
+          s.median(RestartBench.Trial::overhead),
+          each,
+          s.median(RestartBench.Trial::broker),
+          s.median(RestartBench.Trial::nodeUp),
+          s.median(RestartBench.Trial::firstSegment),
+          s.trials().stream().allMatch(RestartBench.Trial::identical) ? "identical" : "**differ**");
+    }
+  }
+
   void driving(DrivingBench d) {
     header("driving", "Driving video");
     line(

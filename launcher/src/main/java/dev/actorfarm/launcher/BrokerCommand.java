@@ -14,13 +14,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code farm broker}: a standalone single-node KRaft broker for a multi-process farm. */
+/**
+ * {@code farm broker}: a standalone KRaft broker for a multi-process farm on one machine, alone or
+ * one of several ({@code --voters}).
+ */
 @Command(
     name = "broker",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a standalone Kafka broker (KRaft, one node) with the farm's topics, for running",
-      "`farm node` processes on one machine. Production farms use a real Kafka cluster."
+      "Run a standalone Kafka broker (KRaft, broker and controller) with the farm's topics, for",
+      "running `farm node` processes on one machine; with --voters, one node of a cluster of",
+      "several (three: every partition on three brokers, writes need two). Production farms use",
+      "a real Kafka cluster."
     })
 public final class BrokerCommand implements Callable<Integer> {
 
@@ -36,6 +41,20 @@ public final class BrokerCommand implements Callable<Integer> {
       description = "Directory of the broker's log (default ${DEFAULT-VALUE}).")
   Path dataDir;
 
+  @Option(
+      names = "--node-id",
+      defaultValue = "1",
+      description = "This node's id among the --voters (default ${DEFAULT-VALUE}).")
+  int nodeId;
+
+  @Option(
+      names = "--voters",
+      description = {
+        "The cluster's controllers, id@127.0.0.1:port,... (the same on every node), e.g.",
+        "1@127.0.0.1:19091,2@127.0.0.1:19092,3@127.0.0.1:19093. Default: a cluster of one."
+      })
+  String voters;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -46,12 +65,33 @@ public final class BrokerCommand implements Callable<Integer> {
     FarmSettings settings =
         FarmSettings.create(
             FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
+    EmbeddedKafka.Quorum quorum = null;
+    if (voters != null) {
+      try {
+        quorum = EmbeddedKafka.Quorum.parse(nodeId, voters);
+      } catch (IllegalArgumentException e) {
+        err.println("farm: error: --voters: " + e.getMessage());
+        return 2;
+      }
+    }
     EmbeddedKafka broker;
     try {
-      broker = EmbeddedKafka.start(dataDir.resolve("kafka"), port);
+      broker =
+          quorum == null
+              ? EmbeddedKafka.start(dataDir.resolve("kafka"), port)
+              : EmbeddedKafka.start(dataDir.resolve("kafka"), port, quorum);
     } catch (Exception e) {
       err.println("farm: error: cannot start the broker on port " + port + ": " + e.getMessage());
       return 1;
+    }
+    if (quorum != null
+        && !FarmKafka.awaitBrokers(
+            broker.bootstrapServers(),
+            quorum.controllerPorts().size(),
+            java.time.Duration.ofMinutes(2))) {
+      err.println(
+          "farm: the other voters' brokers did not register within 2 minutes; creating the"
+              + " topics with the brokers there are");
     }
     FarmKafka.ensureTopics(broker.bootstrapServers(), settings);
     CountDownLatch stopped = new CountDownLatch(1);

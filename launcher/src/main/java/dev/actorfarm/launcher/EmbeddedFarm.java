@@ -99,15 +99,51 @@ public final class EmbeddedFarm implements AutoCloseable {
 
   /** Starts a node running every role. */
   public static EmbeddedFarm start(Config config) throws Exception {
-    return start(config, EnumSet.allOf(Role.class));
+    return start(config, EnumSet.allOf(Role.class), null);
   }
+
+  /** Starts a node running {@code roles}. */
+  public static EmbeddedFarm start(Config config, Set<Role> roles) throws Exception {
+    return start(config, roles, null);
+  }
+
+  /**
+   * Starts the embedded broker of a node on its own thread, for a caller that has other work to do
+   * meanwhile ({@code farm render} validates its inputs): the broker is the longest step of a
+   * node's start and needs nothing else. Hand the result to {@link #start(Config, Set,
+   * CompletableFuture)}, or close it.
+   */
+  public static CompletableFuture<EmbeddedKafka> startBroker(FarmSettings settings) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            Files.createDirectories(settings.dataDir());
+            return EmbeddedKafka.start(
+                settings.dataDir().resolve("kafka"), settings.embeddedKafkaPort());
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        runnable -> new Thread(runnable, "embedded-kafka-start").start());
+  }
+
+  /** The node's Kafka side, ready: the broker (if embedded), topics, producer and job states. */
+  private record KafkaSide(
+      EmbeddedKafka broker, String bootstrap, FarmKafka kafka, JobStates jobs) {}
 
   /**
    * Starts a node running {@code roles}. Motion and mux nodes are members of the Pekko cluster:
    * they join the configured seed nodes, or form a cluster of their own when none are configured.
    * Audio and render nodes need no cluster and run a local actor system.
+   *
+   * <p>The Kafka side (broker, topics, the job states read to their end) starts on one thread while
+   * this one loads the model pack and forms the cluster: a restart pays the longer of the two, not
+   * their sum (BENCHMARKS.md, "Restart").
+   *
+   * @param broker an embedded broker already starting ({@link #startBroker}), or null
    */
-  public static EmbeddedFarm start(Config config, Set<Role> roles) throws Exception {
+  public static EmbeddedFarm start(
+      Config config, Set<Role> roles, CompletableFuture<EmbeddedKafka> broker) throws Exception {
     boolean clustered = roles.contains(Role.MOTION) || roles.contains(Role.MUX);
     if (!clustered) {
       config = ConfigFactory.parseMap(Map.of("pekko.actor.provider", "local")).withFallback(config);
@@ -126,24 +162,32 @@ public final class EmbeddedFarm implements AutoCloseable {
     FarmSettings settings = FarmSettings.create(config);
     Files.createDirectories(settings.dataDir());
     KafkaClients.configure(config);
-    EmbeddedKafka broker = null;
-    String bootstrap = settings.kafkaBootstrap();
-    if (settings.embeddedKafka()) {
-      broker =
-          EmbeddedKafka.start(settings.dataDir().resolve("kafka"), settings.embeddedKafkaPort());
-      bootstrap = broker.bootstrapServers();
-      // Where `farm status` and `farm cancel` find this farm while it runs.
-      Files.writeString(settings.dataDir().resolve(FarmConnection.ADDRESS_FILE), bootstrap);
+    CompletableFuture<EmbeddedKafka> starting =
+        broker != null || !settings.embeddedKafka() ? broker : startBroker(settings);
+    CompletableFuture<KafkaSide> kafkaSide =
+        CompletableFuture.supplyAsync(
+            () -> kafkaSide(settings, starting == null ? null : starting.join()),
+            runnable -> new Thread(runnable, "farm-kafka-start").start());
+    ModelPack pack;
+    ActorSystem<Void> system;
+    KafkaSide k;
+    try {
+      pack = loadPack(settings);
+      system = ActorSystem.create(Behaviors.empty(), "actorfarm", config);
+    } catch (Exception | Error e) {
+      kafkaSide.thenAccept(EmbeddedFarm::closeQuietly);
+      throw e;
     }
-    FarmKafka.ensureTopics(bootstrap, settings);
-    FarmKafka kafka = new FarmKafka(bootstrap);
-    JobStates jobs = JobStates.follow(bootstrap);
-    if (!jobs.awaitCaughtUp(Duration.ofSeconds(60))) {
-      log.warn("Job states not read to the end within 60 s; starting anyway");
+    try {
+      k = kafkaSide.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      system.terminate();
+      throw unwrap(e);
     }
-    ModelPack pack = loadPack(settings);
+    FarmKafka kafka = k.kafka();
+    JobStates jobs = k.jobs();
+    String bootstrap = k.bootstrap();
     BlobStore blobs = new BlobStore(settings.blobRoot());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "actorfarm", config);
     if (clustered) {
       Cluster cluster = Cluster.get(system);
       if (config.getBoolean("actorfarm.cluster.bootstrap")) {
@@ -180,7 +224,7 @@ public final class EmbeddedFarm implements AutoCloseable {
     if (roles.contains(Role.MUX)) {
       controls.addAll(MuxRole.start(system, kafka, settings, jobs, blobs));
     }
-    registerShutdown(system, controls, jobs, kafka, broker, settings.dataDir());
+    registerShutdown(system, controls, jobs, kafka, k.broker(), settings.dataDir());
     for (Consumer.DrainingControl<Done> c : controls) {
       // A role whose consumer dies can do no more work: stop the node loudly rather than idle.
       c.streamCompletion()
@@ -194,6 +238,48 @@ public final class EmbeddedFarm implements AutoCloseable {
     }
     log.info("Farm node up: roles {}, pack {}, Kafka {}", roles, pack.id(), bootstrap);
     return new EmbeddedFarm(settings, kafka, jobs, pack, blobs, system);
+  }
+
+  /** Starts the node's Kafka side on the calling thread; closes what it started if it fails. */
+  private static KafkaSide kafkaSide(FarmSettings settings, EmbeddedKafka broker) {
+    String bootstrap = broker == null ? settings.kafkaBootstrap() : broker.bootstrapServers();
+    try {
+      if (broker != null) {
+        // Where `farm status` and `farm cancel` find this farm while it runs.
+        Files.writeString(settings.dataDir().resolve(FarmConnection.ADDRESS_FILE), bootstrap);
+      }
+      FarmKafka.ensureTopics(bootstrap, settings);
+      FarmKafka kafka = new FarmKafka(bootstrap);
+      JobStates jobs = JobStates.follow(bootstrap);
+      if (!jobs.awaitCaughtUp(Duration.ofSeconds(60))) {
+        log.warn("Job states not read to the end within 60 s; starting anyway");
+      }
+      return new KafkaSide(broker, bootstrap, kafka, jobs);
+    } catch (Exception e) {
+      if (broker != null) {
+        broker.close();
+      }
+      throw new java.util.concurrent.CompletionException(e);
+    }
+  }
+
+  /** The failure behind the wrappers of a future's join. */
+  static Exception unwrap(Throwable e) {
+    Throwable c = e;
+    while ((c instanceof java.util.concurrent.CompletionException
+            || c instanceof java.io.UncheckedIOException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c instanceof Exception ex ? ex : new IllegalStateException(c);
+  }
+
+  private static void closeQuietly(KafkaSide k) {
+    k.jobs().close();
+    k.kafka().close();
+    if (k.broker() != null) {
+      k.broker().close();
+    }
   }
 
   private static final String BLOCKING_THREADS =

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       JobControlCommands.Priority.class,
       JobControlCommands.Pause.class,
       JobControlCommands.Resume.class,
+      WarmUpCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Farm implements Runnable {

@@ -122,6 +122,15 @@ public final class RenderCommand implements Callable<Integer> {
     }
     Config config = FarmConfig.load(overrides);
     FarmSettings settings = FarmSettings.create(config);
+    // A rerun (this data directory already has a broker log): its broker starts while the inputs
+    // are checked, the two longest steps of a resume. A first run checks its inputs first, so that
+    // bad input leaves no farm behind.
+    java.util.concurrent.CompletableFuture<dev.actorfarm.runtime.kafka.EmbeddedKafka> broker = null;
+    if (settings.embeddedKafka()
+        && Files.isRegularFile(settings.dataDir().resolve("kafka/meta.properties"))) {
+      System.setProperty("actorfarm.log.dir", settings.dataDir().toString());
+      broker = EmbeddedFarm.startBroker(settings);
+    }
     InputValidator.Validated inputs;
     InputValidator.ValidatedDriving drivingInputs = null;
     dev.actorfarm.runtime.jobs.JobStates.Controls controls;
@@ -156,12 +165,20 @@ public final class RenderCommand implements Callable<Integer> {
       }
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
+      err.flush();
+      if (broker != null) {
+        broker
+            .thenAccept(dev.actorfarm.runtime.kafka.EmbeddedKafka::close)
+            .exceptionally(x -> null)
+            .join();
+      }
       return EXIT_BAD_INPUT;
     }
     System.setProperty("actorfarm.log.dir", settings.dataDir().toString());
     long started = System.nanoTime();
     err.println("Starting the embedded farm (data in " + settings.dataDir() + ") ...");
-    try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
+    try (EmbeddedFarm farm =
+        EmbeddedFarm.start(config, java.util.EnumSet.allOf(EmbeddedFarm.Role.class), broker)) {
       if (outFps == 0) {
         outFps = farm.pack().manifest().fps();
       }

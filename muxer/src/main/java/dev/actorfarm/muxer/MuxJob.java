@@ -17,6 +17,7 @@ import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.kafka.TopicReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -70,7 +71,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   /** An append's result: the open output and its file, or the finished output. */
   private record Assembly(SegmentMuxer.Session session, Path partial, BlobRef output) {}
 
-  private record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
+  record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
       implements Command {}
 
   /** What an entity needs besides its job id; shared by the node's entities. */
@@ -80,6 +81,13 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private static final Logger log = LoggerFactory.getLogger(MuxJob.class);
 
   private static final int STASH_CAPACITY = 4096;
+
+  /**
+   * How far before the job's first event its segment reports are looked for: reports are
+   * timestamped by the render nodes' clocks and the job's first event by the submitter's, which may
+   * disagree by this much.
+   */
+  static final Duration CLOCK_MARGIN = Duration.ofMinutes(15);
 
   private final String jobId;
   private final Deps deps;
@@ -104,7 +112,17 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
         STASH_CAPACITY,
         ctx ->
             CompletableFuture.supplyAsync(
-                () -> rebuild(deps.kafka().bootstrapServers(), jobId), deps.blocking()),
+                () ->
+                    rebuild(
+                        deps.kafka().bootstrapServers(),
+                        jobId,
+                        deps.jobs()
+                            .get(jobId)
+                            .map(JobStates.Status::firstSeenMs)
+                            .filter(ms -> ms > 0)
+                            .map(ms -> ms - CLOCK_MARGIN.toMillis())
+                            .orElse(-1L)),
+                deps.blocking()),
         error -> new Rebuilt(null, List.of(), error),
         (ctx, r) -> {
           if (r.failure() != null) {
@@ -118,7 +136,12 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
         });
   }
 
-  private static Rebuilt rebuild(String bootstrap, String jobId) {
+  /**
+   * Rebuilds the job's plan and segment reports. With {@code sinceMs} (not -1) the segment reports
+   * are read from that time on through the broker's time index, not from the topic's beginning: a
+   * restart costs the records since the job began, not the farm's history.
+   */
+  static Rebuilt rebuild(String bootstrap, String jobId, long sinceMs) {
     try {
       JobPlan plan = null;
       for (ConsumerRecord<String, byte[]> r :
@@ -127,7 +150,9 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       }
       List<SegmentRendered> segments = new ArrayList<>();
       for (ConsumerRecord<String, byte[]> r :
-          TopicReader.readKey(bootstrap, Topics.SEGMENTS.name(), jobId)) {
+          sinceMs < 0
+              ? TopicReader.readKey(bootstrap, Topics.SEGMENTS.name(), jobId)
+              : TopicReader.readKeySince(bootstrap, Topics.SEGMENTS.name(), jobId, sinceMs)) {
         if (r.value() != null) {
           segments.add(Topics.SEGMENTS.parse(r.value()));
         }

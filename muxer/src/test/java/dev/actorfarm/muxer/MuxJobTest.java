@@ -182,6 +182,43 @@ class MuxJobTest {
     assertThat(progress).isEqualTo(3);
   }
 
+  @Test
+  void aRestartReadsTheJobsReportsFromItsFirstEventThroughTheTimeIndexNotFromTheBeginning()
+      throws Exception {
+    // Given a report of the job's id timestamped two hours ago (the farm's history) and one of now
+    String jobId = "job-mux-since";
+    long now = System.currentTimeMillis();
+    SegmentRendered old = segment(jobId, 0, 0, 2);
+    SegmentRendered recent = segment(jobId, 1, 2, 2);
+    String bootstrap = broker.kafka().bootstrapServers();
+    try (var producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+            dev.actorfarm.runtime.kafka.KafkaClients.with(
+                Map.of(
+                    "bootstrap.servers", bootstrap,
+                    "key.serializer", org.apache.kafka.common.serialization.StringSerializer.class,
+                    "value.serializer",
+                        org.apache.kafka.common.serialization.ByteArraySerializer.class)))) {
+      for (var r :
+          List.of(Map.entry(now - Duration.ofHours(2).toMillis(), old), Map.entry(now, recent))) {
+        producer
+            .send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    Topics.SEGMENTS.name(), null, r.getKey(), jobId, r.getValue().toByteArray()))
+            .get();
+      }
+    }
+    // When the entity rebuilds from the job's first event less the clock margin
+    MuxJob.Rebuilt since = MuxJob.rebuild(bootstrap, jobId, now - MuxJob.CLOCK_MARGIN.toMillis());
+    // Then it reads only what is that recent; from the beginning it would read both
+    assertThat(since.segments()).extracting(SegmentRendered::getWindowIndex).containsExactly(1);
+    assertThat(MuxJob.rebuild(bootstrap, jobId, -1).segments())
+        .extracting(SegmentRendered::getWindowIndex)
+        .containsExactly(0, 1);
+    // and a job whose first event is later than every report reads none
+    assertThat(MuxJob.rebuild(bootstrap, jobId, now + 60_000).segments()).isEmpty();
+  }
+
   private static JobEvent awaitEvent(String jobId, JobState state) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {

@@ -43,7 +43,9 @@ public final class JobStates implements AutoCloseable {
 
   /**
    * A job as its events describe it; {@code submittedMs} is the time of the attempt's SUBMITTED
-   * event (the broker's timestamp), {@code updatedMs} that of its latest event.
+   * event (the broker's timestamp), {@code updatedMs} that of its latest event, {@code firstSeenMs}
+   * that of the job id's first event over all its attempts: nothing of the job can be older, which
+   * is how the muxer rebuilds a job without reading the farm's history.
    */
   public record Status(
       String jobId,
@@ -54,7 +56,8 @@ public final class JobStates implements AutoCloseable {
       BlobRef output,
       double wallSeconds,
       long updatedMs,
-      long submittedMs) {
+      long submittedMs,
+      long firstSeenMs) {
 
     public boolean terminal() {
       return isTerminal(state);
@@ -263,7 +266,8 @@ public final class JobStates implements AutoCloseable {
                   e.hasOutput() ? e.getOutput() : null,
                   e.getWallSeconds(),
                   timestamp,
-                  fresh || old.submittedMs() == 0 ? timestamp : old.submittedMs());
+                  fresh || old.submittedMs() == 0 ? timestamp : old.submittedMs(),
+                  old == null ? timestamp : Math.min(old.firstSeenMs(), timestamp));
           if (old == null || old.state() != next) {
             changed[0] = s;
           }

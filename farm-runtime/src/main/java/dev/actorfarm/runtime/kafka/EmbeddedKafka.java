@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An Apache Kafka broker running inside this JVM in KRaft mode (combined broker and controller, one
- * node), its log under a directory of the farm's data dir. Its storage is formatted on first start
- * and reused afterwards, so a restarted farm finds its topics, offsets and checkpoints.
+ * An Apache Kafka broker running inside this JVM in KRaft mode (combined broker and controller),
+ * its log under a directory of the farm's data dir: one node on its own, or one node of a {@link
+ * Quorum} of several ({@code farm broker --voters}). Its storage is formatted on first start and
+ * reused afterwards, so a restarted farm finds its topics, offsets and checkpoints.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -28,6 +29,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
 
   private final KafkaRaftServer server;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final String bootstrapServers;
 
   private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
@@ -35,9 +38,71 @@ public final class EmbeddedKafka implements AutoCloseable {
     this.bootstrapServers = bootstrapServers;
   }
 
+  /**
+   * One node of a KRaft cluster of combined brokers and controllers on this machine: the node's id
+   * and the controller port of every voter, id to port.
+   */
+  public record Quorum(int nodeId, Map<Integer, Integer> controllerPorts) {
+
+    /**
+     * The voters of {@code spec}, "1@127.0.0.1:19091,2@127.0.0.1:19092,...", as {@code nodeId}.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static Quorum parse(int nodeId, String spec) {
+      Map<Integer, Integer> ports = new java.util.TreeMap<>();
+      for (String v : spec.split(",")) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("(\\d+)@127\\.0\\.0\\.1:(\\d+)").matcher(v.trim());
+        if (!m.matches()) {
+          throw new IllegalArgumentException(
+              "a voter is id@127.0.0.1:port, got '" + v.trim() + "'");
+        }
+        ports.put(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+      }
+      if (!ports.containsKey(nodeId)) {
+        throw new IllegalArgumentException(
+            "node " + nodeId + " is not among the voters " + ports.keySet());
+      }
+      return new Quorum(nodeId, Map.copyOf(ports));
+    }
+
+    /** The cluster's id, the same on every node: derived from the voters. */
+    String clusterId() {
+      long h = 1125899906842597L;
+      for (var e : new java.util.TreeMap<>(controllerPorts).entrySet()) {
+        h = 31 * h + e.getKey();
+        h = 31 * h + e.getValue();
+      }
+      return new Uuid(h, ~h).toString();
+    }
+
+    String voters() {
+      StringBuilder sb = new StringBuilder();
+      new java.util.TreeMap<>(controllerPorts)
+          .forEach(
+              (id, port) ->
+                  sb.append(sb.length() == 0 ? "" : ",")
+                      .append(id)
+                      .append("@127.0.0.1:")
+                      .append(port));
+      return sb.toString();
+    }
+
+    /** Replicas of each partition: three where there are three brokers. */
+    int replication() {
+      return Math.min(3, controllerPorts.size());
+    }
+  }
+
   /** Formats {@code logDir} if needed and starts the broker; {@code port} 0 picks a free port. */
   public static EmbeddedKafka start(Path logDir, int port) throws IOException {
     return start(logDir, port, Map.of());
+  }
+
+  /** As {@link #start(Path, int)}, as one node of {@code quorum}. */
+  public static EmbeddedKafka start(Path logDir, int port, Quorum quorum) throws IOException {
+    return start(logDir, port, Map.of(), quorum);
   }
 
   /**
@@ -48,9 +113,16 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public static EmbeddedKafka start(Path logDir, int port, Map<String, String> users)
       throws IOException {
+    return start(logDir, port, users, null);
+  }
+
+  private static EmbeddedKafka start(
+      Path logDir, int port, Map<String, String> users, Quorum quorum) throws IOException {
     Files.createDirectories(logDir);
     int brokerPort = port == 0 ? freePort() : port;
-    int controllerPort = freePort();
+    int nodeId = quorum == null ? NODE_ID : quorum.nodeId();
+    int controllerPort = quorum == null ? freePort() : quorum.controllerPorts().get(nodeId);
+    String replicas = String.valueOf(quorum == null ? 1 : quorum.replication());
     Properties props = new Properties();
     // Clients connect on brokerPort; with users, over SASL, and PLAINTEXT moves to a port of its
     // own for the broker's traffic.
@@ -69,8 +141,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT";
     }
     props.put("process.roles", "broker,controller");
-    props.put("node.id", String.valueOf(NODE_ID));
-    props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+    props.put("node.id", String.valueOf(nodeId));
+    props.put(
+        "controller.quorum.voters",
+        quorum == null ? NODE_ID + "@127.0.0.1:" + controllerPort : quorum.voters());
     props.put(
         "listeners", advertised + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
     props.put("advertised.listeners", advertised);
@@ -78,11 +152,25 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("listener.security.protocol.map", protocols);
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("log.dirs", logDir.toString());
-    props.put("offsets.topic.replication.factor", "1");
+    // With three nodes every partition has three replicas and a write needs two (acks=all).
+    String minIsr = quorum == null || quorum.replication() < 3 ? "1" : "2";
+    props.put("offsets.topic.replication.factor", replicas);
     props.put("offsets.topic.num.partitions", "8");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.replication.factor", replicas);
+    props.put("transaction.state.log.min.isr", minIsr);
+    props.put("default.replication.factor", replicas);
+    props.put("min.insync.replicas", minIsr);
     props.put("group.initial.rebalance.delay.ms", "0");
+    // After a SIGKILL the restarted node's controller still holds the broker's old registration,
+    // and refuses the new one (DUPLICATE_BROKER_REGISTRATION) until that session expires: 9 s by
+    // default, the largest part of a restart. The broker and its controller share this process,
+    // so a short session costs nothing in false fencing.
+    props.put("broker.session.timeout.ms", "1500");
+    props.put("broker.heartbeat.interval.ms", "300");
+    // The same restart recovers every partition's log (no clean-shutdown file): in parallel.
+    props.put(
+        "num.recovery.threads.per.data.dir",
+        String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
     props.put("auto.create.topics.enable", "false");
     // A single-machine farm: segment and index files small enough not to waste disk.
     props.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
@@ -90,7 +178,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("message.max.bytes", String.valueOf(16 * 1024 * 1024));
     KafkaConfig config = KafkaConfig.fromProps(props, false);
     if (!Files.exists(logDir.resolve("meta.properties"))) {
-      format(logDir);
+      format(logDir, nodeId, quorum == null ? Uuid.randomUuid().toString() : quorum.clusterId());
     }
     KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
@@ -99,12 +187,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     return new EmbeddedKafka(server, bootstrap);
   }
 
-  private static void format(Path logDir) throws IOException {
+  private static void format(Path logDir, int nodeId, String clusterId) throws IOException {
     try {
       new Formatter()
           .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
-          .setNodeId(NODE_ID)
-          .setClusterId(Uuid.randomUuid().toString())
+          .setNodeId(nodeId)
+          .setClusterId(clusterId)
           .addDirectory(logDir.toString())
           .setMetadataLogDirectory(logDir.toString())
           .setSupportedFeatures(Features.PRODUCTION_FEATURES)
@@ -132,7 +220,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdown();
-    server.awaitShutdown();
+    if (closed.compareAndSet(false, true)) {
+      server.shutdown();
+      server.awaitShutdown();
+    }
   }
 }

@@ -74,6 +74,31 @@ public final class FarmKafka implements AutoCloseable {
         % partitions;
   }
 
+  /**
+   * Waits until the cluster at {@code bootstrapServers} has {@code brokers} brokers registered, so
+   * that topics created next get their replicas; false after {@code timeout}.
+   */
+  public static boolean awaitBrokers(
+      String bootstrapServers, int brokers, java.time.Duration timeout)
+      throws InterruptedException {
+    Map<String, Object> conf =
+        KafkaClients.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin = Admin.create(conf)) {
+      while (System.nanoTime() < deadline) {
+        try {
+          if (admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size() >= brokers) {
+            return true;
+          }
+        } catch (ExecutionException | TimeoutException e) {
+          log.debug("Cluster not described yet: {}", e.getMessage());
+        }
+        Thread.sleep(200);
+      }
+    }
+    return false;
+  }
+
   /** Creates every topic of {@link Topics#ALL} that does not exist yet. */
   public static void ensureTopics(String bootstrapServers, FarmSettings settings)
       throws InterruptedException {
@@ -81,15 +106,22 @@ public final class FarmKafka implements AutoCloseable {
         KafkaClients.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     try (Admin admin = Admin.create(conf)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+      // Three replicas where the cluster has three brokers, and then a write needs two of them
+      // (the producer's acks=all): a broker may die without losing or refusing a record.
+      int brokers = admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
+      short replicas = (short) Math.max(1, Math.min(3, brokers));
+      String minIsr = replicas >= 3 ? "2" : "1";
       List<NewTopic> missing = new ArrayList<>();
       for (Topic<?> topic : Topics.ALL) {
         if (existing.contains(topic.name())) {
           continue;
         }
         int partitions = topic.partitions() == 1 ? 1 : settings.workPartitions();
-        NewTopic nt = new NewTopic(topic.name(), partitions, (short) 1);
+        NewTopic nt = new NewTopic(topic.name(), partitions, replicas);
         nt.configs(
             Map.of(
+                TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
+                minIsr,
                 TopicConfig.CLEANUP_POLICY_CONFIG,
                 topic.compacted()
                     ? TopicConfig.CLEANUP_POLICY_COMPACT
@@ -99,8 +131,20 @@ public final class FarmKafka implements AutoCloseable {
         missing.add(nt);
       }
       if (!missing.isEmpty()) {
-        admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
-        log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+        for (var created : admin.createTopics(missing).values().entrySet()) {
+          try {
+            created.getValue().get(60, TimeUnit.SECONDS);
+          } catch (ExecutionException e) {
+            // another node of the farm created it meanwhile
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+              throw e;
+            }
+          }
+        }
+        log.info(
+            "Created topics {} ({} replicas)",
+            missing.stream().map(NewTopic::name).toList(),
+            replicas);
       }
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot create the farm's topics on " + bootstrapServers, e);

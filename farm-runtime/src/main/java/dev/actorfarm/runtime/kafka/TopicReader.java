@@ -57,11 +57,41 @@ public final class TopicReader {
     }
   }
 
+  /**
+   * The records of {@code key} timestamped {@code sinceMs} or later, oldest first: the partition is
+   * entered through the broker's time index ({@code offsetsForTimes}), so the cost is that of the
+   * records since then, not of the partition's whole history. A record timestamped earlier is not
+   * read (records are timestamped by their producers, so the caller leaves a margin for clocks).
+   */
+  public static List<ConsumerRecord<String, byte[]>> readKeySince(
+      String bootstrapServers, String topic, String key, long sinceMs) {
+    try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers)) {
+      int partitions = consumer.partitionsFor(topic).size();
+      TopicPartition tp = new TopicPartition(topic, FarmKafka.partitionOf(key, partitions));
+      consumer.assign(List.of(tp));
+      var found = consumer.offsetsForTimes(Map.of(tp, sinceMs), Duration.ofSeconds(30)).get(tp);
+      if (found == null) {
+        return List.of(); // nothing that recent
+      }
+      return read(consumer, List.of(tp), key::equals, Map.of(tp, found.offset()));
+    }
+  }
+
   /** Every record of the given partitions whose key passes {@code keys}, per partition in order. */
   public static List<ConsumerRecord<String, byte[]>> read(
       KafkaConsumer<String, byte[]> consumer, List<TopicPartition> tps, Predicate<String> keys) {
+    return read(consumer, tps, keys, Map.of());
+  }
+
+  /** As {@link #read(KafkaConsumer, List, Predicate)}, from {@code from}'s offsets where given. */
+  private static List<ConsumerRecord<String, byte[]>> read(
+      KafkaConsumer<String, byte[]> consumer,
+      List<TopicPartition> tps,
+      Predicate<String> keys,
+      Map<TopicPartition, Long> from) {
     consumer.assign(tps);
     consumer.seekToBeginning(tps);
+    from.forEach(consumer::seek);
     Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(30));
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
