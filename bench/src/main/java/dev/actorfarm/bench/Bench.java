@@ -28,6 +28,9 @@ import picocli.CommandLine.Option;
  *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration;
  *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers;
  *   <li>{@code restart}: what a SIGKILL and a rerun of {@code farm render} cost (RestartBench);
+ *   <li>{@code chaos}: the chaos soak, a distributed farm on a 3-broker cluster under a seeded
+ *       fault schedule, audited (ChaosBench; not in the default set: it takes an hour at its
+ *       default size).
  *   <li>{@code fidelity}: the annotated portraits of {@code examples/portraits}, rendered and
  *       measured (lip sync, sway, double images, rest frame, border) with contact sheets.
  * </ul>
@@ -68,6 +71,30 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "3",
       description = "Kill-and-rerun trials per JVM set-up (default ${DEFAULT-VALUE}).")
   int restartTrials;
+
+  @Option(
+      names = "--chaos-minutes",
+      defaultValue = "30",
+      description = "Narration of the chaos run's long job, minutes (default ${DEFAULT-VALUE}).")
+  double chaosMinutes;
+
+  @Option(
+      names = "--chaos-faults",
+      defaultValue = "24",
+      description = "Faults injected by the chaos run (default ${DEFAULT-VALUE}).")
+  int chaosFaults;
+
+  @Option(
+      names = "--chaos-gap",
+      defaultValue = "6",
+      description = "Mean seconds between two faults of the chaos run (default ${DEFAULT-VALUE}).")
+  double chaosGap;
+
+  @Option(
+      names = "--chaos-seed",
+      defaultValue = "16",
+      description = "Seed of the chaos run's fault schedule (default ${DEFAULT-VALUE}).")
+  long chaosSeed;
 
   @Option(
       names = "--workers",
@@ -203,6 +230,17 @@ public final class Bench implements Callable<Integer> {
       report.restart(
           RestartBench.run(work, packDir, PORTRAIT, NARRATION, restartSeconds, restartTrials));
     }
+    if (sections.contains("chaos")) {
+      double longSeconds = chaosMinutes * 60;
+      report.chaos(
+          ChaosBench.run(
+              work,
+              packDir,
+              PORTRAIT,
+              NARRATION,
+              new ChaosBench.Plan(
+                  longSeconds, 256, List.of(20.0, 12.0, 30.0), chaosFaults, chaosGap, chaosSeed)));
+    }
     String md = report.markdown();
     System.out.println();
     System.out.println(md);
@@ -236,6 +274,12 @@ public final class Bench implements Callable<Integer> {
     }
     if (sections.contains("driving")) {
       sb.append(" --driving-minutes ").append(trim(drivingMinutes));
+    }
+    if (sections.contains("chaos")) {
+      sb.append(" --chaos-minutes ").append(trim(chaosMinutes));
+      sb.append(" --chaos-faults ").append(chaosFaults);
+      sb.append(" --chaos-gap ").append(trim(chaosGap));
+      sb.append(" --chaos-seed ").append(chaosSeed);
     }
     if (sections.contains("restart")) {
       sb.append(" --restart-seconds ").append(trim(restartSeconds));

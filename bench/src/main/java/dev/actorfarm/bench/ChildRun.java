@@ -21,7 +21,7 @@ record ChildRun(String name, double wallSeconds, long peakRssKib, int exitCode, 
       String name, Path log, List<String> jvmOptions, String mainClass, List<String> args)
       throws IOException, InterruptedException {
     long started = System.nanoTime();
-    Process p = start(log, jvmOptions, mainClass, args);
+    Process p = start(log, jvmOptions, mainClass, args, false);
     Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
     long peak = 0;
     while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
@@ -35,18 +35,63 @@ record ChildRun(String name, double wallSeconds, long peakRssKib, int exitCode, 
     return new ChildRun(name, wall, peak, p.exitValue(), output);
   }
 
-  /** Starts {@code mainClass args} in a JVM of this class path, its output into {@code log}. */
-  static Process start(Path log, List<String> jvmOptions, String mainClass, List<String> args)
+  /**
+   * Starts {@code mainClass args} in a JVM of this class path, its output into {@code log}
+   * (appended to it with {@code append}).
+   */
+  static Process start(
+      Path log, List<String> jvmOptions, String mainClass, List<String> args, boolean append)
       throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classPath());
     cmd.add(mainClass);
     cmd.addAll(args);
     Files.createDirectories(log.getParent());
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(
+            append
+                ? ProcessBuilder.Redirect.appendTo(log.toFile())
+                : ProcessBuilder.Redirect.to(log.toFile()))
+        .start();
+  }
+
+  private static String pathingJar;
+
+  /**
+   * This JVM's class path for a child: as it is when it is one jar (the bench's own, whose manifest
+   * lists the rest), else a jar whose manifest lists it, as surefire runs tests: a class path of
+   * several KB spelled out on the command line makes a native library of the farm's dependencies
+   * crash the child with SIGSEGV at start-up.
+   */
+  private static synchronized String classPath() throws IOException {
+    String cp = System.getProperty("java.class.path");
+    if (!cp.contains(java.io.File.pathSeparator)) {
+      return cp;
+    }
+    if (pathingJar == null) {
+      StringBuilder entries = new StringBuilder();
+      for (String entry : cp.split(java.io.File.pathSeparator)) {
+        if (!entry.isEmpty()) {
+          entries.append(Path.of(entry).toAbsolutePath().toUri()).append(' ');
+        }
+      }
+      java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+      manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+      manifest
+          .getMainAttributes()
+          .put(java.util.jar.Attributes.Name.CLASS_PATH, entries.toString());
+      Path jar = Files.createTempFile("actorfarm-bench-classpath", ".jar");
+      jar.toFile().deleteOnExit();
+      try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {
+        out.flush();
+      }
+      pathingJar = jar.toString();
+    }
+    return pathingJar;
   }
 
   /** The first group of {@code regex} in the output, as a number. */

@@ -236,6 +236,96 @@ final class Report {
     }
   }
 
+  void chaos(ChaosBench.Result r) {
+    header("chaos", "Chaos soak");
+    line(
+        "A distributed farm of separate processes on this machine: a 3-node KRaft cluster"
+            + " (`farm broker --voters`: three replicas, min.insync.replicas 2, acks=all,"
+            + " idempotent producers), three motion/mux nodes, three render nodes of one worker"
+            + " and an API node (`farm serve --roles none`). One long job and short jobs of other"
+            + " priorities (256² portrait) under a fault schedule of seed %d: SIGKILL or SIGTERM"
+            + " (restarted 2-6 s later) or SIGSTOP then SIGCONT 2-6 s later (a hang), on any"
+            + " process, a broker only while all three are up, a node only while another of its"
+            + " kind is. Back in service: from the restart to the process's start-up line (0 for a"
+            + " hang, which resumes where it stopped). Next window: from then to the farm's next"
+            + " rendered window (0 when the other nodes kept rendering)."
+            + " Network faults: %s. Audit: %s.",
+        r.seed(), r.network(), r.passed() ? "**passed**" : "**failed**");
+    line("");
+    line("| job | priority | narration | state | frames against the uninterrupted run |");
+    line("|---|---|---|---|---|");
+    for (ChaosBench.JobOutcome j : r.jobs()) {
+      line(
+          "| %s (%s) | %d | %.0f s | %s | %s |",
+          j.name(),
+          j.jobId(),
+          j.priority(),
+          j.seconds(),
+          j.state(),
+          j.identical() ? "identical" : "**differ**");
+    }
+    line("");
+    java.util.Map<String, java.util.List<ChaosBench.Fault>> byKind = new java.util.TreeMap<>();
+    for (ChaosBench.Fault f : r.faults()) {
+      byKind.computeIfAbsent(f.kind(), k -> new java.util.ArrayList<>()).add(f);
+    }
+    byKind.put("all", r.faults());
+    line(
+        "| fault | survived | back in service p50 / p95 | next rendered window after it, p50 /"
+            + " p95 |");
+    line("|---|---|---|---|");
+    for (var e : byKind.entrySet()) {
+      var back = e.getValue().stream().map(ChaosBench.Fault::back).toList();
+      var next = e.getValue().stream().map(ChaosBench.Fault::recovery).toList();
+      String survived = String.valueOf(e.getValue().size());
+      if (e.getKey().equals("all")) {
+        survived +=
+            String.format(
+                java.util.Locale.ROOT,
+                " (%d on brokers, %d on the active controller)",
+                r.faults().stream().filter(f -> f.target().startsWith("b")).count(),
+                r.faults().stream().filter(f -> f.target().contains("controller")).count());
+      }
+      line(
+          "| %s | %s | %.1f s / %.1f s | %.1f s / %.1f s |",
+          e.getKey(),
+          survived,
+          percentile(back, 50),
+          percentile(back, 95),
+          percentile(next, 50),
+          percentile(next, 95));
+    }
+    line("");
+    line(
+        "Windows rendered: %d, of which rendered more than once: %d. Dead letters: %d. Consumer"
+            + " lag at the end: %d. Temporary blobs left: %d. API /healthz at the end: %s. Wall:"
+            + " %.0f s.",
+        r.windows(),
+        r.renderedTwice(),
+        r.deadLetters(),
+        r.lag(),
+        r.tempBlobs(),
+        r.apiHealthy() ? "200" : "**not 200**",
+        r.wall());
+    line("");
+    line(
+        "Schedule: %s.",
+        r.faults().stream()
+            .map(
+                f ->
+                    String.format(
+                        java.util.Locale.ROOT, "%.0f s %s %s", f.at(), f.kind(), f.target()))
+            .collect(java.util.stream.Collectors.joining("; ")));
+  }
+
+  private static double percentile(java.util.List<Double> values, int p) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return v[Math.min(v.length - 1, (int) Math.ceil(p / 100.0 * v.length) - 1)];
+  }
+
   void driving(DrivingBench d) {
     header("driving", "Driving video");
     line(

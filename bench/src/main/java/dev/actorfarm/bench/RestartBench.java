@@ -144,7 +144,8 @@ final class RestartBench {
             "--data-dir",
             data.toString(),
             "--out",
-            data.resolve("out.mp4").toString()));
+            data.resolve("out.mp4").toString()),
+        false);
   }
 
   /** Seconds from {@code t0} until the run's data dir holds {@code n} finished segments. */
@@ -203,7 +204,7 @@ final class RestartBench {
   }
 
   /** SHA-256 over every decoded frame's pixels. */
-  private static String digest(Path video) throws Exception {
+  static String digest(Path video) throws Exception {
     MessageDigest md = MessageDigest.getInstance("SHA-256");
     try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile())) {
       g.start();

@@ -134,27 +134,22 @@ class DrivingVideoTest {
 
   @Test
   void outputsAt24And30FpsHaveRoundDurationTimesFpsFramesAudioAndVideoDriven() throws Exception {
-    long samples = AudioDecoder.decode(NARRATION, 16_000, buf -> buf.position(buf.limit()));
+    // Lengths that are no whole number of frames at either rate: 5.3 s of the narration and
+    // 4.72 s (118 frames at 25 fps) of the driving video.
+    Path narrationCut = FarmCli.excerpt(NARRATION, 5.3, dir.resolve("narration-5.3.wav"));
+    Path drivingCut = FarmCli.excerpt(known.output(), 4.72, dir.resolve("driving-4.72.mp4"));
+    long samples = AudioDecoder.decode(narrationCut, 16_000, buf -> buf.position(buf.limit()));
     double narration = samples / 16_000.0;
-    double drivingSeconds = DecodedVideo.decode(known.output()).frames().size() / 25.0;
+    double drivingSeconds = DecodedVideo.decode(drivingCut).frames().size() / 25.0;
     for (int fps : new int[] {24, 30}) {
       DrivingFarm.Done audio =
           farm.run(
               new JobClient.Request(
-                  ASTRONAUT, NARRATION, fps, 0, null, false, farm.farm.pack().id(), 21));
+                  ASTRONAUT, narrationCut, fps, 0, null, false, farm.farm.pack().id(), 5.3));
       DrivingFarm.Done video =
           farm.run(
               new JobClient.Request(
-                  HOPPER,
-                  null,
-                  fps,
-                  0,
-                  null,
-                  false,
-                  farm.farm.pack().id(),
-                  21,
-                  known.output(),
-                  25));
+                  HOPPER, null, fps, 0, null, false, farm.farm.pack().id(), 5.3, drivingCut, 25));
       for (var done : List.of(audio, video)) {
         assertThat(done.event().getState())
             .as(done.event().getReason())

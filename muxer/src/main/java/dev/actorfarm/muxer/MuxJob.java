@@ -411,6 +411,16 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
       deps.jobs().markFailed(jobId, "mux failed");
       kafka.jobFailed(jobId, source, "mux failed: " + RoleStream.describe(failure));
     } else {
+      try {
+        // What killed writers of this job left half-written (a partial output of an entity that
+        // moved, a segment of a render node killed mid-write) has no reader any more.
+        int removed = blobs.deleteTemporaries(dev.actorfarm.runtime.blob.JobPaths.folder(jobId));
+        if (removed > 0) {
+          log.info("Job {}: removed {} temporary files left by killed writers", jobId, removed);
+        }
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        log.warn("Cannot remove the temporary files of job {}: {}", jobId, e.getMessage());
+      }
       kafka.jobEvent(
           jobId,
           source,

@@ -121,6 +121,11 @@ class MuxJobTest {
       segments.add(segment(jobId, w, first, WINDOW_FRAMES[w]));
       first += WINDOW_FRAMES[w];
     }
+    // and what killed writers left half-written: a moved entity's partial output, a segment
+    Path staleOutput = blobs.resolve("blob:jobs/" + jobId + "/.tmp-1-output.mp4");
+    Path staleSegment = blobs.resolve("blob:jobs/" + jobId + "/segments/.tmp-2-000001.mp4");
+    java.nio.file.Files.writeString(staleOutput, "partial");
+    java.nio.file.Files.writeString(staleSegment, "partial");
     ActorRef<MuxJob.Command> job =
         testKit.spawn(
             MuxJob.create(
@@ -174,6 +179,9 @@ class MuxJobTest {
       }
       assertThat(index).isEqualTo(120);
     }
+    // the half-written files are gone
+    assertThat(staleOutput).doesNotExist();
+    assertThat(staleSegment).doesNotExist();
     // progress was reported once per distinct window
     long progress =
         broker.readAll(Topics.JOB_EVENTS).stream()

@@ -120,6 +120,27 @@ public final class BlobStore {
     }
   }
 
+  /**
+   * Deletes the temporary files under {@code folder} (blobs that were being written when their
+   * writer died: a killed render node's segment, a moved mux entity's partial output); returns how
+   * many. For a folder nobody writes any more, such as a completed job's.
+   */
+  public int deleteTemporaries(String folder) throws IOException {
+    Path p = path(folder);
+    if (!Files.isDirectory(p)) {
+      return 0;
+    }
+    int n = 0;
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.filter(f -> f.getFileName().toString().startsWith(TMP_PREFIX)).toList()) {
+        if (Files.deleteIfExists(q)) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Deletes a blob folder and everything under it. */
   public void deleteTree(String relativePath) throws IOException {
     Path p = path(relativePath);
