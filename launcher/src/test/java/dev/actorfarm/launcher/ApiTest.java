@@ -390,6 +390,53 @@ class ApiTest {
   }
 
   @Test
+  void aStalledUploadGets408AtTheSubmitTimeoutLeavesNothingAndTheServerStaysHealthy()
+      throws Exception {
+    // Given the API served again with a 2 s submit timeout
+    ApiSettings quick =
+        new ApiSettings(
+            "127.0.0.1", 0, 0, TOKEN, 2 << 20, 1 << 20, List.of(), Duration.ofSeconds(2));
+    int port = FarmHttp.serveApi(farm, quick).getPort();
+    // When a client sends the start of a 100 kB multipart upload and then nothing
+    long started = System.nanoTime();
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(30_000);
+      String head =
+          "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+              + TOKEN
+              + "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000"
+              + "\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"audio\";"
+              + " filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF";
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(new byte[1000]);
+      socket.getOutputStream().flush();
+      // Then at the timeout it gets 408, or (Pekko aborts a connection whose request it did not
+      // read to its end) a reset: either way the upload is cut
+      String status;
+      try {
+        status =
+            new java.io.BufferedReader(
+                    new java.io.InputStreamReader(
+                        socket.getInputStream(), StandardCharsets.US_ASCII))
+                .readLine();
+      } catch (java.net.SocketException e) {
+        status = "reset: " + e.getMessage();
+      }
+      assertThat(status).matches("HTTP/1.1 408.*|reset: .*");
+    }
+    assertThat((System.nanoTime() - started) / 1e9).isBetween(1.5, 20.0);
+    // and the partial upload is gone, and the server answers
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!Files.list(dir.resolve("farm/uploads")).toList().isEmpty()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(Files.list(dir.resolve("farm/uploads")).toList()).as("uploads cleaned up").isEmpty();
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/healthz")).GET()).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void uploadsOverTheLimitsAreRefused() throws Exception {
     Path big = dir.resolve("big.png");
     Files.write(big, new byte[(int) (1.5 * (1 << 20))]);

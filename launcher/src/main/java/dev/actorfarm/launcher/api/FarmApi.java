@@ -77,6 +77,7 @@ public final class FarmApi extends AllDirectives {
             materializer,
             jobs.farm().settings().dataDir().resolve("uploads"),
             settings.maxPortraitBytes(),
+            settings.submitTimeout(),
             new InputRoots(jobs.farm().blobs(), settings.allowedRoots()));
   }
 

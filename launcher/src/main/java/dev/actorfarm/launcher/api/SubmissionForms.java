@@ -68,15 +68,22 @@ final class SubmissionForms {
   private final Materializer materializer;
   private final Path uploads;
   private final long maxPortraitBytes;
+  private final java.time.Duration uploadTimeout;
   private final InputRoots roots;
   private final ObjectMapper json =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-  SubmissionForms(Materializer materializer, Path uploads, long maxPortraitBytes, InputRoots roots)
+  SubmissionForms(
+      Materializer materializer,
+      Path uploads,
+      long maxPortraitBytes,
+      java.time.Duration uploadTimeout,
+      InputRoots roots)
       throws IOException {
     this.materializer = materializer;
     this.uploads = uploads;
     this.maxPortraitBytes = maxPortraitBytes;
+    this.uploadTimeout = uploadTimeout;
     this.roots = roots;
     Files.createDirectories(uploads);
   }
@@ -95,6 +102,9 @@ final class SubmissionForms {
     }
     java.util.concurrent.atomic.AtomicInteger count =
         new java.util.concurrent.atomic.AtomicInteger();
+    // A stalled or trickling upload fails at the deadline (408), so that it cannot hold its files
+    // and its connection for ever: each part's bytes must arrive by then.
+    long deadline = System.nanoTime() + uploadTimeout.toNanos();
     return form.getParts()
         .mapAsync(
             1,
@@ -116,16 +126,14 @@ final class SubmissionForms {
                 String ext = extension(part.getFilename().orElse(""));
                 Path file = dir.resolve(name + ext);
                 upload.files().put(name, file);
-                return part.getEntity()
-                    .getDataBytes()
+                return withDeadline(part.getEntity().getDataBytes(), deadline)
                     .limitWeighted(limit, b -> (long) b.size())
                     .runWith(FileIO.toPath(file), materializer)
                     .thenApply(r -> (Object) r);
               }
               // Read to its end (an aborted part would fail the whole form with an error that
               // does not say which part), keeping at most the limit and one chunk.
-              return part.getEntity()
-                  .getDataBytes()
+              return withDeadline(part.getEntity().getDataBytes(), deadline)
                   .runWith(
                       Sink.<ByteString, ByteString>fold(
                           ByteString.emptyByteString(),
@@ -152,10 +160,28 @@ final class SubmissionForms {
             (done, error) -> {
               if (error != null) {
                 deleteQuietly(dir);
+                Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
+                if (cause instanceof java.util.concurrent.TimeoutException) {
+                  throw new CompletionException(
+                      ApiErrors.apiError(
+                          408,
+                          "the upload did not complete within "
+                              + uploadTimeout.toSeconds()
+                              + " s (actorfarm.http.submit-timeout)"));
+                }
                 throw new CompletionException(error);
               }
               return upload;
             });
+  }
+
+  /**
+   * {@code bytes}, failing with a TimeoutException if they have not all come by {@code deadline}.
+   */
+  private static org.apache.pekko.stream.javadsl.Source<ByteString, Object> withDeadline(
+      org.apache.pekko.stream.javadsl.Source<ByteString, Object> bytes, long deadline) {
+    long left = Math.max(1, deadline - System.nanoTime());
+    return bytes.completionTimeout(java.time.Duration.ofNanos(left));
   }
 
   /**
