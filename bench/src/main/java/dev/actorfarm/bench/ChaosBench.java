@@ -645,26 +645,8 @@ final class ChaosBench {
       int clusterPort,
       String seeds) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                "node",
-                "--roles",
-                roles,
-                "--kafka",
-                kafka,
-                "--blob-store",
-                blobRoot.toString(),
-                "--data-dir",
-                dir.resolve(name).toString(),
-                "--node-name",
-                name,
-                "--render-workers",
-                "1",
-                "--cluster-port",
-                String.valueOf(clusterPort)));
-    if (seeds != null) {
-      args.addAll(List.of("--cluster-seeds", seeds));
-    }
+        dev.actorfarm.launcher.NodeCommand.commandLine(
+            name, roles, kafka, blobRoot, dir, clusterPort, seeds);
     return new Proc(name, kind, jvm, args, dir.resolve(name + ".log"));
   }
 

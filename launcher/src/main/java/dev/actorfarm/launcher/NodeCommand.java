@@ -82,6 +82,43 @@ public final class NodeCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /**
+   * The command line of a node of a farm on one machine, as the harnesses start them: {@code
+   * name}'s data in {@code dir/name}, one render worker, the given cluster port (0: none) and seeds
+   * (null: none).
+   */
+  public static List<String> commandLine(
+      String name,
+      String roles,
+      String kafka,
+      Path blobRoot,
+      Path dir,
+      int clusterPort,
+      String seeds) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "node",
+                "--roles",
+                roles,
+                "--kafka",
+                kafka,
+                "--blob-store",
+                blobRoot.toString(),
+                "--data-dir",
+                dir.resolve(name).toString(),
+                "--node-name",
+                name,
+                "--render-workers",
+                "1",
+                "--cluster-port",
+                String.valueOf(clusterPort)));
+    if (seeds != null) {
+      args.addAll(List.of("--cluster-seeds", seeds));
+    }
+    return args;
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();

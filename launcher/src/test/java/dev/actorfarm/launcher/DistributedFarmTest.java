@@ -331,26 +331,7 @@ class DistributedFarmTest {
       String seeds)
       throws Exception {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                "node",
-                "--roles",
-                roles,
-                "--kafka",
-                kafka,
-                "--blob-store",
-                blobRoot.toString(),
-                "--data-dir",
-                dir.resolve(name).toString(),
-                "--node-name",
-                name,
-                "--render-workers",
-                "1",
-                "--cluster-port",
-                String.valueOf(clusterPort)));
-    if (seeds != null) {
-      args.addAll(List.of("--cluster-seeds", seeds));
-    }
+        NodeCommand.commandLine(name, roles, kafka, blobRoot, dir, clusterPort, seeds);
     return FarmProcess.start(name, dir.resolve(name + ".log"), props, args.toArray(String[]::new));
   }
 
