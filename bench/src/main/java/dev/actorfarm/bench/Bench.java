@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
  *   <li>{@code length}: jobs of 1, 10 and 60 minutes of narration;
  *   <li>{@code workers}: throughput with 1..16 simulated GPU render workers;
  *   <li>{@code restart}: what a SIGKILL and a rerun of {@code farm render} cost (RestartBench);
+ *   <li>{@code api-load}: 100 concurrent API clients for 60 s against a rendering {@code farm
+ *       serve} (ApiLoadBench);
  *   <li>{@code chaos}: the chaos soak, a distributed farm on a 3-broker cluster under a seeded
  *       fault schedule, audited (ChaosBench; not in the default set: it takes an hour at its
  *       default size).
@@ -44,7 +46,8 @@ public final class Bench implements Callable<Integer> {
   @Option(
       names = "--sections",
       split = ",",
-      defaultValue = "stages,naive,efficiency,length,workers,scheduling,fidelity,driving,restart",
+      defaultValue =
+          "stages,naive,efficiency,length,workers,scheduling,fidelity,driving,restart,api-load",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -71,6 +74,18 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "3",
       description = "Kill-and-rerun trials per JVM set-up (default ${DEFAULT-VALUE}).")
   int restartTrials;
+
+  @Option(
+      names = "--api-clients",
+      defaultValue = "100",
+      description = "Concurrent clients of the api-load section (default ${DEFAULT-VALUE}).")
+  int apiClients;
+
+  @Option(
+      names = "--api-seconds",
+      defaultValue = "60",
+      description = "How long the api-load clients poll (default ${DEFAULT-VALUE}).")
+  double apiSeconds;
 
   @Option(
       names = "--chaos-minutes",
@@ -230,6 +245,10 @@ public final class Bench implements Callable<Integer> {
       report.restart(
           RestartBench.run(work, packDir, PORTRAIT, NARRATION, restartSeconds, restartTrials));
     }
+    if (sections.contains("api-load")) {
+      System.out.println("API load: " + apiClients + " clients for " + trim(apiSeconds) + " s ...");
+      report.apiLoad(ApiLoadBench.run(work, packDir, PORTRAIT, NARRATION, apiClients, apiSeconds));
+    }
     if (sections.contains("chaos")) {
       double longSeconds = chaosMinutes * 60;
       report.chaos(
@@ -274,6 +293,10 @@ public final class Bench implements Callable<Integer> {
     }
     if (sections.contains("driving")) {
       sb.append(" --driving-minutes ").append(trim(drivingMinutes));
+    }
+    if (sections.contains("api-load")) {
+      sb.append(" --api-clients ").append(apiClients);
+      sb.append(" --api-seconds ").append(trim(apiSeconds));
     }
     if (sections.contains("chaos")) {
       sb.append(" --chaos-minutes ").append(trim(chaosMinutes));

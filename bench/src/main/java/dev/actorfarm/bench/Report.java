@@ -236,6 +236,28 @@ final class Report {
     }
   }
 
+  void apiLoad(ApiLoadBench.Result r) {
+    header("api-load", "Concurrent API clients");
+    line(
+        "`farm serve` (every role and the API in one process) rendering a job while %d clients"
+            + " poll it for %.0f s, each one request at a time over the routes a dashboard polls"
+            + " (`GET /jobs`, `GET /jobs/{id}`, `/healthz`, `/metrics`). An error is any status"
+            + " but 200, or no answer within 30 s.",
+        r.clients(), r.seconds());
+    line("");
+    line("| clients | requests | per second | errors | p50 | p99 | max |");
+    line("|---|---|---|---|---|---|---|");
+    line(
+        "| %d | %d | %.0f | %s | %.1f ms | **%.1f ms** | %.1f ms |",
+        r.clients(),
+        r.requests(),
+        r.requests() / r.seconds(),
+        r.errors() == 0 ? "0" : "**" + r.errors() + "** (first: " + r.firstError() + ")",
+        r.p50Ms(),
+        r.p99Ms(),
+        r.maxMs());
+  }
+
   void chaos(ChaosBench.Result r) {
     header("chaos", "Chaos soak");
     line(
