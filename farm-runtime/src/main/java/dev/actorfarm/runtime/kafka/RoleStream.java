@@ -179,6 +179,20 @@ public final class RoleStream {
                   return CompletableFuture.completedFuture(Done.getInstance());
                 }
                 Throwable cause = unwrap(error);
+                if (isNodeGone(cause)) {
+                  // This node can no longer do the work (its shard region stopped: the node was
+                  // downed or is stopping). The record is neither the job's fault nor done: fail
+                  // the stream uncommitted, so that the partition's next owner processes it.
+                  log.warn(
+                      "Job {}: {} cannot process {}@{} here any more ({}); leaving it uncommitted"
+                          + " for the partition's next owner",
+                      jobId,
+                      source,
+                      topic.name(),
+                      record.offset(),
+                      describe(cause));
+                  return CompletableFuture.<Done>failedFuture(new NodeGoneException(cause));
+                }
                 boolean infrastructure = isInfrastructure(cause);
                 int nextAttempt = infrastructure ? attempt : attempt + 1;
                 int nextInfra = infrastructure ? infra + 1 : infra;
@@ -226,6 +240,27 @@ public final class RoleStream {
       }
       return CompletableFuture.allOf(dl, failed).thenApply(v -> Done.getInstance());
     }
+  }
+
+  /** The stream of a node that can no longer process its records (see {@link #isNodeGone}). */
+  public static final class NodeGoneException extends RuntimeException {
+    NodeGoneException(Throwable cause) {
+      super("this node can no longer process the record: " + describe(cause), cause);
+    }
+  }
+
+  /**
+   * True when the local recipient of the work is gone for good: an ask to this node's shard region
+   * after the region stopped (the node was downed by the split-brain resolver, or is shutting
+   * down). Retrying here cannot help, and dead-lettering would fail the job for what is the node's
+   * end, not the record's: a SIGSTOPped node that wakes up downed drains with its region already
+   * stopped.
+   */
+  public static boolean isNodeGone(Throwable cause) {
+    // Pekko's AskTimeoutException, classic or typed: a TimeoutException with this message.
+    return cause instanceof java.util.concurrent.TimeoutException
+        && cause.getMessage() != null
+        && cause.getMessage().contains("had already been terminated");
   }
 
   /**
