@@ -145,6 +145,23 @@ public final class FarmKafka implements AutoCloseable {
             "Created topics {} ({} replicas)",
             missing.stream().map(NewTopic::name).toList(),
             replicas);
+        // On a cluster of several brokers the new topics reach each broker's metadata a little
+        // later: wait for them, so that nothing started next is told they do not exist.
+        List<String> names = missing.stream().map(NewTopic::name).toList();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+          try {
+            admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
+            break;
+          } catch (ExecutionException e) {
+            if (!(e.getCause()
+                    instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                || System.nanoTime() > deadline) {
+              throw e;
+            }
+            Thread.sleep(100);
+          }
+        }
       }
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot create the farm's topics on " + bootstrapServers, e);

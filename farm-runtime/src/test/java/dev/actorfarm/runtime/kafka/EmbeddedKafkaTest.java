@@ -84,12 +84,23 @@ class EmbeddedKafkaTest {
       try (var admin =
           org.apache.kafka.clients.admin.Admin.create(
               java.util.Map.of("bootstrap.servers", bootstrap))) {
-        var topic =
-            admin
-                .describeTopics(java.util.List.of(Topics.SEGMENTS.name()))
-                .allTopicNames()
-                .get()
-                .get(Topics.SEGMENTS.name());
+        org.apache.kafka.clients.admin.TopicDescription topic = null;
+        for (int i = 0; topic == null; i++) {
+          try {
+            topic =
+                admin
+                    .describeTopics(java.util.List.of(Topics.SEGMENTS.name()))
+                    .allTopicNames()
+                    .get()
+                    .get(Topics.SEGMENTS.name());
+          } catch (java.util.concurrent.ExecutionException e) {
+            // a broker this client asked may not have the new topic's metadata yet
+            if (i > 100) {
+              throw e;
+            }
+            Thread.sleep(100);
+          }
+        }
         assertThat(topic.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
         var resource =
             new org.apache.kafka.common.config.ConfigResource(
