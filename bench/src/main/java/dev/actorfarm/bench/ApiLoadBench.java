@@ -158,15 +158,15 @@ final class ApiLoadBench {
         errors += r[r.length - 1];
       }
       pool.shutdown();
-      long[] sorted = all.stream().mapToLong(Long::longValue).sorted().toArray();
+      List<Double> ms = all.stream().map(ns -> ns / 1e6).toList();
       return new Result(
           clients,
           seconds,
-          sorted.length,
+          ms.size(),
           errors,
-          at(sorted, 0.50),
-          at(sorted, 0.99),
-          sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
+          Report.percentile(ms, 50),
+          Report.percentile(ms, 99),
+          ms.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
           firstError[0]);
     } finally {
       server.destroy();
@@ -174,12 +174,5 @@ final class ApiLoadBench {
         server.destroyForcibly();
       }
     }
-  }
-
-  private static double at(long[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
   }
 }

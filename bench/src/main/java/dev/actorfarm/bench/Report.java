@@ -340,7 +340,8 @@ final class Report {
             .collect(java.util.stream.Collectors.joining("; ")));
   }
 
-  private static double percentile(java.util.List<Double> values, int p) {
+  /** The nearest-rank {@code p}th percentile of {@code values}, NaN for none. */
+  static double percentile(java.util.List<Double> values, double p) {
     if (values.isEmpty()) {
       return Double.NaN;
     }

@@ -31,12 +31,10 @@ public final class WarmUpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path scratch = Files.createTempDirectory("actorfarm-warm-up");
     try {
-      FarmSettings settings =
-          FarmSettings.create(FarmConfig.load(Map.of("actorfarm.data-dir", scratch.toString())));
-      InputValidator.validate(portrait, audio, null, settings.limits());
+      var config = FarmConfig.load(Map.of("actorfarm.data-dir", scratch.toString()));
+      InputValidator.validate(portrait, audio, null, FarmSettings.create(config).limits());
       System.setProperty("actorfarm.log.dir", scratch.toString());
-      try (EmbeddedFarm farm =
-          EmbeddedFarm.start(FarmConfig.load(Map.of("actorfarm.data-dir", scratch.toString())))) {
+      try (EmbeddedFarm farm = EmbeddedFarm.start(config)) {
         farm.jobs().all();
       }
       return 0;

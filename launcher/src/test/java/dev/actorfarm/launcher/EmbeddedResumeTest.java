@@ -3,6 +3,7 @@ package dev.actorfarm.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.actorfarm.runtime.DecodedVideo;
+import dev.actorfarm.runtime.blob.BlobStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,8 +130,9 @@ class EmbeddedResumeTest {
   }
 
   /**
-   * Counts the finished segments of every job. Lists directories rather than walking the tree: a
-   * walk stats each entry and fails on a temporary file that the farm renames in between.
+   * Counts the finished segments of every job ({@link BlobStore#count}). Lists directories rather
+   * than walking the tree: a walk stats each entry and fails on a temporary file that the farm
+   * renames in between.
    */
   static int segments(Path data) throws Exception {
     Path jobs = data.resolve("blobs/jobs");
@@ -140,18 +142,7 @@ class EmbeddedResumeTest {
     int count = 0;
     try (var dirs = Files.list(jobs)) {
       for (Path job : dirs.toList()) {
-        Path segments = job.resolve("segments");
-        if (!Files.isDirectory(segments)) {
-          continue;
-        }
-        try (var files = Files.list(segments)) {
-          count +=
-              (int)
-                  files
-                      .map(f -> f.getFileName().toString())
-                      .filter(s -> s.endsWith(".mp4") && !s.startsWith(".tmp-"))
-                      .count();
-        }
+        count += new BlobStore(job).count("segments", ".mp4");
       }
     }
     return count;
