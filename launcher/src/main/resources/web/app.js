@@ -63,6 +63,54 @@
     }
   }
 
+  // ---- the cue editor: rows of (time, emotion, intensity) and the knobs, sent as the `cues` field
+  const EMOTIONS = ['neutral', 'happy', 'sad', 'angry', 'surprised', 'fearful', 'disgusted', 'contemptuous'];
+  const KNOBS = [
+    ['expression-scale', 'expression_scale', 1],
+    ['head-motion', 'head_motion_scale', 1],
+    ['lip-sync', 'lip_sync', 1],
+    ['blink-rate', 'blink_rate', 17],
+  ];
+
+  function addCue(time, emotion, intensity) {
+    const tr = document.createElement('tr');
+    tr.innerHTML =
+      '<td><input class="cue-time" type="number" min="0" step="0.1"></td>' +
+      '<td><select class="cue-emotion"></select></td>' +
+      '<td><input class="cue-intensity" type="number" min="0" max="1" step="0.1"></td>' +
+      '<td><button type="button" class="cue-remove">remove</button></td>';
+    const select = tr.querySelector('.cue-emotion');
+    EMOTIONS.forEach((e) => select.add(new Option(e, e)));
+    tr.querySelector('.cue-time').value = time;
+    select.value = emotion;
+    tr.querySelector('.cue-intensity').value = intensity;
+    tr.querySelector('.cue-remove').addEventListener('click', () => tr.remove());
+    $('cues').querySelector('tbody').append(tr);
+  }
+
+  $('cue-add').addEventListener('click', () => {
+    const rows = $('cues').querySelectorAll('tbody tr');
+    const last = rows.length ? parseFloat(rows[rows.length - 1].querySelector('.cue-time').value) || 0 : -5;
+    addCue(last + 5, rows.length ? 'happy' : 'neutral', 0.8);
+  });
+
+  /** The editor's direction as a cue sheet, or null when it says nothing. */
+  function direction() {
+    const controls = {};
+    KNOBS.forEach(([id, name, dflt]) => {
+      const v = parseFloat($(id).value);
+      if (!Number.isNaN(v) && v !== dflt) controls[name] = v;
+    });
+    if ($('gaze').value === 'wander') controls.gaze_wander = 1;
+    const cues = Array.from($('cues').querySelectorAll('tbody tr')).map((tr) => ({
+      time: parseFloat(tr.querySelector('.cue-time').value) || 0,
+      emotion: tr.querySelector('.cue-emotion').value,
+      intensity: parseFloat(tr.querySelector('.cue-intensity').value),
+    }));
+    if (!cues.length && !Object.keys(controls).length) return null;
+    return { controls, cues };
+  }
+
   $('submit-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const form = new FormData();
@@ -73,6 +121,8 @@
     form.append('seed', $('seed').value || '0');
     form.append('priority', $('priority').value || '50');
     form.append('crop', $('crop').checked ? 'true' : 'false');
+    const d = direction();
+    if (d) form.append('cues', JSON.stringify(d));
     $('submit-status').textContent = 'Uploading…';
     $('submit').disabled = true;
     try {

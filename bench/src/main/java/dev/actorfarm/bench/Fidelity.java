@@ -71,7 +71,7 @@ public record Fidelity(
   static final int FPS = 25;
   static final int RATE = 16_000;
   private static final int BORDER = 6;
-  private static final int TILE = 200;
+  static final int TILE = 200;
 
   /**
    * Measures {@code video}, the render of {@code p} speaking {@code audio}, whose segments are
@@ -391,7 +391,7 @@ public record Fidelity(
     return out;
   }
 
-  private static double parabola(FloatIndexer r, int x, int y, int ux, int uy, int cols, int rows) {
+  static double parabola(FloatIndexer r, int x, int y, int ux, int uy, int cols, int rows) {
     int x0 = x - ux;
     int y0 = y - uy;
     int x1 = x + ux;
@@ -488,7 +488,7 @@ public record Fidelity(
     }
   }
 
-  private static Mat label(Mat tile, String text) {
+  static Mat label(Mat tile, String text) {
     // White on a black outline, readable on any tile.
     double[][] strokes = {{0, 3}, {255, 1}};
     for (double[] stroke : strokes) {
@@ -506,7 +506,7 @@ public record Fidelity(
     return tile;
   }
 
-  private static Mat grey(Mat bgr) {
+  static Mat grey(Mat bgr) {
     Mat g = new Mat();
     opencv_imgproc.cvtColor(bgr, g, opencv_imgproc.COLOR_BGR2GRAY);
     Mat f = new Mat();
@@ -573,7 +573,7 @@ public record Fidelity(
     return new Box(r.x(), r.y(), r.width(), r.height());
   }
 
-  private static Rect clip(Box b, int w, int h) {
+  static Rect clip(Box b, int w, int h) {
     int x0 = (int) Math.max(0, Math.floor(b.x()));
     int y0 = (int) Math.max(0, Math.floor(b.y()));
     int x1 = (int) Math.min(w, Math.ceil(b.x() + b.width()));

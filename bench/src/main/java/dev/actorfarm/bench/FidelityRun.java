@@ -79,8 +79,14 @@ final class FidelityRun {
    * {@code farm render} of one portrait; its --face-box is the annotation's where it asks for one.
    */
   static Path render(Portrait p, Path audio, Path packDir, Path dir) throws IOException {
-    Path video = dir.resolve(p.name() + ".mp4");
-    Path data = dir.resolve(p.name() + "-data");
+    return render(p, audio, packDir, dir, p.name(), List.of());
+  }
+
+  /** As {@link #render(Portrait, Path, Path, Path)}, as {@code name}, with more arguments. */
+  static Path render(Portrait p, Path audio, Path packDir, Path dir, String name, List<String> more)
+      throws IOException {
+    Path video = dir.resolve(name + ".mp4");
+    Path data = dir.resolve(name + "-data");
     // A fresh job each time: an earlier run's data directory would resume (and return) its output.
     if (java.nio.file.Files.exists(data)) {
       org.apache.commons.io.file.PathUtils.deleteDirectory(data);
@@ -112,6 +118,7 @@ final class FidelityRun {
               Math.round(b.width()),
               Math.round(b.height())));
     }
+    args.addAll(more);
     StringWriter err = new StringWriter();
     CommandLine cli = new CommandLine(new Farm());
     cli.setErr(new PrintWriter(err, true));

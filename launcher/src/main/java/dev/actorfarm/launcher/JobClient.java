@@ -2,6 +2,7 @@ package dev.actorfarm.launcher;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.actorfarm.protocol.BlobRef;
+import dev.actorfarm.protocol.Direction;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.protocol.Headers;
 import dev.actorfarm.protocol.JobControl;
@@ -72,7 +73,34 @@ public final class JobClient {
       String packId,
       double audioSecondsHint,
       Path driving,
-      double drivingFpsHint) {
+      double drivingFpsHint,
+      Direction direction) {
+
+    /** A job without direction. */
+    public Request(
+        Path portrait,
+        Path audio,
+        int fps,
+        long seed,
+        FaceBox faceBox,
+        boolean cropOnly,
+        String packId,
+        double audioSecondsHint,
+        Path driving,
+        double drivingFpsHint) {
+      this(
+          portrait,
+          audio,
+          fps,
+          seed,
+          faceBox,
+          cropOnly,
+          packId,
+          audioSecondsHint,
+          driving,
+          drivingFpsHint,
+          null);
+    }
 
     /** A narration job. */
     public Request(
@@ -112,6 +140,9 @@ public final class JobClient {
         RenderOptions.newBuilder().setFps(r.fps()).setSeed(r.seed()).setCropOnly(r.cropOnly());
     if (r.faceBox() != null) {
       opts.setFaceBox(r.faceBox());
+    }
+    if (r.direction() != null) {
+      opts.setDirection(r.direction());
     }
     RenderOptions options = opts.build();
     String jobId =
@@ -327,8 +358,9 @@ public final class JobClient {
 
   /**
    * The options that make a job different, in a fixed text form: {@code v1;fps=..;seed=..;
-   * crop_only=..;face_box=x,y,w,h|none;expression=..;head=..}. A new option that changes the output
-   * must be added here (and changes only the ids of jobs that set it away from its default).
+   * crop_only=..;face_box=x,y,w,h|none;expression=..;head=..;direction=..}. A new option that
+   * changes the output must be added here (and changes only the ids of jobs that set it away from
+   * its default).
    */
   static String canonicalOptions(RenderOptions o) {
     StringBuilder b = new StringBuilder("v1");
@@ -349,7 +381,40 @@ public final class JobClient {
     if (o.getHeadMotionScale() != 0) {
       b.append(";head=").append(Float.toString(o.getHeadMotionScale()));
     }
+    if (o.hasDirection()) {
+      b.append(";direction=").append(canonicalDirection(o.getDirection()));
+    }
     return b.toString();
+  }
+
+  /**
+   * A direction in a fixed text form: {@code {name=value,...}} knobs sorted by name, then {@code
+   * |time:emotion:intensity:ease{controls}} per cue in order.
+   */
+  static String canonicalDirection(Direction d) {
+    StringBuilder b = new StringBuilder();
+    b.append(sorted(d.getControlsMap()));
+    for (var c : d.getCuesList()) {
+      b.append('|').append(Double.toString(c.getTimeS()));
+      b.append(':').append(c.getEmotion());
+      b.append(':').append(Float.toString(c.getIntensity()));
+      b.append(':').append(Float.toString(c.getEaseS()));
+      b.append(sorted(c.getControlsMap()));
+    }
+    return b.toString();
+  }
+
+  private static String sorted(Map<String, Float> m) {
+    StringBuilder b = new StringBuilder("{");
+    new java.util.TreeMap<>(m)
+        .forEach(
+            (k, v) -> {
+              if (b.length() > 1) {
+                b.append(',');
+              }
+              b.append(k).append('=').append(Float.toString(v));
+            });
+    return b.append('}').toString();
   }
 
   public static String sha256Hex(String... parts) {

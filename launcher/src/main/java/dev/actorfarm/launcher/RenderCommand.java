@@ -107,6 +107,8 @@ public final class RenderCommand implements Callable<Integer> {
 
   @CommandLine.Mixin JobControlCommands.SchedulingOptions scheduling;
 
+  @CommandLine.Mixin DirectionOptions directionOptions;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -135,6 +137,7 @@ public final class RenderCommand implements Callable<Integer> {
     InputValidator.ValidatedDriving drivingInputs = null;
     dev.actorfarm.runtime.jobs.JobStates.Controls controls;
     int outFps;
+    dev.actorfarm.protocol.Direction direction;
     try {
       if (driving == null && audio == null) {
         throw new InputValidator.BadInputException(
@@ -163,6 +166,12 @@ public final class RenderCommand implements Callable<Integer> {
         inputs = InputValidator.validate(portrait, audio, box, settings.limits());
         outFps = fps == null ? 0 : fps; // 0: the pack's, known once the farm is up
       }
+      direction = directionOptions.direction();
+      DirectionOptions.check(
+          direction,
+          drivingInputs != null ? drivingInputs.video().seconds() : inputs.audioSeconds(),
+          driving != null,
+          DirectionOptions.packControls(settings));
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
       err.flush();
@@ -197,7 +206,8 @@ public final class RenderCommand implements Callable<Integer> {
                   farm.pack().id(),
                   seconds,
                   driving,
-                  drivingInputs == null ? 0 : drivingInputs.video().fps()),
+                  drivingInputs == null ? 0 : drivingInputs.video().fps(),
+                  direction),
               jobId);
       err.println(
           "Job "

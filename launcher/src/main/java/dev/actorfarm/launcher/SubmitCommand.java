@@ -66,6 +66,8 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @CommandLine.Mixin JobControlCommands.SchedulingOptions scheduling;
 
+  @CommandLine.Mixin DirectionOptions directionOptions;
+
   @CommandLine.Mixin RemoteFarm.Options server;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -96,6 +98,13 @@ public final class SubmitCommand implements Callable<Integer> {
             "give a narration with --audio or a driving video with --driving");
       }
       scheduling.controls();
+      var direction = directionOptions.direction();
+      if (direction != null) {
+        // Checked here as far as it can be without the farm (times, labels, ranges); the farm
+        // checks it against the narration's length and its pack.
+        DirectionOptions.check(direction, 0, driving != null, null);
+        fields.put("cues", dev.actorfarm.runtime.direction.Directions.toJson(direction));
+      }
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
       return 2;

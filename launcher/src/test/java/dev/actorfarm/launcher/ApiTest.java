@@ -205,6 +205,22 @@ class ApiTest {
                 + "\",\"seed\":7}");
     assertThat(ok.statusCode()).as(body(ok)).isEqualTo(201);
     String id = json(ok).get("id").asText();
+    // The same inputs directed (cues as JSON in the body) are another job.
+    HttpResponse<byte[]> directed =
+        postJson(
+            "{\"portrait\":\""
+                + allowed.resolve("astronaut.png")
+                + "\",\"audio\":\""
+                + allowed.resolve("narration.ogg")
+                + "\",\"seed\":7,\"cues\":{\"controls\":{\"head_motion_scale\":0.5},"
+                + "\"cues\":[{\"time\":0,\"emotion\":\"sad\",\"intensity\":0.6}]}}");
+    assertThat(directed.statusCode()).as(body(directed)).isEqualTo(201);
+    assertThat(json(directed).get("id").asText()).isNotEqualTo(id);
+    assertThat(
+            send(request("/jobs/" + json(directed).get("id").asText() + "/cancel", TOKEN)
+                    .POST(noBody()))
+                .statusCode())
+        .isLessThan(300);
     assertThat(json(ok).get("state").asText()).isEqualTo("SUBMITTED");
     assertThat(json(ok).get("priority").asInt()).isEqualTo(50);
 
@@ -318,6 +334,34 @@ class ApiTest {
             "/jobs", TOKEN, Map.of(), Map.of("portrait", bomb, "audio", ReferenceRender.NARRATION)),
         422,
         "declares 60000x60000 px");
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+    // Bad direction: each refused with its one line, in a form and in JSON.
+    Map<String, Path> files =
+        Map.of("portrait", ReferenceRender.ASTRONAUT, "audio", ReferenceRender.NARRATION);
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("emotion", "happy@0,gloomy@3"), files),
+        422,
+        "cue 2 at 3 s: unknown emotion 'gloomy'");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("emotion", "happy:1.5@0"), files),
+        422,
+        "intensity 1.5 is outside 0..1");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("emotion", "happy@9,sad@4"), files),
+        422,
+        "cue 2 at 4 s is not after cue 1 at 9 s");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("emotion", "happy@0,sad@400"), files),
+        422,
+        "past the end of the narration");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("cues", "{\"controls\": {\"wobble\": 1}}"), files),
+        422,
+        "control 'wobble' is unknown");
+    assertError(
+        postMultipart("/jobs", TOKEN, Map.of("cues", "[{\"time\": "), files),
+        422,
+        "cues is not valid JSON");
     assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
     // Thousands of parts: refused at the first one too many, and unknown fields at the first.
     StringBuilder many = new StringBuilder();

@@ -119,6 +119,16 @@ class WebPageTest {
     browser.findElement(By.id("seed")).sendKeys("3");
     browser.findElement(By.id("priority")).clear();
     browser.findElement(By.id("priority")).sendKeys("70");
+    // directed in the cue editor: neutral from the start, happy at 0.7 from 5 s, the head calmer
+    browser.findElement(By.id("cue-add")).click();
+    browser.findElement(By.id("cue-add")).click();
+    List<WebElement> rows = browser.findElements(By.cssSelector("#cues tbody tr"));
+    assertThat(rows).hasSize(2);
+    WebElement intensity = rows.get(1).findElement(By.className("cue-intensity"));
+    intensity.clear();
+    intensity.sendKeys("0.7");
+    browser.findElement(By.id("head-motion")).clear();
+    browser.findElement(By.id("head-motion")).sendKeys("0.5");
     long submitted = System.nanoTime();
     browser.findElement(By.id("submit")).click();
 
@@ -126,6 +136,18 @@ class WebPageTest {
     new WebDriverWait(browser, Duration.ofSeconds(60))
         .until(d -> d.getCurrentUrl().contains("#/jobs/job-"));
     String jobId = browser.getCurrentUrl().replaceAll(".*#/jobs/", "");
+    // The job carries the page's direction.
+    var requested =
+        broker.readAll(dev.actorfarm.protocol.Topics.JOBS).stream()
+            .filter(e -> e.getKey().equals(jobId))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    var direction = requested.getSpec().getOptions().getDirection();
+    assertThat(direction.getControlsMap()).containsExactly(Map.entry("head_motion_scale", 0.5f));
+    assertThat(direction.getCuesList())
+        .extracting(c -> c.getTimeS() + " " + c.getEmotion() + " " + c.getIntensity())
+        .containsExactly("0.0 neutral 0.8", "5.0 happy 0.7");
 
     // Its scheduling from the page: submitted at 70, paused (it cannot complete while paused:
     // most of its windows are not admitted), raised to 80, resumed.

@@ -22,6 +22,7 @@ enum OnnxOp implements ONNXOperator {
   CONCAT("Concat", ONNXAttribute.VARIADIC_INPUT, 0, attr("axis", AttributeType.INT, true)),
   COS("Cos", 1),
   DIV("Div", 2),
+  ERF("Erf", 1),
   EXP("Exp", 1),
   EXPAND("Expand", 2),
   GATHER("Gather", 2, 0, attr("axis", AttributeType.INT, false)),

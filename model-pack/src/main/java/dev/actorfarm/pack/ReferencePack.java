@@ -24,7 +24,7 @@ public final class ReferencePack {
   public static final String NAME = "actorfarm-reference";
 
   /** Bump when a graph or parameter changes, so that packs generated earlier are rebuilt. */
-  public static final String VERSION = "1.2.0";
+  public static final String VERSION = "2.0.0";
 
   private ReferencePack() {}
 
@@ -123,7 +123,7 @@ public final class ReferencePack {
             M,
             List.of(CHANNELS),
             rest,
-            List.of("expression_intensity", "head_motion_scale"),
+            controls(),
             "single-pass",
             1,
             0f,
@@ -131,7 +131,7 @@ public final class ReferencePack {
                 "audio_features", spec("audio_features", 1, WINDOW, N_MELS),
                 "context", spec("context", 1, CONTEXT, M),
                 "noise", spec("noise", 1, WINDOW, M),
-                "controls", spec("controls", 1, 2)),
+                "controls", spec("controls", 1, WINDOW, C)),
             Map.of("motion", spec("motion", 1, WINDOW, M))),
         new PackManifest.SourceEncoder(
             "source_encoder.onnx",
@@ -157,6 +157,15 @@ public final class ReferencePack {
                 "frames", spec("frames", -1, 3, crop, crop),
                 "alpha", spec("alpha", -1, 1, crop, crop),
                 "grid", spec("grid", -1, crop, crop, 2))));
+  }
+
+  /** The generator's controls with the farm's ranges and defaults. */
+  private static List<PackManifest.Control> controls() {
+    List<PackManifest.Control> out = new ArrayList<>();
+    for (String c : CONTROLS) {
+      out.add(dev.actorfarm.runtime.direction.FarmControls.resolve(PackManifest.Control.named(c)));
+    }
+    return out;
   }
 
   private static TensorSpec spec(String name, long... shape) {
@@ -239,9 +248,14 @@ public final class ReferencePack {
     ONNXRef<?> feats = g.input(s.inputs().get("audio_features")); // [1, W, D]
     ONNXRef<?> context = g.input(s.inputs().get("context")); // [1, P, M]
     ONNXRef<?> noise = g.input(s.inputs().get("noise")); // [1, W, M]
-    ONNXRef<?> controls = g.input(s.inputs().get("controls")); // [1, 2]
-    ONNXRef<?> intensity = g.reshape(g.slice(controls, 1, 0, 1), 1, 1, 1);
-    ONNXRef<?> headScale = g.reshape(g.slice(controls, 1, 1, 2), 1, 1, 1);
+    ONNXRef<?> controls = g.input(s.inputs().get("controls")); // [1, W, C]
+    ONNXRef<?> emotions = g.slice(controls, 2, 0, EMOTIONS); // [1, W, 7]
+    ONNXRef<?> exprScale = control(g, controls, "expression_scale"); // [1, W, 1]
+    ONNXRef<?> headScale = control(g, controls, "head_motion_scale");
+    ONNXRef<?> lipSync = control(g, controls, "lip_sync");
+    ONNXRef<?> blinkRate = control(g, controls, "blink_rate");
+    ONNXRef<?> prosody = control(g, controls, "prosody");
+    ONNXRef<?> last = g.slice(context, 1, CONTEXT - 1, CONTEXT); // [1, 1, M]
 
     ONNXRef<?> energy = bandMean(g, feats, SPEECH_LO, SPEECH_HI); // [1, W, 1]
     ONNXRef<?> tilt =
@@ -252,7 +266,120 @@ public final class ReferencePack {
         g.mul(
             g.clip(g.mul(g.add(tilt, -TILT_MID), TILT_SCALE), -1f, 1f),
             g.clip(g.mul(openTarget, 3f), 0f, 1f));
-    ONNXRef<?> mouthTarget = g.mul(g.concat(2, openTarget, spreadTarget), intensity); // [1, W, 2]
+    ONNXRef<?> mouthTarget = g.mul(g.concat(2, openTarget, spreadTarget), lipSync); // [1, W, 2]
+
+    // Mouth: attack/release followers, unrolled over the window; the emphasis follows the speech's
+    // loudness the same way, slowly.
+    ONNXRef<?> y = g.slice(last, 2, MOUTH_STATE, MOUTH_STATE + 2); // [1,1,2]
+    ONNXRef<?> e = g.slice(last, 2, EMPHASIS, EMPHASIS + 1); // [1,1,1]
+    ONNXRef<?> zero = g.scalar(0f);
+    ONNXRef<?> attack = g.scalar(ATTACK);
+    ONNXRef<?> release = g.scalar(RELEASE);
+    ONNXRef<?> emphasisAttack = g.scalar(EMPHASIS_ATTACK);
+    ONNXRef<?> emphasisRelease = g.scalar(EMPHASIS_RELEASE);
+    ONNXRef<?>[] mouth = new ONNXRef<?>[WINDOW];
+    ONNXRef<?>[] emphasis = new ONNXRef<?>[WINDOW];
+    // Blink: phase s falls from 1 to 0 over BLINK_FRAMES; a new blink may start only at s = 0, when
+    // the channel's noise as a uniform draw falls below the rate per frame.
+    ONNXRef<?> uniform =
+        g.mul(
+            g.add(
+                g.op(
+                    OnnxOp.ERF,
+                    g.mul(g.slice(noise, 2, BLINK_PHASE, BLINK_PHASE + 1), (float) Math.sqrt(0.5))),
+                1f),
+            0.5f);
+    ONNXRef<?> trig =
+        g.op(
+            OnnxOp.WHERE,
+            g.op(OnnxOp.LESS, uniform, g.mul(blinkRate, 1f / (60f * FPS))),
+            g.scalar(1f),
+            zero); // [1, W, 1]
+    ONNXRef<?> phase = g.slice(last, 2, BLINK_PHASE, BLINK_PHASE + 1); // [1,1,1]
+    ONNXRef<?>[] phases = new ONNXRef<?>[WINDOW];
+    // Saccades: the wandering gaze's target jumps now and then and holds between.
+    ONNXRef<?> saccade =
+        g.op(OnnxOp.LESS, g.slice(noise, 2, SACCADE, SACCADE + 1), g.scalar(SACCADE_Z));
+    ONNXRef<?> saccadeTo =
+        g.clip(
+            g.mul(
+                g.slice(noise, 2, GAZE, GAZE + 2),
+                g.tensor(new float[] {SACCADE_X, SACCADE_Y}, 1, 1, 2)),
+            -0.6f,
+            0.6f); // [1, W, 2]
+    ONNXRef<?> gazeState = g.slice(last, 2, SACCADE, SACCADE + 2); // [1,1,2]
+    ONNXRef<?>[] gazes = new ONNXRef<?>[WINDOW];
+    for (int t = 0; t < WINDOW; t++) {
+      ONNXRef<?> d = g.sub(g.slice(mouthTarget, 1, t, t + 1), y);
+      ONNXRef<?> rate = g.op(OnnxOp.WHERE, g.op(OnnxOp.GREATER, d, zero), attack, release);
+      y = g.add(y, g.mul(rate, d));
+      mouth[t] = y;
+      ONNXRef<?> de = g.sub(g.slice(openTarget, 1, t, t + 1), e);
+      e =
+          g.add(
+              e,
+              g.mul(
+                  g.op(
+                      OnnxOp.WHERE,
+                      g.op(OnnxOp.GREATER, de, zero),
+                      emphasisAttack,
+                      emphasisRelease),
+                  de));
+      emphasis[t] = e;
+      ONNXRef<?> allowed =
+          g.op(
+              OnnxOp.WHERE,
+              g.op(OnnxOp.LESS_OR_EQUAL, phase, zero),
+              g.slice(trig, 1, t, t + 1),
+              zero);
+      phase = g.op(OnnxOp.MAX, allowed, g.op(OnnxOp.RELU, g.add(phase, -1f / BLINK_FRAMES)));
+      phases[t] = phase;
+      gazeState =
+          g.op(
+              OnnxOp.WHERE,
+              g.slice(saccade, 1, t, t + 1),
+              g.slice(saccadeTo, 1, t, t + 1),
+              gazeState);
+      gazes[t] = gazeState;
+    }
+    ONNXRef<?> mouthAll = g.concat(1, mouth); // [1, W, 2]
+    ONNXRef<?> emphasisAll = g.concat(1, emphasis); // [1, W, 1]
+    ONNXRef<?> phaseAll = g.concat(1, phases);
+    ONNXRef<?> saccadeAll = g.concat(1, gazes); // [1, W, 2]
+    ONNXRef<?> eyelid = g.op(OnnxOp.SIN, g.mul(phaseAll, (float) Math.PI));
+
+    // Expressions: the emotions' prototypes mixed by their weights, plus the emphasis on the brows,
+    // scaled by expression_scale.
+    float[] table = new float[EMOTIONS * (EXPRESSIONS + 2)];
+    for (int i = 0; i < EMOTIONS; i++) {
+      System.arraycopy(EMOTION_EXPRESSIONS[i], 0, table, i * (EXPRESSIONS + 2), EXPRESSIONS + 2);
+    }
+    float[] browMask = new float[EXPRESSIONS + 2];
+    browMask[0] = PROSODY_BROW;
+    ONNXRef<?> animated = g.mul(emphasisAll, prosody); // [1, W, 1]
+    ONNXRef<?> expr =
+        g.mul(
+            g.add(
+                g.op(OnnxOp.MATMUL, emotions, g.tensor(table, EMOTIONS, EXPRESSIONS + 2)),
+                g.mul(animated, g.tensor(browMask, 1, 1, EXPRESSIONS + 2))),
+            exprScale); // [1, W, 10]
+    ONNXRef<?> jaw =
+        g.clip(
+            g.add(g.slice(mouthAll, 2, 0, 1), g.slice(expr, 2, EXPRESSIONS, EXPRESSIONS + 1)),
+            0f,
+            1f);
+    ONNXRef<?> spread =
+        g.clip(
+            g.add(g.slice(mouthAll, 2, 1, 2), g.slice(expr, 2, EXPRESSIONS + 1, EXPRESSIONS + 2)),
+            -1f,
+            1f);
+    ONNXRef<?> gaze =
+        g.clip(
+            g.add(
+                g.slice(controls, 2, index("gaze_x"), index("gaze_y") + 1),
+                g.mul(saccadeAll, control(g, controls, "gaze_wander"))),
+            -1f,
+            1f); // [1, W, 2]
 
     // Head: h = G e + phi1 h[-1] + phi2 h[-2]  (the AR(2) recursion in closed form).
     double[] ar = arCoefficients();
@@ -262,14 +389,17 @@ public final class ReferencePack {
             g.sub(
                 openTarget,
                 g.concat(1, g.slice(openTarget, 1, 0, 1), g.slice(openTarget, 1, 0, WINDOW - 1))));
-    ONNXRef<?> gate = g.add(g.mul(openTarget, 1f - HEAD_IDLE), HEAD_IDLE); // [1, W, 1]
+    ONNXRef<?> gate =
+        g.mul(
+            g.add(g.mul(openTarget, 1f - HEAD_IDLE), HEAD_IDLE),
+            g.add(g.mul(animated, PROSODY_HEAD), 1f)); // [1, W, 1]
     ONNXRef<?> excitation =
         g.mul(g.mul(g.slice(noise, 2, 0, HEAD), g.tensor(headSigma(ar), 1, 1, HEAD)), gate);
     float[] nodMask = new float[HEAD];
     nodMask[1] = NOD_GAIN;
     excitation = g.mul(g.add(excitation, g.mul(onset, g.tensor(nodMask, 1, 1, HEAD))), headScale);
     float[][] resp = arResponses(ar, WINDOW);
-    ONNXRef<?> h1 = g.slice(g.slice(context, 1, CONTEXT - 1, CONTEXT), 2, 0, HEAD); // [1,1,5]
+    ONNXRef<?> h1 = g.slice(last, 2, 0, HEAD); // [1,1,5]
     ONNXRef<?> h2 = g.slice(g.slice(context, 1, CONTEXT - 2, CONTEXT - 1), 2, 0, HEAD);
     ONNXRef<?> head =
         g.add(
@@ -278,40 +408,36 @@ public final class ReferencePack {
                 g.mul(g.tensor(resp[1], 1, WINDOW, 1), h1),
                 g.mul(g.tensor(resp[2], 1, WINDOW, 1), h2)));
 
-    // Mouth: attack/release follower, unrolled over the window.
-    ONNXRef<?> y = g.slice(g.slice(context, 1, CONTEXT - 1, CONTEXT), 2, HEAD, HEAD + 2); // [1,1,2]
-    ONNXRef<?> zero = g.scalar(0f);
-    ONNXRef<?> attack = g.scalar(ATTACK);
-    ONNXRef<?> release = g.scalar(RELEASE);
-    ONNXRef<?>[] mouth = new ONNXRef<?>[WINDOW];
-    // Blink: phase s falls from 1 to 0 over BLINK_FRAMES; a new blink may start only at s = 0.
-    ONNXRef<?> trig =
-        g.op(
-            OnnxOp.WHERE,
-            g.op(OnnxOp.LESS, g.slice(noise, 2, M - 1, M), g.scalar(BLINK_Z)),
-            g.scalar(1f),
-            zero); // [1, W, 1]
-    ONNXRef<?> phase = g.slice(g.slice(context, 1, CONTEXT - 1, CONTEXT), 2, M - 1, M); // [1,1,1]
-    ONNXRef<?>[] phases = new ONNXRef<?>[WINDOW];
-    for (int t = 0; t < WINDOW; t++) {
-      ONNXRef<?> d = g.sub(g.slice(mouthTarget, 1, t, t + 1), y);
-      ONNXRef<?> rate = g.op(OnnxOp.WHERE, g.op(OnnxOp.GREATER, d, zero), attack, release);
-      y = g.add(y, g.mul(rate, d));
-      mouth[t] = y;
-      ONNXRef<?> allowed =
-          g.op(
-              OnnxOp.WHERE,
-              g.op(OnnxOp.LESS_OR_EQUAL, phase, zero),
-              g.slice(trig, 1, t, t + 1),
-              zero);
-      phase = g.op(OnnxOp.MAX, allowed, g.op(OnnxOp.RELU, g.add(phase, -1f / BLINK_FRAMES)));
-      phases[t] = phase;
-    }
-    ONNXRef<?> mouthAll = g.concat(1, mouth);
-    ONNXRef<?> phaseAll = g.concat(1, phases);
-    ONNXRef<?> eyelid = g.op(OnnxOp.SIN, g.mul(phaseAll, (float) Math.PI));
-    g.output(s.outputs().get("motion"), g.concat(2, head, mouthAll, eyelid, phaseAll));
+    g.output(
+        s.outputs().get("motion"),
+        g.concat(
+            2,
+            head,
+            jaw,
+            spread,
+            eyelid,
+            phaseAll,
+            g.slice(expr, 2, 0, EXPRESSIONS),
+            gaze,
+            mouthAll,
+            saccadeAll,
+            emphasisAll));
     return g;
+  }
+
+  /** The index of control {@code name} in {@link ReferenceParameters#CONTROLS}. */
+  static int index(String name) {
+    int i = java.util.Arrays.asList(CONTROLS).indexOf(name);
+    if (i < 0) {
+      throw new IllegalArgumentException("no control " + name);
+    }
+    return i;
+  }
+
+  /** Control {@code name} over the window, {@code [1, W, 1]}. */
+  private static ONNXRef<?> control(Graph g, ONNXRef<?> controls, String name) {
+    int i = index(name);
+    return g.slice(controls, 2, i, i + 1);
   }
 
   private static ONNXRef<?> bandMean(Graph g, ONNXRef<?> feats, int lo, int hi) {
@@ -447,7 +573,9 @@ public final class ReferencePack {
     // Local warps about the landmarks, in the face frame.
     ONNXRef<?> open = p[5];
     ONNXRef<?> spread = p[6];
-    ONNXRef<?> lid = p[7];
+    // A squint (eye_wide < 0) closes the lids part way.
+    ONNXRef<?> lid =
+        g.clip(g.add(p[7], g.mul(g.op(OnnxOp.RELU, g.neg(p[15])), SQUINT_LID)), 0f, 1f);
     ONNXRef<?> mu = g.sub(hu, mouthU);
     ONNXRef<?> mv = g.sub(hv, mouthV);
     ONNXRef<?> jawW =
@@ -476,8 +604,18 @@ public final class ReferencePack {
                 k),
             window);
     ONNXRef<?> du = g.mul(g.mul(g.mul(g.mul(spread, mouthW), mu), -SPREAD_GAIN), window);
-    ONNXRef<?> gu = g.add(hu, du);
-    ONNXRef<?> gv = g.add(hv, dv);
+    // Expressions: a displacement field in the face frame, sampled where the head warp looks.
+    ONNXRef<?> hgrid = g.concat(3, g.unsqueeze(hu, 3), g.unsqueeze(hv, 3)); // [B, n, n, 2]
+    ONNXRef<?> expression =
+        g.op(
+            OnnxOp.GRID_SAMPLE,
+            Map.of("align_corners", 0, "mode", "bilinear", "padding_mode", "zeros"),
+            expressionField(g, motion, landmarks, u, v, k, n),
+            hgrid); // [B, 2, n, n]
+    ONNXRef<?> gu =
+        g.add(g.add(hu, du), g.mul(g.reshape(g.slice(expression, 1, 0, 1), -1, n, n), window));
+    ONNXRef<?> gv =
+        g.add(g.add(hv, dv), g.mul(g.reshape(g.slice(expression, 1, 1, 2), -1, n, n), window));
     ONNXRef<?> grid = g.concat(3, g.unsqueeze(gu, 3), g.unsqueeze(gv, 3)); // [B, n, n, 2]
 
     ONNXRef<?> batch = g.slice(g.op(OnnxOp.SHAPE, motion), 0, 0, 1);
@@ -523,6 +661,161 @@ public final class ReferencePack {
     g.output(s.outputs().get("alpha"), alpha);
     g.output(s.outputs().get("grid"), grid);
     return g;
+  }
+
+  /**
+   * The expression channels' displacement of the sampling grid, {@code [B, 2, n, n]} (u, v), in the
+   * face frame (before the head moves it): each channel's amount times its basis field, which
+   * depends only on the landmarks, so the fields are built once per call at batch 1 and mixed by a
+   * MatMul. Each basis is a Gaussian about a point placed on the face's own geometry (brows above
+   * the eyes, mouth corners, cheeks, the band above the lips, the irises), displacing along the eye
+   * line or across it, so that a tilted face's brows rise along its own up.
+   */
+  private static ONNXRef<?> expressionField(
+      Graph g,
+      ONNXRef<?> motion,
+      ONNXRef<?> landmarks,
+      ONNXRef<?> u,
+      ONNXRef<?> v,
+      ONNXRef<?> k,
+      int n) {
+    ONNXRef<?> eyeAu = landmark(g, landmarks, 0, 0);
+    ONNXRef<?> eyeAv = landmark(g, landmarks, 0, 1);
+    ONNXRef<?> eyeBu = landmark(g, landmarks, 1, 0);
+    ONNXRef<?> eyeBv = landmark(g, landmarks, 1, 1);
+    ONNXRef<?> mouthU = landmark(g, landmarks, 3, 0);
+    ONNXRef<?> mouthV = landmark(g, landmarks, 3, 1);
+    ONNXRef<?> du = g.sub(eyeBu, eyeAu);
+    ONNXRef<?> dv = g.sub(eyeBv, eyeAv);
+    ONNXRef<?> iod = g.op(OnnxOp.SQRT, g.add(g.add(g.mul(du, du), g.mul(dv, dv)), 1e-8f));
+    // The face frame: x along the eye line (towards eye B, the image's right), y across it (down).
+    ONNXRef<?> xv = g.div(dv, iod);
+    Frame f = new Frame(g.div(du, iod), xv, g.neg(xv), k);
+    Frame.Point browA = f.at(g, eyeAu, eyeAv, 0, -BROW_UP);
+    Frame.Point browB = f.at(g, eyeBu, eyeBv, 0, -BROW_UP);
+    Frame.Point cornerA = f.at(g, mouthU, mouthV, -CORNER_OFFSET, 0);
+    Frame.Point cornerB = f.at(g, mouthU, mouthV, CORNER_OFFSET, 0);
+    Frame.Point cheekA = f.at(g, eyeAu, eyeAv, 0, CHEEK_DOWN);
+    Frame.Point cheekB = f.at(g, eyeBu, eyeBv, 0, CHEEK_DOWN);
+    Frame.Point lip = f.at(g, mouthU, mouthV, 0, -UPPER_LIP_UP);
+    Frame.Point eyeA = f.at(g, eyeAu, eyeAv, 0, 0);
+    Frame.Point eyeB = f.at(g, eyeBu, eyeBv, 0, 0);
+
+    ONNXRef<?> wBrowA = f.gauss(g, browA, u, v, BROW_SU, BROW_SV);
+    ONNXRef<?> wBrowB = f.gauss(g, browB, u, v, BROW_SU, BROW_SV);
+    ONNXRef<?> brows = g.add(wBrowA, wBrowB);
+    // The inner half of each brow: towards the other eye.
+    ONNXRef<?> innerA =
+        g.mul(
+            g.add(g.op(OnnxOp.TANH, g.div(f.a(g, browA, u, v), g.mul(k, BROW_INNER_RAMP))), 1f),
+            0.5f);
+    ONNXRef<?> innerB =
+        g.mul(
+            g.add(
+                g.op(OnnxOp.TANH, g.div(g.neg(f.a(g, browB, u, v)), g.mul(k, BROW_INNER_RAMP))),
+                1f),
+            0.5f);
+    ONNXRef<?> inner = g.add(g.mul(wBrowA, innerA), g.mul(wBrowB, innerB));
+    ONNXRef<?> wCornerB = f.gauss(g, cornerB, u, v, CORNER_SU, CORNER_SV);
+    ONNXRef<?> wCornerA = f.gauss(g, cornerA, u, v, CORNER_SU, CORNER_SV);
+    ONNXRef<?> corners = g.add(wCornerA, wCornerB);
+    ONNXRef<?> cheeks =
+        g.add(
+            f.gauss(g, cheekA, u, v, CHEEK_SU, CHEEK_SV),
+            f.gauss(g, cheekB, u, v, CHEEK_SU, CHEEK_SV));
+    ONNXRef<?> upperLip = f.gauss(g, lip, u, v, UPPER_LIP_SU, UPPER_LIP_SV);
+    ONNXRef<?> eyes =
+        g.add(f.flatTop(g, eyeA, u, v, EYE_SU, EYE_SV), f.flatTop(g, eyeB, u, v, EYE_SU, EYE_SV));
+    ONNXRef<?> eyeAcross =
+        g.add(
+            g.mul(f.flatTop(g, eyeA, u, v, EYE_SU, EYE_SV), f.b(g, eyeA, u, v)),
+            g.mul(f.flatTop(g, eyeB, u, v, EYE_SU, EYE_SV), f.b(g, eyeB, u, v)));
+    ONNXRef<?> irises =
+        g.add(
+            f.flatTop(g, eyeA, u, v, IRIS_SU, IRIS_SV), f.flatTop(g, eyeB, u, v, IRIS_SU, IRIS_SV));
+    ONNXRef<?> knitAlong = g.sub(wBrowA, wBrowB); // brow A moves along +x, brow B along -x
+
+    // (channel, weight field, along-x amount, across-y amount): content moves by the amount times
+    // the weight (in IOD_REF units, y down), so the grid samples from the opposite way.
+    List<ONNXRef<?>> basisU = new ArrayList<>();
+    List<ONNXRef<?>> basisV = new ArrayList<>();
+    List<ONNXRef<?>> amounts = new ArrayList<>();
+    ONNXRef<?> zero = g.scalar(0f);
+    Object[][] terms = {
+      {9, brows, zero, g.scalar(-BROW_TRAVEL)},
+      {10, inner, zero, g.scalar(-BROW_TRAVEL)},
+      {11, knitAlong, g.scalar(KNIT_TRAVEL), zero},
+      {11, brows, zero, g.scalar(0.3f * BROW_TRAVEL)},
+      {12, corners, zero, g.scalar(-CORNER_TRAVEL)},
+      {12, g.sub(wCornerB, wCornerA), g.scalar(CORNER_OUT), zero},
+      {13, wCornerB, zero, g.scalar(-CORNER_TRAVEL)},
+      {14, cheeks, zero, g.scalar(-CHEEK_TRAVEL)},
+      {15, eyeAcross, zero, g.scalar(EYE_WIDE_GAIN)},
+      {16, upperLip, zero, g.scalar(-UPPER_LIP_TRAVEL)},
+      {17, irises, g.scalar(GAZE_TRAVEL), zero},
+      {18, irises, zero, g.scalar(GAZE_TRAVEL)},
+    };
+    for (Object[] t : terms) {
+      int c = (Integer) t[0];
+      ONNXRef<?> w = (ONNXRef<?>) t[1];
+      // Displacement of content, in crop units: k × (along·x̂ + across·ŷ) × weight; the eye-wide
+      // field already carries its distance across the eye (a stretch), so it is not scaled by k.
+      ONNXRef<?> scale = c == 15 ? g.scalar(1f) : k;
+      ONNXRef<?> along = g.mul((ONNXRef<?>) t[2], scale);
+      ONNXRef<?> across = g.mul((ONNXRef<?>) t[3], scale);
+      ONNXRef<?> moveU = g.add(g.mul(along, f.xu()), g.mul(across, f.yu()));
+      ONNXRef<?> moveV = g.add(g.mul(along, f.xv()), g.mul(across, f.yv()));
+      basisU.add(g.reshape(g.neg(g.mul(w, moveU)), 1, (long) n * n));
+      basisV.add(g.reshape(g.neg(g.mul(w, moveV)), 1, (long) n * n));
+      ONNXRef<?> amount = g.slice(motion, 1, c, c + 1); // [B, 1]
+      amounts.add(c == 15 ? g.op(OnnxOp.RELU, amount) : amount);
+    }
+    ONNXRef<?> a = g.concat(1, amounts.toArray(new ONNXRef<?>[0])); // [B, K]
+    ONNXRef<?> fieldU = g.op(OnnxOp.MATMUL, a, g.concat(0, basisU.toArray(new ONNXRef<?>[0])));
+    ONNXRef<?> fieldV = g.op(OnnxOp.MATMUL, a, g.concat(0, basisV.toArray(new ONNXRef<?>[0])));
+    return g.concat(1, g.reshape(fieldU, -1, 1, n, n), g.reshape(fieldV, -1, 1, n, n));
+  }
+
+  /**
+   * The face frame: unit vectors along the eye line (x) and across it (y), and the face's scale.
+   */
+  private record Frame(ONNXRef<?> xu, ONNXRef<?> xv, ONNXRef<?> yu, ONNXRef<?> k) {
+
+    /** A point given in the face frame (IOD_REF units) from an origin in crop coordinates. */
+    record Point(ONNXRef<?> u, ONNXRef<?> v) {}
+
+    ONNXRef<?> yv() {
+      return xu;
+    }
+
+    Point at(Graph g, ONNXRef<?> u0, ONNXRef<?> v0, float along, float across) {
+      // y = (-xv, xu)
+      ONNXRef<?> pu = g.add(u0, g.mul(k, g.sub(g.mul(xu, along), g.mul(xv, across))));
+      ONNXRef<?> pv = g.add(v0, g.mul(k, g.add(g.mul(xv, along), g.mul(xu, across))));
+      return new Point(pu, pv);
+    }
+
+    /** Distance along the eye line from {@code p}, in crop units. */
+    ONNXRef<?> a(Graph g, Point p, ONNXRef<?> u, ONNXRef<?> v) {
+      return g.add(g.mul(g.sub(u, p.u()), xu), g.mul(g.sub(v, p.v()), xv));
+    }
+
+    /** Distance across the eye line (down) from {@code p}, in crop units. */
+    ONNXRef<?> b(Graph g, Point p, ONNXRef<?> u, ONNXRef<?> v) {
+      return g.sub(g.mul(g.sub(v, p.v()), xu), g.mul(g.sub(u, p.u()), xv));
+    }
+
+    ONNXRef<?> gauss(Graph g, Point p, ONNXRef<?> u, ONNXRef<?> v, float su, float sv) {
+      return g.mul(
+          ReferencePack.gauss(g, a(g, p, u, v), g.mul(k, su)),
+          ReferencePack.gauss(g, b(g, p, u, v), g.mul(k, sv)));
+    }
+
+    ONNXRef<?> flatTop(Graph g, Point p, ONNXRef<?> u, ONNXRef<?> v, float su, float sv) {
+      return g.mul(
+          ReferencePack.flatTop(g, a(g, p, u, v), g.mul(k, su)),
+          ReferencePack.flatTop(g, b(g, p, u, v), g.mul(k, sv)));
+    }
   }
 
   /** Landmark {@code i}'s coordinate {@code c} (0: u, 1: v) as a {@code [1, 1, 1]} tensor. */

@@ -44,6 +44,12 @@ public final class ReferenceParameters {
   /** The AR(2) head process and the mouth/blink states need the last two frames. */
   public static final int CONTEXT = 2;
 
+  /**
+   * The motion channels: the head (0-4), the mouth and the lids as speech and blinks drive them
+   * (5-8), the face's expressions (9-18: brows, mouth corners, cheeks, eye opening, upper lip,
+   * gaze) and the generator's own state (19-23: the mouth followers before emotion is added, the
+   * gaze's saccade target and the speech's emphasis), which the context carries to the next window.
+   */
   public static final String[] CHANNELS = {
     "head_yaw",
     "head_pitch",
@@ -53,11 +59,84 @@ public final class ReferenceParameters {
     "jaw_open",
     "lip_spread",
     "eyelid_close",
-    "blink_phase"
+    "blink_phase",
+    "brow_raise",
+    "brow_inner",
+    "brow_knit",
+    "mouth_corner",
+    "mouth_corner_asym",
+    "cheek_raise",
+    "eye_wide",
+    "upper_lip_raise",
+    "gaze_x",
+    "gaze_y",
+    "mouth_open_state",
+    "mouth_spread_state",
+    "saccade_x",
+    "saccade_y",
+    "emphasis"
   };
 
   public static final int M = CHANNELS.length;
   public static final int HEAD = 5;
+  public static final int JAW = 5;
+  public static final int BLINK_PHASE = 8;
+
+  /** First of the expression channels (brow_raise ... upper_lip_raise, then gaze_x, gaze_y). */
+  public static final int EXPRESSION = 9;
+
+  public static final int EXPRESSIONS = 8;
+  public static final int GAZE = 17;
+  public static final int MOUTH_STATE = 19;
+  public static final int SACCADE = 21;
+  public static final int EMPHASIS = 23;
+
+  /**
+   * The controls the generator takes per frame ({@code [1, W, C]}), in this order: the seven
+   * emotion weights (neutral is what they leave), then the performance knobs (see {@code
+   * FarmControls}).
+   */
+  public static final String[] CONTROLS = {
+    "emotion_happy",
+    "emotion_sad",
+    "emotion_angry",
+    "emotion_surprised",
+    "emotion_fearful",
+    "emotion_disgusted",
+    "emotion_contemptuous",
+    "expression_scale",
+    "head_motion_scale",
+    "lip_sync",
+    "blink_rate",
+    "gaze_x",
+    "gaze_y",
+    "gaze_wander",
+    "prosody"
+  };
+
+  public static final int C = CONTROLS.length;
+  public static final int EMOTIONS = 7;
+
+  /** Each emotion at full intensity, as expression channels and jaw and spread additions. */
+  public static final float[][] EMOTION_EXPRESSIONS =
+      dev.actorfarm.runtime.direction.Expressions.PROTOTYPES;
+
+  /**
+   * Prosody: the emphasis follows the speech's loudness slowly (attack and release per frame: about
+   * 1 s and 2 s), as a listener hears a passage as animated or calm; it raises the brows and swings
+   * the head more (X-Actor and EmoTalk take expressiveness from the audio).
+   */
+  public static final float EMPHASIS_ATTACK = 0.04f;
+
+  public static final float EMPHASIS_RELEASE = 0.02f;
+  public static final float PROSODY_BROW = 0.35f;
+  public static final float PROSODY_HEAD = 0.8f;
+
+  /** Saccades while the gaze wanders: about one a second, to ±0.35 (x) and ±0.2 (y) of full. */
+  public static final float SACCADE_Z = -1.75f;
+
+  public static final float SACCADE_X = 0.35f;
+  public static final float SACCADE_Y = 0.20f;
 
   /** Mel bands (inclusive-exclusive) of voiced speech energy: about 200 Hz to 3 kHz. */
   public static final int SPEECH_LO = 3;
@@ -107,11 +186,10 @@ public final class ReferenceParameters {
   public static final float NOD_GAIN = 0.0012f;
 
   /**
-   * Blinks: a blink starts when the noise channel falls below this z-score, p = 0.0113 per frame,
-   * i.e. about 17 blinks a minute at 25 fps (human resting rate 15-20); a blink lasts 7 frames.
+   * Blinks: a blink starts when the blink channel's noise, as a uniform draw, falls below the blink
+   * rate (blinks a minute, the control {@code blink_rate}) over 60 × FPS; the resting rate is 17 a
+   * minute (human 15-20); a blink lasts 7 frames.
    */
-  public static final float BLINK_Z = -2.28f;
-
   public static final int BLINK_FRAMES = 7;
 
   // ---- renderer geometry, in the crop's normalized coordinates (x right, y down, [-1, 1]) ----
@@ -200,4 +278,62 @@ public final class ReferenceParameters {
   public static final float[] MOUTH_RGB = {0.20f, 0.07f, 0.08f};
 
   public static final float MOUTH_OPACITY = 0.85f;
+
+  // ---- expression warps, each about a point placed on the face's own geometry (the eyes' and the
+  // mouth's landmarks), along the eye line (x) and across it (y, down); lengths in IOD_REF units
+  // ----
+  /** Brow centres: this far above each eye centre (about 0.3 eye distances). */
+  public static final float BROW_UP = 0.14f;
+
+  public static final float BROW_SU = 0.11f;
+  public static final float BROW_SV = 0.055f;
+
+  /** A full brow raise lifts the brows by this much (about 0.1 eye distances). */
+  public static final float BROW_TRAVEL = 0.05f;
+
+  /** A full knit moves each brow this far towards the nose. */
+  public static final float KNIT_TRAVEL = 0.02f;
+
+  /** The inner half of a brow: a tanh ramp of this width across the brow centre. */
+  public static final float BROW_INNER_RAMP = 0.04f;
+
+  /**
+   * Mouth corners: the BlazeFace landmarks give the mouth's centre, not its width, and a mouth is
+   * 0.64 (a turned head, grandpa) to 1.06 (frontal photos) eye distances wide by hand. So the lift
+   * is a broad bump centred 0.42 eye distances either side of the centre and 0.2 wide: it lifts the
+   * corners of any of those mouths by 75-100% and the mouth's centre by 1%, bending the lip line as
+   * a smile does; a full raise lifts by {@code CORNER_TRAVEL} and draws out by {@code CORNER_OUT}.
+   */
+  public static final float CORNER_OFFSET = 0.2f;
+
+  public static final float CORNER_SU = 0.094f;
+  public static final float CORNER_SV = 0.05f;
+  public static final float CORNER_TRAVEL = 0.06f;
+  public static final float CORNER_OUT = 0.012f;
+
+  /** Cheeks: below each eye centre. */
+  public static final float CHEEK_DOWN = 0.15f;
+
+  public static final float CHEEK_SU = 0.08f;
+  public static final float CHEEK_SV = 0.06f;
+  public static final float CHEEK_TRAVEL = 0.03f;
+
+  /** Eyes wide: the lids' region stretched across the eye line by this fraction at eye_wide 1. */
+  public static final float EYE_WIDE_GAIN = 0.30f;
+
+  /** A full squint (eye_wide -1) closes the lids this far. */
+  public static final float SQUINT_LID = 0.35f;
+
+  /** Upper lip raise: the band just above the mouth line. */
+  public static final float UPPER_LIP_UP = 0.04f;
+
+  public static final float UPPER_LIP_SU = 0.10f;
+  public static final float UPPER_LIP_SV = 0.035f;
+  public static final float UPPER_LIP_TRAVEL = 0.018f;
+
+  /** Gaze: the iris region (flat-topped) about each eye centre moves this far at gaze ±1. */
+  public static final float GAZE_TRAVEL = 0.022f;
+
+  public static final float IRIS_SU = 0.045f;
+  public static final float IRIS_SV = 0.035f;
 }

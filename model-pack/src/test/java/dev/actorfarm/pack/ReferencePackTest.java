@@ -108,8 +108,7 @@ class ReferencePackTest {
   }
 
   /** The generator's recurrences written step by step, as the graph's closed forms must equal. */
-  private static float[] plainMotion(
-      float[] feats, float[] ctx, float[] noise, float intensity, float headScale) {
+  private static float[] plainMotion(float[] feats, float[] ctx, float[] noise, float[] controls) {
     double[] ar = ReferencePack.arCoefficients();
     float[] sigma = ReferencePack.headSigma(ar);
     float[] out = new float[WINDOW * M];
@@ -119,37 +118,85 @@ class ReferencePackTest {
       h1[j] = ctx[M + j];
       h2[j] = ctx[j];
     }
-    double[] y = {ctx[M + HEAD], ctx[M + HEAD + 1]};
-    double phase = ctx[M + M - 1];
+    double[] y = {ctx[M + MOUTH_STATE], ctx[M + MOUTH_STATE + 1]};
+    double emph = ctx[M + EMPHASIS];
+    double[] sac = {ctx[M + SACCADE], ctx[M + SACCADE + 1]};
+    double phase = ctx[M + BLINK_PHASE];
     double prevOpen = Double.NaN;
     for (int t = 0; t < WINDOW; t++) {
+      float[] k = java.util.Arrays.copyOfRange(controls, t * C, t * C + C);
+      double exprScale = k[ReferencePack.index("expression_scale")];
+      double headScale = k[ReferencePack.index("head_motion_scale")];
+      double lipSync = k[ReferencePack.index("lip_sync")];
+      double prosody = k[ReferencePack.index("prosody")];
       double e = mean(feats, t, SPEECH_LO, SPEECH_HI);
       double tilt = mean(feats, t, F2_LO, F2_HI) - mean(feats, t, F1_LO, F1_HI);
       double open = clamp((e - ENERGY_CLOSED) / (ENERGY_OPEN - ENERGY_CLOSED), 0, 1);
       double spread = clamp((tilt - TILT_MID) * TILT_SCALE, -1, 1) * clamp(open * 3, 0, 1);
       double onset = t == 0 ? 0 : Math.max(0, open - prevOpen);
       prevOpen = open;
-      double gate = open * (1 - HEAD_IDLE) + HEAD_IDLE;
+      double de = open - emph;
+      emph += (de > 0 ? EMPHASIS_ATTACK : EMPHASIS_RELEASE) * de;
+      double animated = emph * prosody;
+      double gate = (open * (1 - HEAD_IDLE) + HEAD_IDLE) * (1 + PROSODY_HEAD * animated);
       for (int j = 0; j < HEAD; j++) {
-        double exc = noise[t * M + j] * sigma[j] * gate + (j == 1 ? NOD_GAIN * onset : 0);
-        double h = ar[0] * h1[j] + ar[1] * h2[j] + exc * headScale;
+        double exc =
+            (noise[t * M + j] * sigma[j] * gate + (j == 1 ? NOD_GAIN * onset : 0)) * headScale;
+        double h = ar[0] * h1[j] + ar[1] * h2[j] + exc;
         h2[j] = h1[j];
         h1[j] = h;
         out[t * M + j] = (float) h;
       }
-      double[] target = {open * intensity, spread * intensity};
+      double[] target = {open * lipSync, spread * lipSync};
       for (int c = 0; c < 2; c++) {
         double d = target[c] - y[c];
         y[c] += (d > 0 ? ATTACK : RELEASE) * d;
-        out[t * M + HEAD + c] = (float) y[c];
+        out[t * M + MOUTH_STATE + c] = (float) y[c];
       }
-      boolean trig = noise[t * M + M - 1] < BLINK_Z;
+      double[] expr = new double[EXPRESSIONS + 2];
+      for (int x = 0; x < expr.length; x++) {
+        double v = x == 0 ? PROSODY_BROW * animated : 0;
+        for (int em = 0; em < EMOTIONS; em++) {
+          v += k[em] * EMOTION_EXPRESSIONS[em][x];
+        }
+        expr[x] = v * exprScale;
+      }
+      for (int x = 0; x < EXPRESSIONS; x++) {
+        out[t * M + EXPRESSION + x] = (float) expr[x];
+      }
+      out[t * M + JAW] = (float) clamp(y[0] + expr[EXPRESSIONS], 0, 1);
+      out[t * M + JAW + 1] = (float) clamp(y[1] + expr[EXPRESSIONS + 1], -1, 1);
+      double u = 0.5 * (1 + erf(noise[t * M + BLINK_PHASE] / Math.sqrt(2)));
+      boolean trig = u < k[ReferencePack.index("blink_rate")] / (60.0 * FPS);
       double allowed = phase <= 0 && trig ? 1 : 0;
       phase = Math.max(allowed, Math.max(0, phase - 1.0 / BLINK_FRAMES));
-      out[t * M + M - 2] = (float) Math.sin(Math.PI * phase);
-      out[t * M + M - 1] = (float) phase;
+      out[t * M + 7] = (float) Math.sin(Math.PI * phase);
+      out[t * M + BLINK_PHASE] = (float) phase;
+      if (noise[t * M + SACCADE] < SACCADE_Z) {
+        sac[0] = clamp(noise[t * M + GAZE] * SACCADE_X, -0.6, 0.6);
+        sac[1] = clamp(noise[t * M + GAZE + 1] * SACCADE_Y, -0.6, 0.6);
+      }
+      out[t * M + SACCADE] = (float) sac[0];
+      out[t * M + SACCADE + 1] = (float) sac[1];
+      double wander = k[ReferencePack.index("gaze_wander")];
+      out[t * M + GAZE] = (float) clamp(k[ReferencePack.index("gaze_x")] + wander * sac[0], -1, 1);
+      out[t * M + GAZE + 1] =
+          (float) clamp(k[ReferencePack.index("gaze_y")] + wander * sac[1], -1, 1);
+      out[t * M + EMPHASIS] = (float) emph;
     }
     return out;
+  }
+
+  /** erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7). */
+  private static double erf(double x) {
+    double t = 1 / (1 + 0.3275911 * Math.abs(x));
+    double y =
+        1
+            - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                    + 0.254829592)
+                * t
+                * Math.exp(-x * x);
+    return Math.signum(x) * y;
   }
 
   private static double mean(float[] feats, int t, int lo, int hi) {
@@ -179,25 +226,40 @@ class ReferencePackTest {
     for (int i = 0; i < ctx.length; i++) {
       ctx[i] = (float) (0.05 * rnd.nextGaussian());
     }
-    ctx[M + M - 1] = 0.4f; // mid-blink
+    ctx[M + BLINK_PHASE] = 0.4f; // mid-blink
+    ctx[M + EMPHASIS] = 0.3f;
     float[] noise = new float[WINDOW * M];
     for (int i = 0; i < noise.length; i++) {
       noise[i] = (float) rnd.nextGaussian();
     }
-    noise[30 * M + M - 1] = -3f; // a blink trigger
-    float[] controls = {1.2f, 0.8f};
+    noise[30 * M + BLINK_PHASE] = -3.5f; // a blink trigger
+    noise[12 * M + SACCADE] = -2.5f; // a saccade
+    // Controls that change within the window: happy easing to sad, the knobs off their defaults
+    float[] controls = new float[WINDOW * C];
+    for (int t = 0; t < WINDOW; t++) {
+      float x = t / (WINDOW - 1f);
+      controls[t * C] = 0.8f * (1 - x); // happy
+      controls[t * C + 1] = 0.6f * x; // sad
+      controls[t * C + ReferencePack.index("expression_scale")] = 1.2f;
+      controls[t * C + ReferencePack.index("head_motion_scale")] = 0.8f;
+      controls[t * C + ReferencePack.index("lip_sync")] = 1f;
+      controls[t * C + ReferencePack.index("blink_rate")] = 17f;
+      controls[t * C + ReferencePack.index("gaze_x")] = 0.3f;
+      controls[t * C + ReferencePack.index("gaze_wander")] = 0.5f;
+      controls[t * C + ReferencePack.index("prosody")] = 1f;
+    }
     // When the graph runs
     float[] motion;
     try (OrtSession s = session("motion_generator.onnx");
         OnnxTensor f = tensor(feats, 1, WINDOW, N_MELS);
         OnnxTensor c = tensor(ctx, 1, CONTEXT, M);
         OnnxTensor z = tensor(noise, 1, WINDOW, M);
-        OnnxTensor k = tensor(controls, 1, 2)) {
+        OnnxTensor k = tensor(controls, 1, WINDOW, C)) {
       motion =
           run(s, Map.of("audio_features", f, "context", c, "noise", z, "controls", k), "motion");
     }
     // Then it equals the plain recurrence frame by frame
-    float[] expected = plainMotion(feats, ctx, noise, 1.2f, 0.8f);
+    float[] expected = plainMotion(feats, ctx, noise, controls);
     assertThat(motion).hasSize(WINDOW * M);
     for (int i = 0; i < motion.length; i++) {
       assertThat(motion[i])
@@ -205,10 +267,13 @@ class ReferencePackTest {
           .isCloseTo(expected[i], within(2e-4f));
     }
     // and the mouth is open in the loud stretches, shut in the silent ones
-    assertThat(motion[8 * M + HEAD]).isGreaterThan(0.9f);
-    assertThat(motion[19 * M + HEAD]).isLessThan(0.05f);
+    assertThat(motion[8 * M + JAW]).isGreaterThan(0.9f);
+    assertThat(motion[19 * M + JAW]).isLessThan(0.05f);
+    // and the mouth corners go from up (happy) to down (sad)
+    assertThat(motion[2 * M + EXPRESSION + 3]).isGreaterThan(0.7f);
+    assertThat(motion[48 * M + EXPRESSION + 3]).isLessThan(-0.5f);
     // and a blink happened after the trigger
-    assertThat(motion[33 * M + M - 2]).isGreaterThan(0.5f);
+    assertThat(motion[33 * M + 7]).isGreaterThan(0.5f);
   }
 
   /** The calibration face's landmarks: eyes, nose tip, mouth centre, ear tragions. */
@@ -340,6 +405,87 @@ class ReferencePackTest {
       double shift = u[centre] - grid[2 * n * n + 2 * centre];
       assertThat(shift).isCloseTo(0.02 * k, within(1e-4));
     }
+  }
+
+  /**
+   * {@code face}'s landmarks turned by {@code degrees} about the midpoint of its eyes and mouth.
+   */
+  static float[] turned(float[] face, double degrees) {
+    double a = Math.toRadians(degrees);
+    double cu = ((face[0] + face[2]) / 2 + face[6]) / 2;
+    double cv = ((face[1] + face[3]) / 2 + face[7]) / 2;
+    float[] out = new float[face.length];
+    for (int i = 0; i < face.length; i += 2) {
+      double du = face[i] - cu;
+      double dv = face[i + 1] - cv;
+      out[i] = (float) (cu + Math.cos(a) * du - Math.sin(a) * dv);
+      out[i + 1] = (float) (cv + Math.sin(a) * du + Math.cos(a) * dv);
+    }
+    return out;
+  }
+
+  @Test
+  void expressionsMoveAlongTheFacesOwnUpOnATiltedFace() throws Exception {
+    int n = CROP;
+    float[] image = new float[3 * n * n];
+    java.util.Arrays.fill(image, 0.5f);
+    for (float[] face :
+        new float[][] {CALIBRATION, turned(CALIBRATION, 20), turned(ELSEWHERE, -15)}) {
+      float iod = (float) Math.hypot(face[2] - face[0], face[3] - face[1]);
+      float k = iod / IOD_REF;
+      float xu = (face[2] - face[0]) / iod;
+      float xv = (face[3] - face[1]) / iod;
+      float yu = -xv;
+      float yv = xu;
+      // Given the mouth corners raised fully, then the brows
+      float[] motion = new float[3 * M];
+      motion[M + EXPRESSION + 3] = 1f;
+      motion[2 * M + EXPRESSION] = 1f;
+      float[] grid = render(image, face, motion)[2];
+      // Then at the right corner the grid samples from below along the face's own down (content
+      // moves up) and from inside along its eye line (the corner is drawn out)
+      float cu = face[6] + CORNER_OFFSET * k * xu;
+      float cv = face[7] + CORNER_OFFSET * k * xv;
+      double[] d = offset(grid, 1, cu, cv);
+      assertThat(d[0])
+          .isCloseTo(k * (CORNER_TRAVEL * yu - CORNER_OUT * xu), within(0.15 * CORNER_TRAVEL * k));
+      assertThat(d[1])
+          .isCloseTo(k * (CORNER_TRAVEL * yv - CORNER_OUT * xv), within(0.15 * CORNER_TRAVEL * k));
+      // and above the left eye the brows are raised along the face's up
+      float bu = face[0] - BROW_UP * k * yu;
+      float bv = face[1] - BROW_UP * k * yv;
+      double[] b = offset(grid, 2, bu, bv);
+      assertThat(b[0]).isCloseTo(k * BROW_TRAVEL * yu, within(0.15 * BROW_TRAVEL * k));
+      assertThat(b[1]).isCloseTo(k * BROW_TRAVEL * yv, within(0.15 * BROW_TRAVEL * k));
+      // and the rest frame is not moved there
+      assertThat(offset(grid, 0, cu, cv)[1]).isCloseTo(0, within(1e-6));
+    }
+  }
+
+  /** The grid's offset from the identity at (u, v) in batch item {@code b}, interpolated. */
+  private static double[] offset(float[] grid, int b, float u, float v) {
+    int n = CROP;
+    double x = (u + 1) * n / 2 - 0.5;
+    double y = (v + 1) * n / 2 - 0.5;
+    int x0 = (int) Math.floor(x);
+    int y0 = (int) Math.floor(y);
+    double fx = x - x0;
+    double fy = y - y0;
+    double[] out = new double[2];
+    float[] bu = ReferencePack.baseGrid(n, true);
+    float[] bv = ReferencePack.baseGrid(n, false);
+    for (int c = 0; c < 2; c++) {
+      double s = 0;
+      for (int j = 0; j < 2; j++) {
+        for (int i = 0; i < 2; i++) {
+          int p = (y0 + j) * n + x0 + i;
+          double w = (i == 0 ? 1 - fx : fx) * (j == 0 ? 1 - fy : fy);
+          s += w * (grid[b * n * n * 2 + p * 2 + c] - (c == 0 ? bu[p] : bv[p]));
+        }
+      }
+      out[c] = s;
+    }
+    return out;
   }
 
   private static float[] copy(OnnxTensor t) throws Exception {

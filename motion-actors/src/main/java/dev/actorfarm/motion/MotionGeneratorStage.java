@@ -79,8 +79,9 @@ public final class MotionGeneratorStage implements AutoCloseable {
   }
 
   /**
-   * The motion of window {@code window} of a job seeded {@code seed}: {@code [W × M]} values in the
-   * pack's units.
+   * The motion of window {@code window} of a job seeded {@code seed}, with the controls of each of
+   * its frames ({@code [W × C]}, in the manifest's order): {@code [W × M]} values in the pack's
+   * units.
    */
   public float[] window(float[] features, float[] context, long seed, int window, float[] controls)
       throws OrtException {
@@ -117,12 +118,15 @@ public final class MotionGeneratorStage implements AutoCloseable {
         "audio_features",
         new long[] {batch, spec.windowFrames(), f.length / batch / spec.windowFrames()});
     if (spec.inputs().containsKey("controls")) {
-      float[] c = new float[batch * controls.length];
+      float[] one = controlsInput(controls);
+      float[] c = new float[batch * one.length];
       for (int b = 0; b < batch; b++) {
-        System.arraycopy(controls, 0, c, b * controls.length, controls.length);
+        System.arraycopy(one, 0, c, b * one.length, one.length);
       }
       values.put("controls", c);
-      shapes.put("controls", new long[] {batch, controls.length});
+      long[] shape = controlsShape();
+      shape[0] = batch;
+      shapes.put("controls", shape);
     }
     return denoiser.run(values, shapes).get("prediction");
   }
@@ -190,7 +194,7 @@ public final class MotionGeneratorStage implements AutoCloseable {
         in.put(
             name("controls"),
             OnnxTensor.createTensor(
-                env, FloatBuffer.wrap(controls), new long[] {1, controls.length}));
+                env, FloatBuffer.wrap(controlsInput(controls)), controlsShape()));
       }
       long started = System.nanoTime();
       try (OrtSession.Result r = session.run(in)) {
@@ -210,6 +214,35 @@ public final class MotionGeneratorStage implements AutoCloseable {
     } finally {
       in.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /** Whether the generator takes its controls per frame ({@code [1, W, C]}) or per window. */
+  private boolean perFrame() {
+    return spec.inputs().get("controls").shape().size() == 3;
+  }
+
+  private long[] controlsShape() {
+    int c = spec.controls() == null ? 0 : spec.controls().size();
+    return perFrame() ? new long[] {1, spec.windowFrames(), c} : new long[] {1, c};
+  }
+
+  /**
+   * The controls as the generator takes them, from {@code [W × C]} per-frame values: as they are,
+   * or their mean over the window for a generator that takes one value per window.
+   */
+  private float[] controlsInput(float[] perFrame) {
+    if (perFrame()) {
+      return perFrame;
+    }
+    int w = spec.windowFrames();
+    int c = perFrame.length / w;
+    float[] mean = new float[c];
+    for (int f = 0; f < w; f++) {
+      for (int i = 0; i < c; i++) {
+        mean[i] += perFrame[f * c + i] / w;
+      }
+    }
+    return mean;
   }
 
   private String name(String role) {

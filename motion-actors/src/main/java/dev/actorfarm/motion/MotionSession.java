@@ -5,7 +5,6 @@ import dev.actorfarm.protocol.AudioFeatures;
 import dev.actorfarm.protocol.Headers;
 import dev.actorfarm.protocol.MotionCheckpoint;
 import dev.actorfarm.protocol.MotionWindow;
-import dev.actorfarm.protocol.RenderOptions;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.CborSerializable;
@@ -13,6 +12,7 @@ import dev.actorfarm.runtime.StashUntilLoaded;
 import dev.actorfarm.runtime.Tensors;
 import dev.actorfarm.runtime.blob.BlobStore;
 import dev.actorfarm.runtime.blob.JobPaths;
+import dev.actorfarm.runtime.direction.ControlTrack;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -128,6 +128,15 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
    * pack's rest pose for generated motion; kept in the checkpoint and sent with every window.
    */
   private float[] anchor;
+
+  /** The job's direction as control values over time; a pure function, rebuilt on restore. */
+  private ControlTrack track;
+
+  /** The direction's host edits of JoyVASA-layout motion (LivePortrait family). */
+  private JoyvasaDirection joyvasaDirection;
+
+  /** The controls of the last frame generated (in the checkpoint, for the record). */
+  private float[] lastControls;
 
   private long restoredAtNanos;
   private boolean firstAfterRestore;
@@ -451,6 +460,9 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     if (anchor != null) {
       b.setAnchor(Tensors.ofFloats(anchor, anchor.length));
     }
+    if (lastControls != null) {
+      b.setLastControls(Tensors.ofFloats(lastControls, lastControls.length));
+    }
     return b.build();
   }
 
@@ -460,17 +472,22 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
     return Behaviors.stopped();
   }
 
-  /** The generator's motion for a narration window: W frames at the pack's rate. */
+  /**
+   * The generator's motion for a narration window: W frames at the pack's rate, with the job's
+   * direction as the controls of each frame.
+   */
   private float[] generateAudioDriven(AudioFeatures features) throws ai.onnxruntime.OrtException {
-    RenderOptions opts = features.getSpec().getOptions();
-    float[] controls = {
-      opts.getExpressionIntensity() == 0 ? 1f : opts.getExpressionIntensity(),
-      opts.getHeadMotionScale() == 0 ? 1f : opts.getHeadMotionScale()
-    };
+    if (track == null) {
+      track = new ControlTrack(features.getSpec().getOptions(), generator.spec().controls());
+    }
+    int w = generator.spec().windowFrames();
+    float[] controls = track.frames(features.getFirstFrame(), w, generator.packFps());
+    int c = track.controls().size();
+    lastControls = Arrays.copyOfRange(controls, (w - 1) * c, w * c);
     return generator.window(
         Tensors.floats(features.getFeatures()),
         context,
-        opts.getSeed(),
+        features.getSpec().getOptions().getSeed(),
         features.getWindowIndex(),
         controls);
   }
@@ -527,6 +544,15 @@ public final class MotionSession extends AbstractBehavior<MotionSession.Command>
       // carries a full window of generated motion).
       context = Arrays.copyOfRange(generated, (w - p) * m, w * m);
       int packFirst = features.getFirstFrame();
+      if (anchor != null && m == 70) {
+        // The direction on JoyVASA-layout motion, after the context was taken: host edits.
+        if (joyvasaDirection == null) {
+          joyvasaDirection =
+              new JoyvasaDirection(features.getSpec().getOptions(), generator.spec());
+        }
+        generated = generated.clone();
+        joyvasaDirection.apply(generated, packFirst, w, packFps, anchor);
+      }
       firstFrame = FrameRates.firstOutputFrame(packFirst, packFps, outFps);
       int end =
           features.getLast()

@@ -1,5 +1,6 @@
 package dev.actorfarm.motion;
 
+import static dev.actorfarm.pack.ReferenceParameters.M;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.actorfarm.pack.ReferencePack;
@@ -145,18 +146,18 @@ class MotionSessionTest {
     assertThat(windows)
         .extracting(Map.Entry::getKey)
         .containsExactly(jobId + "/0", jobId + "/1", jobId + "/2");
-    assertThat(windows.get(2).getValue().getMotion().getShapeList()).containsExactly(20L, 9L);
+    assertThat(windows.get(2).getValue().getMotion().getShapeList()).containsExactly(20L, (long) M);
     // and head motion is continuous across the window boundary (context carried)
     float[] w0 = Tensors.floats(windows.get(0).getValue().getMotion());
     float[] w1 = Tensors.floats(windows.get(1).getValue().getMotion());
     for (int c = 0; c < 5; c++) {
-      float step = Math.abs(w1[c] - w0[(W - 1) * 9 + c]);
-      float typical = Math.abs(w0[(W - 1) * 9 + c] - w0[(W - 2) * 9 + c]);
+      float step = Math.abs(w1[c] - w0[(W - 1) * M + c]);
+      float typical = Math.abs(w0[(W - 1) * M + c] - w0[(W - 2) * M + c]);
       assertThat(step).isLessThan(0.01f + 4 * typical);
     }
     // and the mouth is open in speech and closed in silence
-    assertThat(w1[20 * 9 + 5]).isGreaterThan(0.8f);
-    assertThat(w1[49 * 9 + 5]).isLessThan(0.05f);
+    assertThat(w1[20 * M + 5]).isGreaterThan(0.8f);
+    assertThat(w1[49 * M + 5]).isLessThan(0.05f);
     // and the last checkpoint says window 3 is next and the job is complete
     MotionCheckpoint cp =
         broker.readAll(Topics.MOTION_CHECKPOINTS).stream()
@@ -166,7 +167,7 @@ class MotionSessionTest {
             .getValue();
     assertThat(cp.getNextWindow()).isEqualTo(3);
     assertThat(cp.getCompleted()).isTrue();
-    assertThat(cp.getContext().getShapeList()).containsExactly(2L, 9L);
+    assertThat(cp.getContext().getShapeList()).containsExactly(2L, (long) M);
   }
 
   @Test
@@ -246,7 +247,7 @@ class MotionSessionTest {
     double differ = 0;
     for (int t = 0; t < W; t++) {
       for (int ch = 0; ch < 5; ch++) {
-        differ = Math.max(differ, Math.abs(a[t * 9 + ch] - c[t * 9 + ch]));
+        differ = Math.max(differ, Math.abs(a[t * M + ch] - c[t * M + ch]));
       }
     }
     assertThat(differ).isGreaterThan(0.005);

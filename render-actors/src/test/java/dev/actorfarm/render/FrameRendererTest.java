@@ -22,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FrameRendererTest {
 
+  static final int M = dev.actorfarm.pack.ReferenceParameters.M;
+
   @TempDir Path dir;
 
   @Test
@@ -34,7 +36,7 @@ class FrameRendererTest {
         Files.copy(f, packDir.resolve(f.getFileName()));
       }
     }
-    BatchedRendererTwin.write(packDir.resolve("batched_renderer.onnx"), 256, 9);
+    BatchedRendererTwin.write(packDir.resolve("batched_renderer.onnx"), 256, M);
     ObjectMapper json = new ObjectMapper();
     Path manifest = packDir.resolve(ModelPack.MANIFEST);
     ObjectNode root = (ObjectNode) json.readTree(manifest.toFile());
@@ -45,10 +47,11 @@ class FrameRendererTest {
             {"file": "batched_renderer.onnx", "maxBatch": 8, "height": 256, "width": 256,
              "inputs": {
                "appearance": {"name": "appearance", "dtype": "float32", "shape": [-1, 3, 256, 256]},
-               "motion": {"name": "motion", "dtype": "float32", "shape": [-1, 9]}},
+               "motion": {"name": "motion", "dtype": "float32", "shape": [-1, MDIM]}},
              "outputs": {
                "frames": {"name": "frames", "dtype": "float32", "shape": [-1, 3, 256, 256]}}}
-            """));
+            """
+                .replace("MDIM", String.valueOf(M))));
     json.writeValue(manifest.toFile(), root);
     ModelPack pack = ModelPack.load(packDir);
     try (OrtSession encoder =
@@ -63,11 +66,11 @@ class FrameRendererTest {
               false);
       float[] appearance = source.appearance().get("appearance");
       for (int batch : new int[] {4, 3, 4, 1}) {
-        float[] motion = new float[batch * 9];
+        float[] motion = new float[batch * M];
         for (int b = 0; b < batch; b++) {
-          motion[b * 9] = 0.1f * (b + 1);
+          motion[b * M] = 0.1f * (b + 1);
         }
-        FloatBuffer frames = renderer.render(source, motion, batch, 9).frames();
+        FloatBuffer frames = renderer.render(source, motion, batch, M).frames();
         assertThat(frames.remaining()).isEqualTo(batch * appearance.length);
         for (int b = 0; b < batch; b++) {
           for (int i = 0; i < appearance.length; i += 997) {

@@ -37,7 +37,7 @@ class RenderWorkerTest {
   static ModelPack pack;
   static BlobStore blobs;
   static final Path ASTRONAUT = Path.of("../examples/astronaut.png");
-  static final int M = 9;
+  static final int M = dev.actorfarm.pack.ReferenceParameters.M;
 
   @BeforeAll
   static void setUp() throws Exception {

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SourceStateTest {
 
   static final Path ANNOTATIONS = Path.of("../examples/portraits/annotations.json");
-  static final int M = 9;
+  static final int M = dev.actorfarm.pack.ReferenceParameters.M;
 
   @TempDir static Path dir;
   static ModelPack pack;

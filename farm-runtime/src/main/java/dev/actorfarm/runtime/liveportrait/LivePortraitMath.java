@@ -181,6 +181,37 @@ public final class LivePortraitMath {
     add(exp, 16, 1, 0.0003 * b);
   }
 
+  /**
+   * Eyebrow (−30…30): v &gt; 0: kp1 y +0.001v, kp2 y −0.001v; v &lt; 0: kp1 x −0.001v, kp2 x
+   * +0.001v, kp1 y +0.0003v, kp2 y −0.0003v.
+   */
+  public static void eyebrow(float[] exp, double v) {
+    if (v > 0) {
+      add(exp, 1, 1, 0.001 * v);
+      add(exp, 2, 1, -0.001 * v);
+    } else {
+      add(exp, 1, 0, -0.001 * v);
+      add(exp, 2, 0, 0.001 * v);
+      add(exp, 1, 1, 0.0003 * v);
+      add(exp, 2, 1, -0.0003 * v);
+    }
+  }
+
+  /**
+   * Gaze (x −30…30, y −63…63): x &gt; 0: kp11 x +0.0007x, kp15 x +0.001x; x &lt; 0: kp11 x +0.001x,
+   * kp15 x +0.0007x; y: kp11 y and kp15 y −0.001y, with the panel's blink term b = −y/2 (kp11 y,
+   * kp15 y −0.001b; kp13 y, kp16 y +0.0003b).
+   */
+  public static void gaze(float[] exp, double x, double y) {
+    add(exp, 11, 0, (x > 0 ? 0.0007 : 0.001) * x);
+    add(exp, 15, 0, (x > 0 ? 0.001 : 0.0007) * x);
+    double b = -y / 2;
+    add(exp, 11, 1, -0.001 * y - 0.001 * b);
+    add(exp, 15, 1, -0.001 * y - 0.001 * b);
+    add(exp, 13, 1, 0.0003 * b);
+    add(exp, 16, 1, 0.0003 * b);
+  }
+
   // ---- ratios on the 203-point landmarks (retargeting_utils.py)
 
   /** Eye-close ratios, left and right: |p6 − p18| / |p0 − p12| and |p30 − p42| / |p24 − p36|. */

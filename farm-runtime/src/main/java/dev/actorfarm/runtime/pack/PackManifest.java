@@ -144,8 +144,38 @@ public record PackManifest(
   }
 
   /**
+   * One control the motion generator takes, fed by name: its range and the value it has when a job
+   * does not set it. The farm's own controls ({@code dev.actorfarm.runtime.direction.FarmControls})
+   * fill the ranges and defaults a manifest leaves out; a bare name (format 1 packs) is a control
+   * with neither.
+   */
+  public record Control(
+      String name,
+      Float min,
+      Float max,
+      @com.fasterxml.jackson.annotation.JsonProperty("default") Float defaultValue) {
+
+    @com.fasterxml.jackson.annotation.JsonCreator(
+        mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING)
+    public static Control named(String name) {
+      return new Control(name, null, null, null);
+    }
+
+    @com.fasterxml.jackson.annotation.JsonCreator(
+        mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.PROPERTIES)
+    public static Control of(
+        @com.fasterxml.jackson.annotation.JsonProperty("name") String name,
+        @com.fasterxml.jackson.annotation.JsonProperty("min") Float min,
+        @com.fasterxml.jackson.annotation.JsonProperty("max") Float max,
+        @com.fasterxml.jackson.annotation.JsonProperty("default") Float defaultValue) {
+      return new Control(name, min, max, defaultValue);
+    }
+  }
+
+  /**
    * Per window: audio features {@code [1, W, D]}, context {@code [1, P, M]}, noise {@code [1, W,
-   * M]}, controls {@code [1, C]} → motion {@code [1, W, M]}. {@code sampler} is "single-pass" for a
+   * M]}, controls {@code [1, C]} (one value per window) or {@code [1, W, C]} (per frame), in the
+   * order of {@code controls} → motion {@code [1, W, M]}. {@code sampler} is "single-pass" for a
    * direct generator, or "ddim" or "ddpm" for a diffusion denoiser step that the host sampler runs
    * {@code steps} times with classifier-free {@code guidance} (see {@link Diffusion}). {@code
    * layout} names the motion's channels: "reference" (default) or "joyvasa".
@@ -158,7 +188,7 @@ public record PackManifest(
       int motionDim,
       List<String> motionChannels,
       List<Float> restPose,
-      List<String> controls,
+      List<Control> controls,
       String sampler,
       int steps,
       float guidance,
@@ -174,7 +204,7 @@ public record PackManifest(
         int motionDim,
         List<String> motionChannels,
         List<Float> restPose,
-        List<String> controls,
+        List<Control> controls,
         String sampler,
         int steps,
         float guidance,

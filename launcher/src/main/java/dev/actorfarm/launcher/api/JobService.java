@@ -1,5 +1,6 @@
 package dev.actorfarm.launcher.api;
 
+import dev.actorfarm.launcher.DirectionOptions;
 import dev.actorfarm.launcher.EmbeddedFarm;
 import dev.actorfarm.launcher.InputValidator;
 import dev.actorfarm.launcher.JobClient;
@@ -9,6 +10,7 @@ import dev.actorfarm.protocol.JobSpec;
 import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topics;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.direction.Directions;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.TopicReader;
 import java.nio.file.Files;
@@ -56,7 +58,43 @@ public final class JobService {
       boolean crop,
       String clientToken,
       int priority,
-      int maxWorkers) {}
+      int maxWorkers,
+      String emotion,
+      String cues) {
+
+    /** A submission without direction. */
+    public Submission(
+        Path portrait,
+        Path audio,
+        Path driving,
+        String portraitLabel,
+        String audioLabel,
+        String drivingLabel,
+        int fps,
+        long seed,
+        String faceBox,
+        boolean crop,
+        String clientToken,
+        int priority,
+        int maxWorkers) {
+      this(
+          portrait,
+          audio,
+          driving,
+          portraitLabel,
+          audioLabel,
+          drivingLabel,
+          fps,
+          seed,
+          faceBox,
+          crop,
+          clientToken,
+          priority,
+          maxWorkers,
+          null,
+          null);
+    }
+  }
 
   /** A job as the API shows it. */
   public record JobView(
@@ -153,6 +191,23 @@ public final class JobService {
       }
       throw new ApiException(422, apiWording(why));
     }
+    dev.actorfarm.protocol.Direction direction;
+    try {
+      direction =
+          DirectionOptions.direction(
+              s.cues() == null || s.cues().isBlank()
+                  ? null
+                  : Directions.parseJson(s.cues(), "cues"),
+              s.emotion(),
+              Map.of());
+      DirectionOptions.check(
+          direction,
+          driving != null ? driving.video().seconds() : inputs.audioSeconds(),
+          driving != null,
+          farm.pack().manifest().motionGenerator().controls());
+    } catch (Directions.BadDirection | InputValidator.BadInputException e) {
+      throw new ApiException(422, apiWording(e.getMessage()));
+    }
     JobClient.Prepared job;
     try {
       job =
@@ -167,7 +222,8 @@ public final class JobService {
                   farm.pack().id(),
                   driving != null ? driving.video().seconds() : inputs.audioSeconds(),
                   s.driving(),
-                  driving == null ? 0 : driving.video().fps()),
+                  driving == null ? 0 : driving.video().fps(),
+                  direction),
               tokenId);
     } catch (java.io.IOException e) {
       throw new ApiException(503, "cannot store the inputs: " + e.getMessage());
@@ -449,6 +505,9 @@ public final class JobService {
 
   /** The validator speaks of the CLI's options; the API's fields have other names. */
   private static String apiWording(String message) {
-    return message.replace("--face-box", "face_box").replace("--fps", "fps");
+    return message
+        .replace("--face-box", "face_box")
+        .replace("--fps", "fps")
+        .replace("--emotion", "emotion");
   }
 }

@@ -48,7 +48,9 @@ final class SubmissionForms {
           "crop",
           "client_token",
           "priority",
-          "max_workers");
+          "max_workers",
+          "emotion",
+          "cues");
 
   /** The form fields that carry files. */
   static final Set<String> FILE_FIELDS = Set.of("portrait", "audio", "driving");
@@ -217,7 +219,9 @@ final class SubmissionForms {
               boolField("crop", f.get("crop")),
               f.get("client_token"),
               intField("priority", f.get("priority"), JobStates.DEFAULT_PRIORITY),
-              intField("max_workers", f.get("max_workers"), 0)));
+              intField("max_workers", f.get("max_workers"), 0),
+              f.get("emotion"),
+              f.get("cues")));
     } finally {
       deleteQuietly(u.dir());
     }
@@ -258,7 +262,11 @@ final class SubmissionForms {
         crop,
         text(root, "client_token", false),
         intField("priority", text(root, "priority", false), JobStates.DEFAULT_PRIORITY),
-        intField("max_workers", text(root, "max_workers", false), 0));
+        intField("max_workers", text(root, "max_workers", false), 0),
+        text(root, "emotion", false),
+        root.hasNonNull("cues") && root.get("cues").isContainerNode()
+            ? root.get("cues").toString()
+            : text(root, "cues", false));
   }
 
   static String text(JsonNode root, String field, boolean required) throws JobService.ApiException {

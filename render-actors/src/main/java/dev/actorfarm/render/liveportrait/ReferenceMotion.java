@@ -1,5 +1,7 @@
 package dev.actorfarm.render.liveportrait;
 
+import dev.actorfarm.runtime.direction.Expressions;
+import dev.actorfarm.runtime.liveportrait.LivePortraitExpressions;
 import dev.actorfarm.runtime.liveportrait.LivePortraitMath;
 import dev.actorfarm.runtime.liveportrait.LivePortraitMath.Driven;
 import dev.actorfarm.runtime.liveportrait.LivePortraitMath.KpInfo;
@@ -15,7 +17,10 @@ import java.util.List;
  *   <li>jaw_open 0…1 → the lip open/close slider at {@link #OPEN_RANGE} × jaw_open;
  *   <li>lip_spread &gt; 0 → grin at {@link #GRIN_RANGE} × spread; &lt; 0 → pursing;
  *   <li>eyelid_close 0…1 → eye retargeting, or, in a pack without it, the lids' keypoints 13 and 16
- *       (the gaze panel's blink term at {@link #BLINK_RANGE} × eyelid).
+ *       (the gaze panel's blink term at {@link #BLINK_RANGE} × eyelid);
+ *   <li>the expression channels (brows, mouth corners, cheeks, eye opening, upper lip) and the gaze
+ *       → the panel's eyebrow, smile, grin, blink and gaze sliders ({@link
+ *       LivePortraitExpressions}); a channel the motion lacks is 0.
  * </ul>
  */
 record ReferenceMotion(
@@ -26,7 +31,10 @@ record ReferenceMotion(
     double ty,
     double open,
     double spread,
-    float eyelid) {
+    float eyelid,
+    float[] expression,
+    double gazeX,
+    double gazeY) {
 
   /** The lip slider's top (its range is −90…120). */
   static final double OPEN_RANGE = 120;
@@ -49,7 +57,23 @@ record ReferenceMotion(
         f[channels.indexOf("head_ty")],
         f[channels.indexOf("jaw_open")],
         f[channels.indexOf("lip_spread")],
-        f[channels.indexOf("eyelid_close")]);
+        f[channels.indexOf("eyelid_close")],
+        expression(channels, f),
+        optional(channels, f, "gaze_x"),
+        optional(channels, f, "gaze_y"));
+  }
+
+  private static float[] expression(List<String> channels, float[] f) {
+    float[] e = new float[Expressions.CHANNELS.size()];
+    for (int i = 0; i < e.length; i++) {
+      e[i] = optional(channels, f, Expressions.CHANNELS.get(i));
+    }
+    return e;
+  }
+
+  private static float optional(List<String> channels, float[] f, String name) {
+    int i = channels.indexOf(name);
+    return i < 0 ? 0f : f[i];
   }
 
   /**
@@ -71,6 +95,7 @@ record ReferenceMotion(
     if (!eyeRetargeting) {
       LivePortraitMath.eyelids(exp, BLINK_RANGE * eyelid);
     }
+    LivePortraitExpressions.apply(exp, expression, gazeX, gazeY);
     float[] t = {(float) (s.t()[0] + tx), (float) (s.t()[1] + ty), 0};
     return new Driven(r, exp, s.scale(), t);
   }

@@ -51,7 +51,7 @@ class LivePortraitTwinTest {
   }
 
   static float[] frame(float yaw, float open) {
-    float[] f = new float[9];
+    float[] f = new float[dev.actorfarm.pack.ReferenceParameters.M];
     f[0] = yaw;
     f[5] = open;
     return f;
