@@ -47,7 +47,8 @@ public final class Bench implements Callable<Integer> {
       names = "--sections",
       split = ",",
       defaultValue =
-          "stages,naive,efficiency,length,workers,scheduling,fidelity,driving,restart,api-load",
+          "stages,naive,efficiency,length,workers,scheduling,fidelity,direction,driving,restart,"
+              + "api-load",
       description = "Sections to run (default ${DEFAULT-VALUE}).")
   Set<String> sections;
 
@@ -237,6 +238,13 @@ public final class Bench implements Callable<Integer> {
       Path here = Path.of("").toAbsolutePath();
       report.fidelity(
           results, fidelitySeconds, sheets.startsWith(here) ? here.relativize(sheets) : sheets);
+    }
+    if (sections.contains("direction")) {
+      Path sheets = work.resolve("direction/sheets");
+      Path here = Path.of("").toAbsolutePath();
+      report.direction(
+          DirectionBench.run(FidelityRun.set(portraits), NARRATION, packDir, work),
+          sheets.startsWith(here) ? here.relativize(sheets) : sheets);
     }
     if (sections.contains("driving")) {
       report.driving(DrivingBench.run(work, packDir, settings, drivingMinutes));

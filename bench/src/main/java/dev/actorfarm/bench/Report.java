@@ -490,6 +490,53 @@ final class Report {
     }
   }
 
+  void direction(List<DirectionBench.Result> results, Path sheets) {
+    header("direction", "Direction: emotions on portraits of many kinds");
+    line(
+        "Each portrait of `examples/portraits/annotations.json` with hand-marked eyes rendered by"
+            + " `farm render --emotion %s` speaking %.1f s of silence and then %.0f s of the"
+            + " example narration, and measured on the decoded frames at the hand annotations"
+            + " (`Expressiveness`), in the face's own frame (up across the marked eye line): the"
+            + " mouth corners' and the brows' lift against the portrait less the nose tip's, in"
+            + " pixels, as medians over each steady stretch (0.9 s after its cue to the next);"
+            + " differences are against the mean of the two neutral stretches, with the"
+            + " neutral-to-neutral difference beside them. Transitions: the largest"
+            + " frame-to-frame change (mean absolute grey difference over the face box) during"
+            + " the eases, against the largest in the steady stretches. Lip sync: r of the mouth"
+            + " box's change and the speech envelope over the neutral and the emotional stretches."
+            + " Targets (DirectionTest): happy corners up and sad corners down and surprised brows"
+            + " up, each by over 1 px and over 4× the neutral-to-neutral difference; no"
+            + " transition above the steady maximum; emotional lip r ≥ 0.6. Contact sheets:"
+            + " `%s/<portrait>.png`.",
+        TIMELINE_TEXT, FidelityRun.LEAD_SECONDS, DirectionBench.SECONDS, sheets);
+    line("");
+    line(
+        "| portrait | kind | happy corners | sad corners | (neutral Δ) | surprised brows | (neutral"
+            + " Δ) | sad inner brows | transition max / steady max | lip r neutral / emotional |"
+            + " targets |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (DirectionBench.Result r : results) {
+      line(
+          "| %s | %s | %+.1f px | %+.1f px | %.1f | %+.1f px | %.1f | %+.1f px | %.2f / %.2f |"
+              + " %.2f / %.2f | %s |",
+          r.portrait().name(),
+          r.portrait().kind(),
+          r.happyCorners(),
+          r.sadCorners(),
+          r.cornerNoise(),
+          r.surprisedBrows(),
+          r.browNoise(),
+          r.get(3).innerBrowLift() - (r.get(0).innerBrowLift() + r.get(2).innerBrowLift()) / 2,
+          r.transitionMax(),
+          r.steadyMax(),
+          r.neutralLips(),
+          r.emotionalLips(),
+          r.meetsTargets() ? "met" : "**missed**");
+    }
+  }
+
+  private static final String TIMELINE_TEXT = DirectionBench.TIMELINE;
+
   void writeInto(Path file) throws java.io.IOException {
     String text = Bench.read(file);
     for (var e : sections.entrySet()) {

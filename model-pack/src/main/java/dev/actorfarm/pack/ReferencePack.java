@@ -610,7 +610,14 @@ public final class ReferencePack {
         g.op(
             OnnxOp.GRID_SAMPLE,
             Map.of("align_corners", 0, "mode", "bilinear", "padding_mode", "zeros"),
-            expressionField(g, motion, landmarks, u, v, k, n),
+            expressionField(
+                g,
+                motion,
+                landmarks,
+                g.tensor(baseGrid(FIELD, true), 1, FIELD, FIELD),
+                g.tensor(baseGrid(FIELD, false), 1, FIELD, FIELD),
+                k,
+                FIELD),
             hgrid); // [B, 2, n, n]
     ONNXRef<?> gu =
         g.add(g.add(hu, du), g.mul(g.reshape(g.slice(expression, 1, 0, 1), -1, n, n), window));

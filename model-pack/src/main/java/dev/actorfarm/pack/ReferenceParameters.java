@@ -282,6 +282,13 @@ public final class ReferenceParameters {
   // ---- expression warps, each about a point placed on the face's own geometry (the eyes' and the
   // mouth's landmarks), along the eye line (x) and across it (y, down); lengths in IOD_REF units
   // ----
+  /**
+   * The expression warps' displacement field is built on a grid this many cells square and sampled
+   * bilinearly where the head warp looks: its bumps are 4 or more crop pixels wide at 256², so a
+   * 64² field (4 pixels a cell) loses nothing visible, and costs a sixteenth of a full-size one.
+   */
+  public static final int FIELD = 64;
+
   /** Brow centres: this far above each eye centre (about 0.3 eye distances). */
   public static final float BROW_UP = 0.14f;
 
