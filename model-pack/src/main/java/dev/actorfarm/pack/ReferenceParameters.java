@@ -284,10 +284,11 @@ public final class ReferenceParameters {
   // ----
   /**
    * The expression warps' displacement field is built on a grid this many cells square and sampled
-   * bilinearly where the head warp looks: its bumps are 4 or more crop pixels wide at 256², so a
-   * 64² field (4 pixels a cell) loses nothing visible, and costs a sixteenth of a full-size one.
+   * bilinearly where the head warp looks: 2 crop pixels a cell at 256², under half the narrowest
+   * bump (a brow's height, 0.055 × k: 4.5 crop pixels at k = 1, 2.9 for a face 0.64 of the
+   * calibration's size), for a quarter of a full-size field's cost.
    */
-  public static final int FIELD = 64;
+  public static final int FIELD = 128;
 
   /** Brow centres: this far above each eye centre (about 0.3 eye distances). */
   public static final float BROW_UP = 0.14f;
