@@ -183,10 +183,10 @@ class DistributedFarmTest {
   @Test
   void renderNodesJoinAndLeaveWithThreeJobsActiveAndSharesRebalance() throws Exception {
     Path blobRoot = dir.resolve("blobs");
-    Path narration = dir.resolve("narration-60s.wav");
-    SchedulingTest.speechLike(narration, 60);
-    Path longer = dir.resolve("narration-120s.wav");
-    SchedulingTest.speechLike(longer, 120);
+    Path narration = dir.resolve("narration-40s.wav");
+    SchedulingTest.speechLike(narration, 40);
+    Path longer = dir.resolve("narration-80s.wav");
+    SchedulingTest.speechLike(longer, 80);
     List<FarmProcess> nodes = new ArrayList<>();
     try (TestBroker broker = new TestBroker(dir.resolve("broker"));
         dev.actorfarm.runtime.jobs.JobStates states =
@@ -220,7 +220,7 @@ class DistributedFarmTest {
                 null,
                 false,
                 r.packId(),
-                high ? 120 : 60);
+                high ? 80 : 40);
         followers.add(
             client.submit(
                 client.prepare(request, e.getKey()),
@@ -242,7 +242,7 @@ class DistributedFarmTest {
       awaitSlots(states, 2);
       r3.kill();
       awaitSlots(states, 1);
-      // Then every job completes, the two alike with the same 1500 frames
+      // Then every job completes, the two alike with the same 1000 frames
       Map<String, List<String>> hashes = new java.util.HashMap<>();
       for (JobClient.Follower f : followers) {
         JobEvent last = f.follow(e -> {}, Duration.ofMinutes(6));
@@ -252,8 +252,8 @@ class DistributedFarmTest {
             last.getHeader().getJobId(),
             DecodedVideo.frameHashes(blobs.resolve(last.getOutput().getUri())));
       }
-      assertThat(hashes.get("job-a")).hasSize(1500).isEqualTo(hashes.get("job-b"));
-      assertThat(hashes.get("job-c")).hasSize(3000);
+      assertThat(hashes.get("job-a")).hasSize(1000).isEqualTo(hashes.get("job-b"));
+      assertThat(hashes.get("job-c")).hasSize(2000);
     } finally {
       nodes.forEach(FarmProcess::close);
       keepLogs("shares-");

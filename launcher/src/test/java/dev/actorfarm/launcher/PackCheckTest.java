@@ -123,5 +123,15 @@ class PackCheckTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().lines().count()).isEqualTo(1);
     assertThat(r.err()).contains("has 125 frames, but contextFrames + windowFrames is 115");
+    // A control whose default is outside its range: one line
+    Files.writeString(
+        manifest,
+        json.replaceFirst(
+            "\"controls\" : \\[ \\]",
+            "\"controls\" : [ {\"name\": \"style\", \"min\": 0, \"max\": 1, \"default\": 2} ]"));
+    r = check(pack);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().lines().count()).as(r.err()).isEqualTo(1);
+    assertThat(r.err()).contains("'style' has default 2.0 outside its range 0.0..1.0");
   }
 }

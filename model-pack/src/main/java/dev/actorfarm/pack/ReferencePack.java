@@ -389,10 +389,11 @@ public final class ReferencePack {
             g.sub(
                 openTarget,
                 g.concat(1, g.slice(openTarget, 1, 0, 1), g.slice(openTarget, 1, 0, WINDOW - 1))));
+    // The head sways more while an animated passage is spoken, not in its pauses.
     ONNXRef<?> gate =
-        g.mul(
-            g.add(g.mul(openTarget, 1f - HEAD_IDLE), HEAD_IDLE),
-            g.add(g.mul(animated, PROSODY_HEAD), 1f)); // [1, W, 1]
+        g.add(
+            g.mul(g.mul(openTarget, 1f - HEAD_IDLE), g.add(g.mul(animated, PROSODY_HEAD), 1f)),
+            HEAD_IDLE); // [1, W, 1]
     ONNXRef<?> excitation =
         g.mul(g.mul(g.slice(noise, 2, 0, HEAD), g.tensor(headSigma(ar), 1, 1, HEAD)), gate);
     float[] nodMask = new float[HEAD];

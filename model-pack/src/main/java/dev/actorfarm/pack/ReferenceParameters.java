@@ -123,8 +123,9 @@ public final class ReferenceParameters {
 
   /**
    * Prosody: the emphasis follows the speech's loudness slowly (attack and release per frame: about
-   * 1 s and 2 s), as a listener hears a passage as animated or calm; it raises the brows and swings
-   * the head more (X-Actor and EmoTalk take expressiveness from the audio).
+   * 1 s and 2 s), as a listener hears a passage as animated or calm; it raises the brows and, while
+   * the passage is spoken (not in its pauses), swings the head more (X-Actor and EmoTalk take
+   * expressiveness from the audio).
    */
   public static final float EMPHASIS_ATTACK = 0.04f;
 

@@ -138,7 +138,7 @@ class ReferencePackTest {
       double de = open - emph;
       emph += (de > 0 ? EMPHASIS_ATTACK : EMPHASIS_RELEASE) * de;
       double animated = emph * prosody;
-      double gate = (open * (1 - HEAD_IDLE) + HEAD_IDLE) * (1 + PROSODY_HEAD * animated);
+      double gate = open * (1 - HEAD_IDLE) * (1 + PROSODY_HEAD * animated) + HEAD_IDLE;
       for (int j = 0; j < HEAD; j++) {
         double exc =
             (noise[t * M + j] * sigma[j] * gate + (j == 1 ? NOD_GAIN * onset : 0)) * headScale;

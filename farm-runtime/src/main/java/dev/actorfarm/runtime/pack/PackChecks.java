@@ -128,6 +128,31 @@ public final class PackChecks {
     if (layout.equals(PackManifest.LAYOUT_JOYVASA) && g.motionDim() != 70) {
       p.add("motionGenerator: the joyvasa layout has 70 values, motionDim is " + g.motionDim());
     }
+    if (g.controls() != null) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (PackManifest.Control c : g.controls()) {
+        if (c == null || c.name() == null || c.name().isBlank()) {
+          p.add("motionGenerator.controls: a control has no name");
+          continue;
+        }
+        if (!seen.add(c.name())) {
+          p.add("motionGenerator.controls: '" + c.name() + "' is listed twice");
+        }
+        var r = dev.actorfarm.runtime.direction.FarmControls.resolve(c);
+        if (!(r.min() <= r.max())
+            || !(r.defaultValue() >= r.min() && r.defaultValue() <= r.max())) {
+          p.add(
+              "motionGenerator.controls: '"
+                  + c.name()
+                  + "' has default "
+                  + r.defaultValue()
+                  + " outside its range "
+                  + r.min()
+                  + ".."
+                  + r.max());
+        }
+      }
+    }
     TensorSpec controls = g.inputs() == null ? null : g.inputs().get("controls");
     int controlCount = g.controls() == null ? 0 : g.controls().size();
     if (controls != null && last(controls) > 0 && last(controls) != controlCount) {
