@@ -362,6 +362,24 @@ class ApiTest {
         postMultipart("/jobs", TOKEN, Map.of("cues", "[{\"time\": "), files),
         422,
         "cues is not valid JSON");
+    // farm submit: a bad label is refused before the upload, a cue past the end by the server
+    String[] job = {
+      "submit",
+      "--server",
+      base,
+      "--token",
+      TOKEN,
+      "--portrait",
+      ReferenceRender.ASTRONAUT.toString(),
+      "--audio",
+      ReferenceRender.NARRATION.toString()
+    };
+    Cli local = cli(concat(job, "--emotion", "elated@0"));
+    assertThat(local.code).isEqualTo(2);
+    assertThat(local.err.strip()).startsWith("farm: error: cue 1 at 0 s: unknown emotion 'elated'");
+    Cli remote = cli(concat(job, "--emotion", "happy@0,sad@400"));
+    assertThat(remote.code).as(remote.err).isNotZero();
+    assertThat(remote.err).contains("cue 2 at 400 s is past the end of the narration");
     assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
     // Thousands of parts: refused at the first one too many, and unknown fields at the first.
     StringBuilder many = new StringBuilder();
@@ -745,6 +763,12 @@ class ApiTest {
             Map.of("portrait", ReferenceRender.ASTRONAUT, "driving", ReferenceRender.NARRATION)),
         422,
         "the uploaded driving video has no video stream");
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   static HttpResponse<byte[]> postJson(String body) throws Exception {
