@@ -250,7 +250,7 @@ public final class Expressiveness {
                   - noseLift);
           double[] fs = f.shift(ref, grey, forehead, new Patch(0, 0, 0.8, 0.25));
           foreheadShift.add(Math.hypot(fs[0], fs[1]));
-          mouthChange.add(moved(grey, ref, mouth, noseShift));
+          mouthChange.add(Fidelity.mouthChange(grey, ref, mouth, noseShift));
           if (previous == null) {
             change.add(0.0);
           } else {
@@ -317,27 +317,6 @@ public final class Expressiveness {
 
   private static double[] array(List<Double> v) {
     return v.stream().mapToDouble(Double::doubleValue).toArray();
-  }
-
-  /** The mouth region's mean absolute change from the portrait, moved by {@code shift}. */
-  private static double moved(Mat frame, Mat ref, Rect r, double[] shift) {
-    Mat back = new Mat(2, 3, opencv_core.CV_64F);
-    org.bytedeco.javacpp.indexer.DoubleIndexer m = back.createIndexer();
-    m.put(0, 0, 1).put(0, 1, 0).put(0, 2, r.x() + shift[0]);
-    m.put(1, 0, 0).put(1, 1, 1).put(1, 2, r.y() + shift[1]);
-    m.close();
-    Mat moved = new Mat();
-    opencv_imgproc.warpAffine(
-        frame,
-        moved,
-        back,
-        r.size(),
-        opencv_imgproc.INTER_LINEAR | opencv_imgproc.WARP_INVERSE_MAP,
-        opencv_core.BORDER_REPLICATE,
-        new Scalar());
-    Mat diff = new Mat();
-    opencv_core.absdiff(moved, new Mat(ref, r), diff);
-    return opencv_core.mean(diff).get(0);
   }
 
   /** The face frame of a portrait: image size, eye distance and the frame's unit vectors. */

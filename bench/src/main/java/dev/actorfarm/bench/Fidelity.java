@@ -268,7 +268,7 @@ public record Fidelity(
    * The mouth's own change: mean absolute grey difference between the frame's mouth region, moved
    * by the head's {@code shift}, and the still's. Articulation, not the head carrying the mouth.
    */
-  private static double mouthChange(Mat frame, Mat still, Rect mouth, double[] shift) {
+  static double mouthChange(Mat frame, Mat still, Rect mouth, double[] shift) {
     // The frame sampled at the mouth's pixels moved by the shift (sub-pixel, bilinear).
     Mat back = new Mat(2, 3, opencv_core.CV_64F);
     org.bytedeco.javacpp.indexer.DoubleIndexer m = back.createIndexer();

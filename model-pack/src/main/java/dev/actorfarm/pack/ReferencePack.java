@@ -532,19 +532,15 @@ public final class ReferencePack {
     ONNXRef<?> v = g.tensor(baseGrid(n, false), 1, n, n);
 
     // Face geometry from the landmarks, each a [1, 1, 1] scalar.
-    ONNXRef<?> eyeAu = landmark(g, landmarks, 0, 0);
-    ONNXRef<?> eyeAv = landmark(g, landmarks, 0, 1);
-    ONNXRef<?> eyeBu = landmark(g, landmarks, 1, 0);
-    ONNXRef<?> eyeBv = landmark(g, landmarks, 1, 1);
-    ONNXRef<?> mouthU = landmark(g, landmarks, 3, 0);
-    ONNXRef<?> mouthV = landmark(g, landmarks, 3, 1);
-    ONNXRef<?> eyeDu = g.sub(eyeBu, eyeAu);
-    ONNXRef<?> eyeDv = g.sub(eyeBv, eyeAv);
+    Landmarks lm = Landmarks.of(g, landmarks);
+    ONNXRef<?> eyeAu = lm.eyeAu();
+    ONNXRef<?> eyeAv = lm.eyeAv();
+    ONNXRef<?> eyeBu = lm.eyeBu();
+    ONNXRef<?> eyeBv = lm.eyeBv();
+    ONNXRef<?> mouthU = lm.mouthU();
+    ONNXRef<?> mouthV = lm.mouthV();
     // k: the face's size relative to the calibration face; every length below is multiplied by it.
-    ONNXRef<?> k =
-        g.mul(
-            g.op(OnnxOp.SQRT, g.add(g.add(g.mul(eyeDu, eyeDu), g.mul(eyeDv, eyeDv)), 1e-8f)),
-            1f / IOD_REF);
+    ONNXRef<?> k = g.mul(lm.iod(), 1f / IOD_REF);
     ONNXRef<?> faceU = g.mul(g.add(g.mul(g.add(eyeAu, eyeBu), 0.5f), mouthU), 0.5f);
     ONNXRef<?> faceV = g.mul(g.add(g.mul(g.add(eyeAv, eyeBv), 0.5f), mouthV), 0.5f);
     ONNXRef<?> window = g.mul(edgeWindow(g, u), edgeWindow(g, v)); // [1, n, n]
@@ -614,7 +610,7 @@ public final class ReferencePack {
             expressionField(
                 g,
                 motion,
-                landmarks,
+                lm,
                 g.tensor(baseGrid(FIELD, true), 1, FIELD, FIELD),
                 g.tensor(baseGrid(FIELD, false), 1, FIELD, FIELD),
                 k,
@@ -680,22 +676,16 @@ public final class ReferencePack {
    * line or across it, so that a tilted face's brows rise along its own up.
    */
   private static ONNXRef<?> expressionField(
-      Graph g,
-      ONNXRef<?> motion,
-      ONNXRef<?> landmarks,
-      ONNXRef<?> u,
-      ONNXRef<?> v,
-      ONNXRef<?> k,
-      int n) {
-    ONNXRef<?> eyeAu = landmark(g, landmarks, 0, 0);
-    ONNXRef<?> eyeAv = landmark(g, landmarks, 0, 1);
-    ONNXRef<?> eyeBu = landmark(g, landmarks, 1, 0);
-    ONNXRef<?> eyeBv = landmark(g, landmarks, 1, 1);
-    ONNXRef<?> mouthU = landmark(g, landmarks, 3, 0);
-    ONNXRef<?> mouthV = landmark(g, landmarks, 3, 1);
+      Graph g, ONNXRef<?> motion, Landmarks lm, ONNXRef<?> u, ONNXRef<?> v, ONNXRef<?> k, int n) {
+    ONNXRef<?> eyeAu = lm.eyeAu();
+    ONNXRef<?> eyeAv = lm.eyeAv();
+    ONNXRef<?> eyeBu = lm.eyeBu();
+    ONNXRef<?> eyeBv = lm.eyeBv();
+    ONNXRef<?> mouthU = lm.mouthU();
+    ONNXRef<?> mouthV = lm.mouthV();
     ONNXRef<?> du = g.sub(eyeBu, eyeAu);
     ONNXRef<?> dv = g.sub(eyeBv, eyeAv);
-    ONNXRef<?> iod = g.op(OnnxOp.SQRT, g.add(g.add(g.mul(du, du), g.mul(dv, dv)), 1e-8f));
+    ONNXRef<?> iod = lm.iod();
     // The face frame: x along the eye line (towards eye B, the image's right), y across it (down).
     ONNXRef<?> xv = g.div(dv, iod);
     Frame f = new Frame(g.div(du, iod), xv, g.neg(xv), k);
@@ -823,6 +813,29 @@ public final class ReferencePack {
       return g.mul(
           ReferencePack.flatTop(g, a(g, p, u, v), g.mul(k, su)),
           ReferencePack.flatTop(g, b(g, p, u, v), g.mul(k, sv)));
+    }
+  }
+
+  /** The landmarks the warps use, each a {@code [1, 1, 1]} scalar, and the eyes' distance. */
+  private record Landmarks(
+      ONNXRef<?> eyeAu,
+      ONNXRef<?> eyeAv,
+      ONNXRef<?> eyeBu,
+      ONNXRef<?> eyeBv,
+      ONNXRef<?> mouthU,
+      ONNXRef<?> mouthV,
+      ONNXRef<?> iod) {
+
+    static Landmarks of(Graph g, ONNXRef<?> landmarks) {
+      ONNXRef<?> au = landmark(g, landmarks, 0, 0);
+      ONNXRef<?> av = landmark(g, landmarks, 0, 1);
+      ONNXRef<?> bu = landmark(g, landmarks, 1, 0);
+      ONNXRef<?> bv = landmark(g, landmarks, 1, 1);
+      ONNXRef<?> du = g.sub(bu, au);
+      ONNXRef<?> dv = g.sub(bv, av);
+      ONNXRef<?> iod = g.op(OnnxOp.SQRT, g.add(g.add(g.mul(du, du), g.mul(dv, dv)), 1e-8f));
+      return new Landmarks(
+          au, av, bu, bv, landmark(g, landmarks, 3, 0), landmark(g, landmarks, 3, 1), iod);
     }
   }
 
