@@ -39,8 +39,9 @@ import org.bytedeco.opencv.opencv_core.Size;
  *   <li>{@code speechSilence}: that mouth change in speech frames (envelope within 25 dB of the
  *       peak) over that in silent frames (45 dB under it or lower), the latter floored at 0.5 grey
  *       levels, the size of encoder noise;
- *   <li>{@code swayP95}: the shift that best aligns the upper face (brow to nose tip, eye to eye)
- *       of a frame with the portrait's, as a fraction of the face width, 95th percentile;
+ *   <li>{@code swayP95}: the shift that best aligns the upper face (brow to nose tip, eye to eye;
+ *       the eyes and brows themselves masked, as they blink and emote) of a frame with the
+ *       portrait's, as a fraction of the face width, 95th percentile;
  *   <li>{@code doubleImageP95}: in the ring around the face (1.15 to 1.8 face boxes), the RMS grey
  *       residual that the best single shift of the ring leaves, 95th percentile; {@code
  *       doubleImageRest} is the same at frame 0, the encoder's share of it;
@@ -354,9 +355,10 @@ public record Fidelity(
     }
     double iod = p.interOcular();
     for (var eye : p.eyes()) {
-      int x0 = (int) Math.max(0, eye.x() - 0.3 * iod - upper.x());
-      int y0 = (int) Math.max(0, eye.y() - 0.2 * iod - upper.y());
-      int x1 = (int) Math.min(upper.width(), eye.x() + 0.3 * iod - upper.x());
+      // The eye and the brow above it: they blink and emote, the skull does not.
+      int x0 = (int) Math.max(0, eye.x() - 0.4 * iod - upper.x());
+      int y0 = (int) Math.max(0, eye.y() - 0.5 * iod - upper.y());
+      int x1 = (int) Math.min(upper.width(), eye.x() + 0.4 * iod - upper.x());
       int y1 = (int) Math.min(upper.height(), eye.y() + 0.15 * iod - upper.y());
       if (x1 > x0 && y1 > y0) {
         new Mat(mask, new Rect(x0, y0, x1 - x0, y1 - y0)).put(Scalar.all(0));

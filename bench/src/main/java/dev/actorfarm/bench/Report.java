@@ -458,7 +458,7 @@ final class Report {
             + " hand, never by the farm's detector) rendered by `farm render` speaking %.1f s of"
             + " silence and then %.0f s of the example narration, and measured on the decoded"
             + " output (`Fidelity`): lip/envelope correlation and speech/silence mouth change in"
-            + " the annotated mouth box; upper-face sway, the shift that best aligns brow-to-nose"
+            + " the annotated mouth box; upper-face sway, the shift that best aligns brow-to-nose (eyes and brows masked: they blink and emote)"
             + " with the portrait, in face widths (p95); double image, the RMS grey residual that"
             + " no motion (dense optical flow) of the ring around the face explains (p95, and at"
             + " frame 0); frame 0 against the portrait over the crop's footprint; the frame"
