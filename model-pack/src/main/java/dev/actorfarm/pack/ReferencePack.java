@@ -268,8 +268,39 @@ public final class ReferencePack {
             g.clip(g.mul(openTarget, 3f), 0f, 1f));
     ONNXRef<?> mouthTarget = g.mul(g.concat(2, openTarget, spreadTarget), lipSync); // [1, W, 2]
 
-    // Mouth: attack/release followers, unrolled over the window; the emphasis follows the speech's
-    // loudness the same way, slowly.
+    // Emphasis target: half the loudness plus the pitch movement while voiced (the centroid of the
+    // lowest bands, a softmax over them, moving frame to frame).
+    ONNXRef<?> low = g.slice(feats, 2, PITCH_LO, PITCH_HI); // [1, W, B]
+    ONNXRef<?> lowW =
+        g.op(
+            OnnxOp.EXP,
+            g.sub(
+                low, g.op(OnnxOp.REDUCE_MEAN, Map.of("axes", new int[] {2}, "keepdims", 1), low)));
+    float[] bandIndex = new float[PITCH_HI - PITCH_LO];
+    float[] ones = new float[PITCH_HI - PITCH_LO];
+    for (int b = 0; b < bandIndex.length; b++) {
+      bandIndex[b] = b;
+      ones[b] = 1;
+    }
+    ONNXRef<?> centroid =
+        g.div(
+            g.op(OnnxOp.MATMUL, lowW, g.tensor(bandIndex, bandIndex.length, 1)),
+            g.op(OnnxOp.MATMUL, lowW, g.tensor(ones, ones.length, 1))); // [1, W, 1]
+    ONNXRef<?> pitchMove =
+        g.op(
+            OnnxOp.ABS,
+            g.sub(
+                centroid,
+                g.concat(1, g.slice(centroid, 1, 0, 1), g.slice(centroid, 1, 0, WINDOW - 1))));
+    ONNXRef<?> voiced = g.clip(g.mul(openTarget, 3f), 0f, 1f);
+    ONNXRef<?> emphasisTarget =
+        g.clip(
+            g.add(g.mul(openTarget, ENERGY_SHARE), g.mul(g.mul(pitchMove, voiced), PITCH_GAIN)),
+            0f,
+            1f); // [1, W, 1]
+
+    // Mouth: attack/release followers, unrolled over the window; the emphasis follows its target
+    // the same way, slowly.
     ONNXRef<?> y = g.slice(last, 2, MOUTH_STATE, MOUTH_STATE + 2); // [1,1,2]
     ONNXRef<?> e = g.slice(last, 2, EMPHASIS, EMPHASIS + 1); // [1,1,1]
     ONNXRef<?> zero = g.scalar(0f);
@@ -314,7 +345,7 @@ public final class ReferencePack {
       ONNXRef<?> rate = g.op(OnnxOp.WHERE, g.op(OnnxOp.GREATER, d, zero), attack, release);
       y = g.add(y, g.mul(rate, d));
       mouth[t] = y;
-      ONNXRef<?> de = g.sub(g.slice(openTarget, 1, t, t + 1), e);
+      ONNXRef<?> de = g.sub(g.slice(emphasisTarget, 1, t, t + 1), e);
       e =
           g.add(
               e,

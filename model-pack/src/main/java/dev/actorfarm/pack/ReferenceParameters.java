@@ -129,6 +129,20 @@ public final class ReferenceParameters {
    */
   public static final float EMPHASIS_ATTACK = 0.04f;
 
+  /**
+   * The emphasis follows half the speech's loudness plus its pitch movement: the centroid of the
+   * lowest mel bands ({@code PITCH_LO} to {@code PITCH_HI}, centres 106-378 Hz, where a voice's
+   * fundamental lies) moves as the pitch does, and its frame-to-frame change, while voiced, is a
+   * coarse pitch-variation measure from the log-mel features alone (on the example narration: 0.54
+   * bands a frame on average in speech, 1.3 at the 90th percentile, 0.01 in silence). A lively
+   * voice raises the emphasis towards 1, a monotone one leaves it near half.
+   */
+  public static final int PITCH_LO = 0;
+
+  public static final int PITCH_HI = 6;
+  public static final float PITCH_GAIN = 0.5f;
+  public static final float ENERGY_SHARE = 0.5f;
+
   public static final float EMPHASIS_RELEASE = 0.02f;
   public static final float PROSODY_BROW = 0.35f;
   public static final float PROSODY_HEAD = 0.8f;

@@ -135,7 +135,11 @@ class ReferencePackTest {
       double spread = clamp((tilt - TILT_MID) * TILT_SCALE, -1, 1) * clamp(open * 3, 0, 1);
       double onset = t == 0 ? 0 : Math.max(0, open - prevOpen);
       prevOpen = open;
-      double de = open - emph;
+      double centroid = lowCentroid(feats, t);
+      double move = t == 0 ? 0 : Math.abs(centroid - lowCentroid(feats, t - 1));
+      double emphasisTarget =
+          clamp(open * ENERGY_SHARE + PITCH_GAIN * move * clamp(open * 3, 0, 1), 0, 1);
+      double de = emphasisTarget - emph;
       emph += (de > 0 ? EMPHASIS_ATTACK : EMPHASIS_RELEASE) * de;
       double animated = emph * prosody;
       double gate = open * (1 - HEAD_IDLE) * (1 + PROSODY_HEAD * animated) + HEAD_IDLE;
@@ -197,6 +201,19 @@ class ReferencePackTest {
                 * t
                 * Math.exp(-x * x);
     return Math.signum(x) * y;
+  }
+
+  /** The centroid (in bands) of the lowest bands' power, a softmax of their log-mel. */
+  private static double lowCentroid(float[] feats, int t) {
+    double m = mean(feats, t, PITCH_LO, PITCH_HI);
+    double num = 0;
+    double den = 0;
+    for (int b = PITCH_LO; b < PITCH_HI; b++) {
+      double w = Math.exp(feats[t * N_MELS + b] - m);
+      num += (b - PITCH_LO) * w;
+      den += w;
+    }
+    return num / den;
   }
 
   private static double mean(float[] feats, int t, int lo, int hi) {
@@ -274,6 +291,53 @@ class ReferencePackTest {
     assertThat(motion[48 * M + EXPRESSION + 3]).isLessThan(-0.5f);
     // and a blink happened after the trigger
     assertThat(motion[33 * M + 7]).isGreaterThan(0.5f);
+  }
+
+  /** The motion of one window of {@code feats} from rest, every control at its default. */
+  private static float[] restMotion(float[] feats) throws Exception {
+    float[] controls = new float[WINDOW * C];
+    for (int t = 0; t < WINDOW; t++) {
+      for (int c = 0; c < C; c++) {
+        controls[t * C + c] =
+            dev.actorfarm.runtime.direction.FarmControls.STANDARD.get(CONTROLS[c]).defaultValue();
+      }
+    }
+    try (OrtSession s = session("motion_generator.onnx");
+        OnnxTensor f = tensor(feats, 1, WINDOW, N_MELS);
+        OnnxTensor c = tensor(new float[CONTEXT * M], 1, CONTEXT, M);
+        OnnxTensor z = tensor(new float[WINDOW * M], 1, WINDOW, M);
+        OnnxTensor k = tensor(controls, 1, WINDOW, C)) {
+      return run(s, Map.of("audio_features", f, "context", c, "noise", z, "controls", k), "motion");
+    }
+  }
+
+  @Test
+  void expressivenessFollowsLoudnessAndPitchMovement() throws Exception {
+    // Given three voices: quiet and level, loud and level, loud with its pitch moving (energy
+    // shifting among the lowest bands from frame to frame, the same loudness)
+    float[][] voices = new float[3][WINDOW * N_MELS];
+    for (int t = 0; t < WINDOW; t++) {
+      for (int m = 0; m < N_MELS; m++) {
+        voices[0][t * N_MELS + m] = -5.5f;
+        voices[1][t * N_MELS + m] = -1f;
+        voices[2][t * N_MELS + m] = -1f;
+      }
+      voices[2][t * N_MELS + PITCH_LO + (t % 2 == 0 ? 1 : 4)] += 3f;
+      voices[2][t * N_MELS + PITCH_LO + (t % 2 == 0 ? 4 : 1)] -= 3f;
+    }
+    float[] emphasis = new float[3];
+    float[] brows = new float[3];
+    for (int v = 0; v < 3; v++) {
+      float[] motion = restMotion(voices[v]);
+      emphasis[v] = motion[(WINDOW - 1) * M + EMPHASIS];
+      brows[v] = motion[(WINDOW - 1) * M + EXPRESSION];
+    }
+    // Then the emphasis, and the brows with it, rise with loudness and rise again with pitch
+    // movement
+    assertThat(emphasis[1]).isGreaterThan(emphasis[0] + 0.1f);
+    assertThat(emphasis[2]).isGreaterThan(emphasis[1] + 0.1f);
+    assertThat(brows[2]).isGreaterThan(brows[1]).isGreaterThan(brows[0]);
+    assertThat(brows[2]).isCloseTo(PROSODY_BROW * emphasis[2], within(1e-5f));
   }
 
   /** The calibration face's landmarks: eyes, nose tip, mouth centre, ear tragions. */
