@@ -145,7 +145,7 @@ public final class ReferenceParameters {
 
   public static final float EMPHASIS_RELEASE = 0.02f;
   public static final float PROSODY_BROW = 0.35f;
-  public static final float PROSODY_HEAD = 0.8f;
+  public static final float PROSODY_HEAD = 0.4f;
 
   /** Saccades while the gaze wanders: about one a second, to ±0.35 (x) and ±0.2 (y) of full. */
   public static final float SACCADE_Z = -1.75f;
