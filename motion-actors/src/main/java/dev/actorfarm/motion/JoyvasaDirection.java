@@ -5,7 +5,6 @@ import dev.actorfarm.runtime.direction.ControlTrack;
 import dev.actorfarm.runtime.direction.Expressions;
 import dev.actorfarm.runtime.direction.FarmControls;
 import dev.actorfarm.runtime.liveportrait.LivePortraitExpressions;
-import dev.actorfarm.runtime.liveportrait.LivePortraitMath;
 import dev.actorfarm.runtime.pack.PackManifest;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,12 +32,11 @@ final class JoyvasaDirection {
   /** LivePortrait's lip keypoints (animation_region "lip"). */
   static final int[] LIP_KEYPOINTS = {6, 12, 14, 17, 19, 20};
 
-  static final double OPEN_RANGE = 120;
-  static final double GRIN_RANGE = 15;
-  static final double PURSE_RANGE = 15;
-
   private final ControlTrack track;
   private final boolean[] applies;
+
+  /** Each farm control's position in the track's values. */
+  private final java.util.Map<String, Integer> index = new java.util.HashMap<>();
 
   /** The direction of {@code options} for the controls {@code generator} does not take. */
   JoyvasaDirection(RenderOptions options, PackManifest.MotionGenerator generator) {
@@ -47,6 +45,7 @@ final class JoyvasaDirection {
     this.applies = new boolean[all.size()];
     for (int i = 0; i < all.size(); i++) {
       String name = all.get(i).name();
+      index.put(name, i);
       applies[i] =
           generator.controls() == null
               || generator.controls().stream().noneMatch(c -> c.name().equals(name));
@@ -65,12 +64,8 @@ final class JoyvasaDirection {
   }
 
   private float value(float[] c, String name) {
-    int i = index(name);
+    int i = index.get(name);
     return applies[i] ? c[i] : FarmControls.STANDARD.get(name).defaultValue();
-  }
-
-  private static int index(String name) {
-    return new ArrayList<>(FarmControls.STANDARD.keySet()).indexOf(name);
   }
 
   private void edit(float[] m, int o, float[] c, float[] rest) {
@@ -95,16 +90,8 @@ final class JoyvasaDirection {
     float[] exp = java.util.Arrays.copyOfRange(m, o, o + 63);
     LivePortraitExpressions.apply(
         exp, e, value(c, FarmControls.GAZE_X), value(c, FarmControls.GAZE_Y));
-    float jaw = e[Expressions.CHANNELS.size()];
-    float spread = e[Expressions.CHANNELS.size() + 1];
-    if (jaw != 0) {
-      LivePortraitMath.lipOpen(exp, OPEN_RANGE * jaw);
-    }
-    if (spread > 0) {
-      LivePortraitMath.grin(exp, GRIN_RANGE * spread);
-    } else if (spread < 0) {
-      LivePortraitMath.pursing(exp, PURSE_RANGE * -spread);
-    }
+    LivePortraitExpressions.mouth(
+        exp, e[Expressions.CHANNELS.size()], e[Expressions.CHANNELS.size() + 1]);
     System.arraycopy(exp, 0, m, o, 63);
   }
 }

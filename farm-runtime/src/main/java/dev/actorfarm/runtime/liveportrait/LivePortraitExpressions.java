@@ -34,6 +34,29 @@ public final class LivePortraitExpressions {
   static final double GAZE_X = 20;
   static final double GAZE_Y = 30;
 
+  /** The lip slider's top (its range is −90…120). */
+  public static final double OPEN_RANGE = 120;
+
+  /** The grin slider's top (0…15). */
+  public static final double GRIN_RANGE = 15;
+
+  /** The pursing slider's top (−20…15). */
+  public static final double PURSE_RANGE = 15;
+
+  /**
+   * Adds a mouth: jaw opening {@code open} (0…1; below 0 is closed) on the lip open/close slider at
+   * {@link #OPEN_RANGE} × open, lip spread {@code spread} (−1…1) as a grin at {@link #GRIN_RANGE} ×
+   * spread or, below 0, pursing at {@link #PURSE_RANGE} × −spread.
+   */
+  public static void mouth(float[] exp, double open, double spread) {
+    LivePortraitMath.lipOpen(exp, OPEN_RANGE * Math.max(0, open));
+    if (spread > 0) {
+      LivePortraitMath.grin(exp, GRIN_RANGE * spread);
+    } else if (spread < 0) {
+      LivePortraitMath.pursing(exp, PURSE_RANGE * -spread);
+    }
+  }
+
   /**
    * Adds expression {@code e} (brow_raise, brow_inner, brow_knit, mouth_corner, mouth_corner_asym,
    * cheek_raise, eye_wide, upper_lip_raise) and gaze ({@code gazeX}, {@code gazeY}) to {@code exp}

@@ -14,8 +14,8 @@ import java.util.List;
  * <ul>
  *   <li>head yaw, pitch and roll (radians) → degrees added to the source's pose (R = R_Δ·R_s);
  *   <li>head tx, ty (crop half-sides) → t;
- *   <li>jaw_open 0…1 → the lip open/close slider at {@link #OPEN_RANGE} × jaw_open;
- *   <li>lip_spread &gt; 0 → grin at {@link #GRIN_RANGE} × spread; &lt; 0 → pursing;
+ *   <li>jaw_open 0…1 and lip_spread → the lip open/close slider, grin or pursing ({@link
+ *       LivePortraitExpressions#mouth});
  *   <li>eyelid_close 0…1 → eye retargeting, or, in a pack without it, the lids' keypoints 13 and 16
  *       (the gaze panel's blink term at {@link #BLINK_RANGE} × eyelid);
  *   <li>the expression channels (brows, mouth corners, cheeks, eye opening, upper lip) and the gaze
@@ -35,15 +35,6 @@ record ReferenceMotion(
     float[] expression,
     double gazeX,
     double gazeY) {
-
-  /** The lip slider's top (its range is −90…120). */
-  static final double OPEN_RANGE = 120;
-
-  /** The grin slider's top (0…15). */
-  static final double GRIN_RANGE = 15;
-
-  /** The pursing slider's top (−20…15). */
-  static final double PURSE_RANGE = 15;
 
   /** The blink term at a closed eye (the gaze panel's b reaches 31.5). */
   static final double BLINK_RANGE = 31.5;
@@ -86,12 +77,7 @@ record ReferenceMotion(
     double[] r =
         LivePortraitMath.matmul(delta, LivePortraitMath.rotation(s.pitch(), s.yaw(), s.roll()));
     float[] exp = s.exp().clone();
-    LivePortraitMath.lipOpen(exp, OPEN_RANGE * Math.max(0, open));
-    if (spread > 0) {
-      LivePortraitMath.grin(exp, GRIN_RANGE * spread);
-    } else if (spread < 0) {
-      LivePortraitMath.pursing(exp, PURSE_RANGE * -spread);
-    }
+    LivePortraitExpressions.mouth(exp, open, spread);
     if (!eyeRetargeting) {
       LivePortraitMath.eyelids(exp, BLINK_RANGE * eyelid);
     }
