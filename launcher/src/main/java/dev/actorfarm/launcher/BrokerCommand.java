@@ -84,16 +84,20 @@ public final class BrokerCommand implements Callable<Integer> {
       err.println("farm: error: cannot start the broker on port " + port + ": " + e.getMessage());
       return 1;
     }
-    if (quorum != null
-        && !FarmKafka.awaitBrokers(
-            broker.bootstrapServers(),
-            quorum.controllerPorts().size(),
-            java.time.Duration.ofMinutes(2))) {
-      err.println(
-          "farm: the other voters' brokers did not register within 2 minutes; creating the"
-              + " topics with the brokers there are");
+    int knownBrokers = 1;
+    if (quorum != null) {
+      if (FarmKafka.awaitBrokers(
+          broker.bootstrapServers(),
+          quorum.controllerPorts().size(),
+          java.time.Duration.ofMinutes(2))) {
+        knownBrokers = quorum.controllerPorts().size();
+      } else {
+        err.println(
+            "farm: the other voters' brokers did not register within 2 minutes; creating the"
+                + " topics with the brokers there are");
+      }
     }
-    FarmKafka.ensureTopics(broker.bootstrapServers(), settings);
+    FarmKafka.ensureTopics(broker.bootstrapServers(), settings, knownBrokers);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

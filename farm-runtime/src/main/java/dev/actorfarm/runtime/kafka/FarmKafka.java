@@ -102,13 +102,26 @@ public final class FarmKafka implements AutoCloseable {
   /** Creates every topic of {@link Topics#ALL} that does not exist yet. */
   public static void ensureTopics(String bootstrapServers, FarmSettings settings)
       throws InterruptedException {
+    ensureTopics(bootstrapServers, settings, 1);
+  }
+
+  /**
+   * Creates every topic of {@link Topics#ALL} that does not exist yet, with replicas for at least
+   * {@code knownBrokers} brokers (those {@link #awaitBrokers} saw register). The count is not taken
+   * from {@code describeCluster} alone: that answers from one broker's metadata, which can lag a
+   * broker behind the controller's while a cluster forms, and would create the topics with fewer
+   * replicas for good.
+   */
+  public static void ensureTopics(String bootstrapServers, FarmSettings settings, int knownBrokers)
+      throws InterruptedException {
     Map<String, Object> conf =
         KafkaClients.with(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     try (Admin admin = Admin.create(conf)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       // Three replicas where the cluster has three brokers, and then a write needs two of them
       // (the producer's acks=all): a broker may die without losing or refusing a record.
-      int brokers = admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
+      int brokers =
+          Math.max(knownBrokers, admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).size());
       short replicas = (short) Math.max(1, Math.min(3, brokers));
       String minIsr = replicas >= 3 ? "2" : "1";
       List<NewTopic> missing = new ArrayList<>();
@@ -131,16 +144,7 @@ public final class FarmKafka implements AutoCloseable {
         missing.add(nt);
       }
       if (!missing.isEmpty()) {
-        for (var created : admin.createTopics(missing).values().entrySet()) {
-          try {
-            created.getValue().get(60, TimeUnit.SECONDS);
-          } catch (ExecutionException e) {
-            // another node of the farm created it meanwhile
-            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-              throw e;
-            }
-          }
-        }
+        createTopics(admin, missing);
         log.info(
             "Created topics {} ({} replicas)",
             missing.stream().map(NewTopic::name).toList(),
@@ -165,6 +169,40 @@ public final class FarmKafka implements AutoCloseable {
       }
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot create the farm's topics on " + bootstrapServers, e);
+    }
+  }
+
+  /**
+   * Creates {@code topics}; one another node created meanwhile is fine. The controller places the
+   * replicas among the brokers it has unfenced, which for a moment after they registered can be
+   * fewer than the replication factor: that refusal is retried for 30 s.
+   */
+  private static void createTopics(Admin admin, List<NewTopic> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    List<NewTopic> left = topics;
+    while (!left.isEmpty()) {
+      List<NewTopic> retry = new ArrayList<>();
+      var results = admin.createTopics(left).values();
+      for (NewTopic topic : left) {
+        try {
+          results.get(topic.name()).get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+            continue; // another node of the farm created it meanwhile
+          }
+          if (!(e.getCause()
+                  instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException)
+              || System.nanoTime() > deadline) {
+            throw e;
+          }
+          retry.add(topic);
+        }
+      }
+      if (!retry.isEmpty()) {
+        Thread.sleep(200);
+      }
+      left = retry;
     }
   }
 

@@ -79,7 +79,7 @@ class EmbeddedKafkaTest {
           dev.actorfarm.runtime.FarmSettings.create(
               dev.actorfarm.runtime.FarmConfig.load(
                   java.util.Map.of("actorfarm.data-dir", dir.resolve("farm").toString())));
-      FarmKafka.ensureTopics(bootstrap, settings);
+      FarmKafka.ensureTopics(bootstrap, settings, 3);
       // Then every partition has three replicas and a write needs two
       try (var admin =
           org.apache.kafka.clients.admin.Admin.create(
