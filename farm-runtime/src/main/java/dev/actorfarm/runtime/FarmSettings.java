@@ -29,7 +29,8 @@ public record FarmSettings(
     Render render,
     Muxer muxer,
     Scheduling scheduling,
-    Video video) {
+    Video video,
+    long diskMinFree) {
 
   /** Limits applied at submission. */
   public record Limits(
@@ -138,7 +139,8 @@ public record FarmSettings(
             c.getInt("scheduling.windows-per-worker"),
             c.getDuration("scheduling.tick"),
             c.getInt("scheduling.min-render-slots")),
-        new Video(Path.of(c.getString("video.landmark-model")), c.getInt("video.parallelism")));
+        new Video(Path.of(c.getString("video.landmark-model")), c.getInt("video.parallelism")),
+        c.getBytes("blob-store.min-free"));
   }
 
   /** True when this node runs the embedded broker rather than joining an external one. */

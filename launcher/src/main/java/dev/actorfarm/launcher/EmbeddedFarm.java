@@ -187,7 +187,7 @@ public final class EmbeddedFarm implements AutoCloseable {
     FarmKafka kafka = k.kafka();
     JobStates jobs = k.jobs();
     String bootstrap = k.bootstrap();
-    BlobStore blobs = new BlobStore(settings.blobRoot());
+    BlobStore blobs = new BlobStore(settings.blobRoot(), settings.diskMinFree());
     if (clustered) {
       Cluster cluster = Cluster.get(system);
       if (config.getBoolean("actorfarm.cluster.bootstrap")) {

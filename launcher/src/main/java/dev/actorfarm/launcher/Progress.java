@@ -20,6 +20,8 @@ final class Progress {
   private int lastDecile = -1;
   private String lastState = "";
   private double firstSegmentSeconds = Double.NaN;
+  private int framesDone;
+  private String lastReason = "";
 
   /**
    * A display for a job of about {@code estimatedFrames}, of which {@code resumedFrames} were
@@ -37,7 +39,16 @@ final class Progress {
       totalFrames = e.getTotalFrames();
     }
     String state = e.getState().name();
-    int done = e.getFramesDone();
+    // A notice (a stage waiting for disk space) carries no progress of its own.
+    framesDone = Math.max(framesDone, e.getFramesDone());
+    int done = framesDone;
+    String reason = e.getState() == dev.actorfarm.protocol.JobState.FAILED ? "" : e.getReason();
+    if (!reason.isEmpty() && !reason.equals(lastReason)) {
+      // A line of its own, kept on a terminal too: the bar's next redraw would hide it.
+      out.printf(Locale.ROOT, "%sWAITING    %s%n", terminal ? "\r\n" : "", reason);
+      out.flush();
+    }
+    lastReason = reason;
     if (Double.isNaN(firstSegmentSeconds) && done > resumedFrames) {
       firstSegmentSeconds = (System.nanoTime() - startNanos) / 1e9;
     }

@@ -31,6 +31,20 @@ final class FarmProcess implements AutoCloseable {
   /** Starts {@code farm args...} with the given {@code -D} settings. */
   static FarmProcess start(String name, Path log, List<String> properties, String... args)
       throws IOException {
+    return start(name, log, c -> c, properties, args);
+  }
+
+  /**
+   * Starts {@code farm args...} with the given {@code -D} settings, its command line passed through
+   * {@code wrap} (to run it inside a namespace, say).
+   */
+  static FarmProcess start(
+      String name,
+      Path log,
+      java.util.function.UnaryOperator<List<String>> wrap,
+      List<String> properties,
+      String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx768m");
@@ -48,7 +62,7 @@ final class FarmProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     Files.createDirectories(log.getParent());
     Process p =
-        new ProcessBuilder(cmd)
+        new ProcessBuilder(wrap.apply(cmd))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();

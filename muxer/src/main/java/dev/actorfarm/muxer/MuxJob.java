@@ -11,6 +11,7 @@ import dev.actorfarm.runtime.CborSerializable;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.StashUntilLoaded;
 import dev.actorfarm.runtime.blob.BlobStore;
+import dev.actorfarm.runtime.blob.DiskSpace;
 import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
@@ -55,7 +56,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
   /** Messages of a job's assembly. */
   public sealed interface Command extends CborSerializable
-      permits PlanReady, SegmentReady, Appended, Rebuilt {}
+      permits PlanReady, SegmentReady, Appended, Rebuilt, RetryAppend {}
 
   /** The job's plan is known (a serialized {@link JobPlan}). */
   public record PlanReady(byte[] planRecord, ActorRef<StatusReply<Done>> replyTo)
@@ -68,8 +69,27 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   /** The prefix up to {@code windows} is in the output being assembled (or failed). */
   private record Appended(int windows, Assembly assembly, Throwable failure) implements Command {}
 
-  /** An append's result: the open output and its file, or the finished output. */
-  private record Assembly(SegmentMuxer.Session session, Path partial, BlobRef output) {}
+  /**
+   * An append's result: the open output and its file, or the finished output; or, with {@code
+   * diskFull}, the open output unchanged because its disk had no room for the append.
+   */
+  private record Assembly(
+      SegmentMuxer.Session session,
+      Path partial,
+      BlobRef output,
+      DiskSpace.DiskFullException diskFull) {
+    Assembly(SegmentMuxer.Session session, Path partial, BlobRef output) {
+      this(session, partial, output, null);
+    }
+  }
+
+  /** Try the append that waited for disk space again. */
+  private enum RetryAppend implements Command {
+    INSTANCE
+  }
+
+  /** How often an output waiting for disk space looks again. */
+  static final Duration DISK_RETRY = Duration.ofSeconds(2);
 
   record Rebuilt(JobPlan plan, List<SegmentRendered> segments, Throwable failure)
       implements Command {}
@@ -103,6 +123,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
   private SegmentMuxer.Session session;
   private Path partial;
   private CompletableFuture<Assembly> inFlight = CompletableFuture.completedFuture(null);
+  private boolean waitingForDisk;
 
   /** The entity of {@code jobId}: rebuilds its state from the topics, then assembles. */
   public static Behavior<Command> create(String jobId, Deps deps) {
@@ -198,6 +219,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
         .onMessage(PlanReady.class, this::onPlanReady)
         .onMessage(SegmentReady.class, this::onSegmentReady)
         .onMessage(Appended.class, this::onAppended)
+        .onMessage(RetryAppend.class, m -> retryAppend())
         .onSignal(
             org.apache.pekko.actor.typed.PostStop.class,
             signal -> {
@@ -300,6 +322,12 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
               Path file = currentFile;
               boolean handedBack = false;
               try {
+                try {
+                  blobs.requireSpace();
+                } catch (DiskSpace.DiskFullException e) {
+                  handedBack = true;
+                  return new Assembly(open, file, null, e);
+                }
                 if (open == null) {
                   var sound = planSound(p);
                   Path target = blobs.resolve(BlobStore.SCHEME + outputPath(jobId));
@@ -348,8 +376,24 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
 
   private Behavior<Command> onAppended(Appended msg) {
     appending = false;
+    if (msg.failure() != null && DiskSpace.isDiskFull(msg.failure())) {
+      // The disk filled up under FFmpeg: the output being assembled may be cut anywhere. Drop it
+      // and assemble again from the first segment once there is room (the segments are all kept).
+      abortOutput();
+      appendedWindows = 0;
+      return waitForDisk(msg.failure());
+    }
     if (msg.failure() != null) {
       return finish(null, msg.failure());
+    }
+    if (msg.assembly().diskFull() != null) {
+      session = msg.assembly().session();
+      partial = msg.assembly().partial();
+      return waitForDisk(msg.assembly().diskFull());
+    }
+    if (waitingForDisk) {
+      waitingForDisk = false;
+      log.info("Job {}: disk space is back; assembling the output again", jobId);
     }
     appendedWindows = msg.windows();
     session = msg.assembly().session();
@@ -357,6 +401,37 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
     if (msg.assembly().output() != null) {
       return finish(msg.assembly().output(), null);
     }
+    maybeMux();
+    return this;
+  }
+
+  /**
+   * The output's disk has no room: look again every {@link #DISK_RETRY}; the job's status says why
+   * (once), and nothing counts against the job.
+   */
+  private Behavior<Command> waitForDisk(Throwable cause) {
+    if (!waitingForDisk) {
+      waitingForDisk = true;
+      String reason = RoleStream.describe(cause);
+      log.warn("Job {}: the output waits: {}", jobId, reason);
+      kafka.jobEvent(
+          jobId,
+          source,
+          JobEvent.newBuilder()
+              .setState(
+                  deps.jobs()
+                      .get(jobId)
+                      .map(JobStates.Status::state)
+                      .filter(st -> st != JobState.SUBMITTED)
+                      .orElse(JobState.RENDERING))
+              .setFramesDone(framesDone)
+              .setReason(reason));
+    }
+    getContext().scheduleOnce(DISK_RETRY, getContext().getSelf(), RetryAppend.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> retryAppend() {
     maybeMux();
     return this;
   }

@@ -30,9 +30,19 @@ public final class BlobStore {
   private static final String TMP_PREFIX = ".tmp-";
 
   private final Path root;
+  private final long minFree;
 
   public BlobStore(Path root) {
+    this(root, 0);
+  }
+
+  /**
+   * A store that starts no write while its disk has less than {@code minFree} bytes free ({@link
+   * DiskSpace}).
+   */
+  public BlobStore(Path root, long minFree) {
     this.root = root.toAbsolutePath().normalize();
+    this.minFree = minFree;
     try {
       Files.createDirectories(this.root);
     } catch (IOException e) {
@@ -47,15 +57,28 @@ public final class BlobStore {
   /** Writes a blob by calling {@code writer} on a temporary file, then renames it into place. */
   public BlobRef write(String relativePath, IoWriter writer) throws IOException {
     Path target = path(relativePath);
-    Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempFile(target.getParent(), TMP_PREFIX, "-" + target.getFileName());
+    requireSpace();
     try {
-      writer.write(tmp);
-      moveAtomically(tmp, target);
-    } finally {
-      Files.deleteIfExists(tmp);
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), TMP_PREFIX, "-" + target.getFileName());
+      try {
+        writer.write(tmp);
+        moveAtomically(tmp, target);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw DiskSpace.classify(e, root);
     }
     return ref(relativePath);
+  }
+
+  /**
+   * Throws {@link DiskSpace.DiskFullException} while the store's disk has less than its reserve
+   * free: for writers outside {@link #write} (the muxer's growing output).
+   */
+  public void requireSpace() throws DiskSpace.DiskFullException {
+    DiskSpace.require(root, minFree);
   }
 
   /** Copies a local file into the store, content-addressed under {@code prefix}. */

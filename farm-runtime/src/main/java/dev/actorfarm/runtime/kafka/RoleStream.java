@@ -2,6 +2,8 @@ package dev.actorfarm.runtime.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import dev.actorfarm.protocol.JobEvent;
+import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.jobs.JobStates;
@@ -157,11 +159,16 @@ public final class RoleStream {
       if (jobId.isEmpty()) {
         return deadLetter(record, "", topic.name() + " record names no job", false, "no_job");
       }
-      return attempt(value, record, jobId, 1, 0);
+      return attempt(value, record, jobId, 1, 0, false);
     }
 
     private CompletionStage<Done> attempt(
-        V value, ConsumerRecord<String, byte[]> record, String jobId, int attempt, int infra) {
+        V value,
+        ConsumerRecord<String, byte[]> record,
+        String jobId,
+        int attempt,
+        int infra,
+        boolean waitingForDisk) {
       if (jobs.isStopped(jobId)) {
         log.debug("Job {} is stopped; skipping {}@{}", jobId, topic.name(), record.offset());
         return CompletableFuture.completedFuture(Done.getInstance());
@@ -193,6 +200,9 @@ public final class RoleStream {
                       describe(cause));
                   return CompletableFuture.<Done>failedFuture(new NodeGoneException(cause));
                 }
+                if (dev.actorfarm.runtime.blob.DiskSpace.isDiskFull(cause)) {
+                  return waitForDisk(value, record, jobId, attempt, infra, waitingForDisk, cause);
+                }
                 boolean infrastructure = isInfrastructure(cause);
                 int nextAttempt = infrastructure ? attempt : attempt + 1;
                 int nextInfra = infrastructure ? infra + 1 : infra;
@@ -220,9 +230,50 @@ public final class RoleStream {
                         () -> null,
                         CompletableFuture.delayedExecutor(
                             pause.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
-                    .thenCompose(x -> attempt(value, record, jobId, nextAttempt, nextInfra));
+                    .thenCompose(x -> attempt(value, record, jobId, nextAttempt, nextInfra, false));
               })
           .thenCompose(Function.identity());
+    }
+
+    /**
+     * A full disk is neither the work's fault nor a passing hiccup: the record waits, retried every
+     * {@code maxBackoff} without counting against the job, until space is freed or the job is
+     * cancelled. The job's status says why from the first refusal on, so that an operator sees what
+     * to free; the next progress clears it.
+     */
+    private CompletionStage<Done> waitForDisk(
+        V value,
+        ConsumerRecord<String, byte[]> record,
+        String jobId,
+        int attempt,
+        int infra,
+        boolean alreadyWaiting,
+        Throwable cause) {
+      FarmMetrics.RETRIES.labelValues(FarmMetrics.stageOf(source), "disk_full").inc();
+      if (!alreadyWaiting) {
+        log.warn(
+            "Job {}: {} on {}@{} waits: {}",
+            jobId,
+            source,
+            topic.name(),
+            record.offset(),
+            describe(cause));
+        kafka.jobEvent(
+            jobId,
+            source,
+            JobEvent.newBuilder()
+                .setState(
+                    jobs.get(jobId)
+                        .map(JobStates.Status::state)
+                        .filter(st -> st != JobState.SUBMITTED)
+                        .orElse(JobState.RENDERING))
+                .setReason(describe(cause)));
+      }
+      return CompletableFuture.supplyAsync(
+              () -> null,
+              CompletableFuture.delayedExecutor(
+                  retry.maxBackoff().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+          .thenCompose(x -> attempt(value, record, jobId, attempt, infra, true));
     }
 
     private CompletionStage<Done> deadLetter(
