@@ -91,7 +91,34 @@ final class ChaosBench {
       int motionNodes,
       int renderNodes,
       boolean api,
-      boolean controllerFirst) {
+      boolean controllerFirst,
+      boolean partitionSecond) {
+
+    /** A plan whose second fault is whatever the seed draws. */
+    Plan(
+        double longSeconds,
+        int portraitSide,
+        List<Double> shortSeconds,
+        int faults,
+        double faultGapSeconds,
+        long seed,
+        int motionNodes,
+        int renderNodes,
+        boolean api,
+        boolean controllerFirst) {
+      this(
+          longSeconds,
+          portraitSide,
+          shortSeconds,
+          faults,
+          faultGapSeconds,
+          seed,
+          motionNodes,
+          renderNodes,
+          api,
+          controllerFirst,
+          false);
+    }
 
     /** The soak's farm: three motion/mux nodes, three render nodes and an API node. */
     Plan(
@@ -111,6 +138,7 @@ final class ChaosBench {
           3,
           3,
           true,
+          false,
           false);
     }
   }
@@ -122,6 +150,7 @@ final class ChaosBench {
     final List<String> jvm;
     final List<String> args;
     final Path log;
+    List<String> prefix = List.of();
     Process process;
 
     Proc(String name, String kind, List<String> jvm, List<String> args, Path log) {
@@ -138,7 +167,7 @@ final class ChaosBench {
           "\n=== start " + java.time.LocalTime.now() + "\n",
           java.nio.file.StandardOpenOption.CREATE,
           java.nio.file.StandardOpenOption.APPEND);
-      process = ChildRun.start(log, jvm, Farm.class.getName(), args, true);
+      process = ChildRun.start(prefix, log, jvm, Farm.class.getName(), args, true);
     }
 
     boolean alive() {
@@ -237,13 +266,37 @@ final class ChaosBench {
               out.toString()));
       reference.put(e.getKey(), RestartBench.digest(out));
     }
-    // The cluster.
+    // The cluster: each process in a network namespace of its own where this machine allows it
+    // (partitions can then cut one off), else all on the loopback address.
+    List<String> procNames = new ArrayList<>(List.of("b1", "b2", "b3"));
+    for (int i = 1; i <= plan.motionNodes(); i++) {
+      procNames.add("m" + i);
+    }
+    for (int i = 1; i <= plan.renderNodes(); i++) {
+      procNames.add("r" + i);
+    }
+    if (plan.api()) {
+      procNames.add("api");
+    }
+    String noNetwork = ChaosNetwork.unavailable();
+    ChaosNetwork net = noNetwork == null ? ChaosNetwork.create(procNames) : null;
+    java.util.function.Function<String, String> host =
+        name -> net == null ? "127.0.0.1" : net.address(name);
     List<Integer> controllers = List.of(freePort(), freePort(), freePort());
     List<Integer> clients = List.of(freePort(), freePort(), freePort());
     String voters =
-        "1@127.0.0.1:%d,2@127.0.0.1:%d,3@127.0.0.1:%d"
-            .formatted(controllers.get(0), controllers.get(1), controllers.get(2));
-    String bootstrap = clients.stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+        "1@%s:%d,2@%s:%d,3@%s:%d"
+            .formatted(
+                host.apply("b1"),
+                controllers.get(0),
+                host.apply("b2"),
+                controllers.get(1),
+                host.apply("b3"),
+                controllers.get(2));
+    String bootstrap =
+        java.util.stream.IntStream.range(0, 3)
+            .mapToObj(i -> host.apply("b" + (i + 1)) + ":" + clients.get(i))
+            .collect(Collectors.joining(","));
     Path blobRoot = dir.resolve("blobs");
     List<Proc> procs = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
@@ -278,8 +331,8 @@ final class ChaosBench {
       clusterPorts.add(freePort());
     }
     String seeds =
-        clusterPorts.subList(0, Math.min(2, clusterPorts.size())).stream()
-            .map(p -> "127.0.0.1:" + p)
+        java.util.stream.IntStream.range(0, Math.min(2, clusterPorts.size()))
+            .mapToObj(i -> host.apply("m" + (i + 1)) + ":" + clusterPorts.get(i))
             .collect(Collectors.joining(","));
     for (int i = 1; i <= plan.motionNodes(); i++) {
       procs.add(
@@ -292,10 +345,22 @@ final class ChaosBench {
               blobRoot,
               i < 3 ? "audio,motion,mux" : "motion,mux",
               clusterPorts.get(i - 1),
-              seeds));
+              seeds,
+              host.apply("m" + i)));
     }
     for (int i = 1; i <= plan.renderNodes(); i++) {
-      procs.add(node("r" + i, "render", nodeJvm, dir, bootstrap, blobRoot, "render", 0, null));
+      procs.add(
+          node(
+              "r" + i,
+              "render",
+              nodeJvm,
+              dir,
+              bootstrap,
+              blobRoot,
+              "render",
+              0,
+              null,
+              host.apply("r" + i)));
     }
     int apiPort = freePort();
     List<String> apiJvm = new ArrayList<>(nodeJvm);
@@ -314,9 +379,16 @@ final class ChaosBench {
                   bootstrap,
                   "--port",
                   String.valueOf(apiPort),
+                  "--interface",
+                  host.apply("api"),
                   "--data-dir",
                   dir.resolve("api").toString()),
               dir.resolve("api.log")));
+    }
+    if (net != null) {
+      for (Proc p : procs) {
+        p.prefix = net.enter(p.name);
+      }
     }
     long started = System.nanoTime();
     List<Fault> faults = new ArrayList<>();
@@ -364,10 +436,15 @@ final class ChaosBench {
                 random,
                 started,
                 bootstrap,
+                net,
                 f == 0 && plan.controllerFirst(),
+                f == 1 && plan.partitionSecond(),
                 // no window left to render: every job submitted so far has ended
                 () -> ids.keySet().stream().allMatch(id -> done(states, id))));
-        if (submittedAll(ids, names) && ids.keySet().stream().allMatch(id -> done(states, id))) {
+        boolean forcedDone = f >= 1 || !plan.partitionSecond() || net == null;
+        if (forcedDone
+            && submittedAll(ids, names)
+            && ids.keySet().stream().allMatch(id -> done(states, id))) {
           System.out.println("Chaos: every job finished after " + (f + 1) + " faults");
           break;
         }
@@ -428,12 +505,16 @@ final class ChaosBench {
       try (Stream<Path> files = Files.walk(blobRoot)) {
         temp = (int) files.filter(f -> f.getFileName().toString().startsWith(".tmp-")).count();
       }
-      boolean healthy = !plan.api() || healthy(apiPort);
+      boolean healthy = !plan.api() || healthy(host.apply("api"), apiPort);
       states.close();
       kafka.close();
       String network =
-          "not injected: this machine has no sch_netem module and no iptables/nft; a SIGSTOP"
-              + " hang stands in for a partition";
+          net != null
+              ? "each process in a network namespace of its own on a bridge; a PARTITION cuts one"
+                  + " process's link for 2-6 s (ip link down), isolating it from the whole farm."
+                  + " Delay is not injected: this machine's kernel has no sch_netem module"
+                  + " (tc netem), and no iptables/nft for partial partitions"
+              : "not injected (" + noNetwork + "); a SIGSTOP hang stands in for a partition";
       return new Result(
           plan.seed(),
           wall,
@@ -457,6 +538,9 @@ final class ChaosBench {
         if (p.process != null && !p.process.waitFor(60, TimeUnit.SECONDS)) {
           p.process.destroyForcibly();
         }
+      }
+      if (net != null) {
+        net.close();
       }
     }
   }
@@ -504,7 +588,9 @@ final class ChaosBench {
       Random random,
       long started,
       String bootstrap,
+      ChaosNetwork net,
       boolean killController,
+      boolean partition,
       java.util.function.BooleanSupplier finished)
       throws Exception {
     List<Proc> candidates = new ArrayList<>();
@@ -517,8 +603,14 @@ final class ChaosBench {
       }
     }
     Proc target = candidates.get(random.nextInt(candidates.size()));
-    String[] kinds = {"SIGKILL", "SIGTERM", "SIGSTOP"};
+    String[] kinds =
+        net != null
+            ? new String[] {"SIGKILL", "SIGTERM", "SIGSTOP", "PARTITION"}
+            : new String[] {"SIGKILL", "SIGTERM", "SIGSTOP"};
     String kind = kinds[random.nextInt(kinds.length)];
+    if (partition && net != null) {
+      kind = "PARTITION";
+    }
     if (killController) {
       target =
           procs.stream()
@@ -543,6 +635,7 @@ final class ChaosBench {
           target.process.destroyForcibly();
         }
       }
+      case "PARTITION" -> net.cut(target.name);
       default -> target.signal("STOP");
     }
     Thread.sleep(2000 + random.nextInt(4000));
@@ -550,6 +643,8 @@ final class ChaosBench {
     double back = 0;
     if (kind.equals("SIGSTOP")) {
       target.signal("CONT");
+    } else if (kind.equals("PARTITION")) {
+      net.heal(target.name);
     } else {
       int from = target.text().length();
       target.start();
@@ -640,13 +735,13 @@ final class ChaosBench {
     return lag;
   }
 
-  private static boolean healthy(int port) {
+  private static boolean healthy(String host, int port) {
     try {
       var http = java.net.http.HttpClient.newHttpClient();
       var r =
           http.send(
               java.net.http.HttpRequest.newBuilder(
-                      java.net.URI.create("http://127.0.0.1:" + port + "/healthz"))
+                      java.net.URI.create("http://" + host + ":" + port + "/healthz"))
                   .timeout(Duration.ofSeconds(10))
                   .build(),
               java.net.http.HttpResponse.BodyHandlers.discarding());
@@ -665,10 +760,13 @@ final class ChaosBench {
       Path blobRoot,
       String roles,
       int clusterPort,
-      String seeds) {
+      String seeds,
+      String host) {
     List<String> args =
-        dev.actorfarm.launcher.NodeCommand.commandLine(
-            name, roles, kafka, blobRoot, dir, clusterPort, seeds);
+        new ArrayList<>(
+            dev.actorfarm.launcher.NodeCommand.commandLine(
+                name, roles, kafka, blobRoot, dir, clusterPort, seeds));
+    args.addAll(List.of("--cluster-host", host));
     return new Proc(name, kind, jvm, args, dir.resolve(name + ".log"));
   }
 

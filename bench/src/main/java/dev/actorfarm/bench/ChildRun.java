@@ -42,7 +42,19 @@ record ChildRun(String name, double wallSeconds, long peakRssKib, int exitCode, 
   static Process start(
       Path log, List<String> jvmOptions, String mainClass, List<String> args, boolean append)
       throws IOException {
-    List<String> cmd = new ArrayList<>();
+    return start(List.of(), log, jvmOptions, mainClass, args, append);
+  }
+
+  /** As {@link #start(Path, List, String, List, boolean)}, run by {@code prefix} (a namespace). */
+  static Process start(
+      List<String> prefix,
+      Path log,
+      List<String> jvmOptions,
+      String mainClass,
+      List<String> args,
+      boolean append)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(prefix);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
     cmd.add("-cp");

@@ -32,7 +32,9 @@ public final class BrokerCommand implements Callable<Integer> {
   @Option(
       names = "--port",
       defaultValue = "9092",
-      description = "Port to listen on, on 127.0.0.1 (default ${DEFAULT-VALUE}).")
+      description =
+          "Port to listen on: on 127.0.0.1, or on this node's host in --voters"
+              + " (default ${DEFAULT-VALUE}).")
   int port;
 
   @Option(
@@ -50,7 +52,8 @@ public final class BrokerCommand implements Callable<Integer> {
   @Option(
       names = "--voters",
       description = {
-        "The cluster's controllers, id@127.0.0.1:port,... (the same on every node), e.g.",
+        "The cluster's controllers, id@host:port,... (the same on every node; each node"
+            + " listens on its own entry's host), e.g.",
         "1@127.0.0.1:19091,2@127.0.0.1:19092,3@127.0.0.1:19093. Default: a cluster of one."
       })
   String voters;

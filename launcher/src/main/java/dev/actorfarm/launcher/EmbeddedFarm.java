@@ -7,6 +7,7 @@ import dev.actorfarm.motion.MotionRole;
 import dev.actorfarm.muxer.MuxRole;
 import dev.actorfarm.pack.ReferencePack;
 import dev.actorfarm.protocol.JobState;
+import dev.actorfarm.render.RenderEngine;
 import dev.actorfarm.render.RenderRole;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.blob.BlobStore;
@@ -171,17 +172,31 @@ public final class EmbeddedFarm implements AutoCloseable {
     ModelPack pack;
     ActorSystem<Void> system;
     KafkaSide k;
+    RenderEngine.Supply engines = null;
     try {
       pack = loadPack(settings);
+      StartupTimeline.mark("pack");
       system = ActorSystem.create(Behaviors.empty(), "actorfarm", config);
+      StartupTimeline.mark("actor system");
+      if (roles.contains(Role.RENDER)) {
+        // The render sessions open and warm up while the broker starts (a restarted broker waits
+        // out its previous incarnation's session, idle): the first window does not pay for them.
+        engines = RenderEngine.Supply.prepare(pack, settings, settings.render().workers());
+      }
     } catch (Exception | Error e) {
       kafkaSide.thenAccept(EmbeddedFarm::closeQuietly);
+      if (engines != null) {
+        engines.close();
+      }
       throw e;
     }
     try {
       k = kafkaSide.join();
     } catch (java.util.concurrent.CompletionException e) {
       system.terminate();
+      if (engines != null) {
+        engines.close();
+      }
       throw unwrap(e);
     }
     FarmKafka kafka = k.kafka();
@@ -219,7 +234,7 @@ public final class EmbeddedFarm implements AutoCloseable {
       controls.add(MotionRole.start(system, kafka, settings, jobs, pack, blobs));
     }
     if (roles.contains(Role.RENDER)) {
-      controls.add(RenderRole.start(system, kafka, settings, jobs, pack, blobs));
+      controls.add(RenderRole.start(system, kafka, settings, jobs, pack, blobs, engines));
     }
     if (roles.contains(Role.MUX)) {
       controls.addAll(MuxRole.start(system, kafka, settings, jobs, blobs));
@@ -236,7 +251,9 @@ public final class EmbeddedFarm implements AutoCloseable {
                 }
               });
     }
+    StartupTimeline.mark("node up");
     log.info("Farm node up: roles {}, pack {}, Kafka {}", roles, pack.id(), bootstrap);
+    log.info("Start-up, seconds from the JVM's start: {}", StartupTimeline.summary());
     return new EmbeddedFarm(settings, kafka, jobs, pack, blobs, system);
   }
 
@@ -248,12 +265,15 @@ public final class EmbeddedFarm implements AutoCloseable {
         // Where `farm status` and `farm cancel` find this farm while it runs.
         Files.writeString(settings.dataDir().resolve(FarmConnection.ADDRESS_FILE), bootstrap);
       }
+      StartupTimeline.mark("broker");
       FarmKafka.ensureTopics(bootstrap, settings);
+      StartupTimeline.mark("topics");
       FarmKafka kafka = new FarmKafka(bootstrap);
       JobStates jobs = JobStates.follow(bootstrap);
       if (!jobs.awaitCaughtUp(Duration.ofSeconds(60))) {
         log.warn("Job states not read to the end within 60 s; starting anyway");
       }
+      StartupTimeline.mark("job states");
       return new KafkaSide(broker, bootstrap, kafka, jobs);
     } catch (Exception e) {
       if (broker != null) {

@@ -41,6 +41,7 @@ public final class Farm implements Runnable {
   }
 
   public static void main(String[] args) {
+    StartupTimeline.mark("main");
     System.exit(execute(args));
   }
 }

@@ -122,7 +122,9 @@ public final class InputValidator {
     requireReadableFile(portrait, "portrait");
     requireReadableFile(audio, "audio");
     Validated p = validatePortrait(portrait, faceBox, limits);
+    StartupTimeline.mark("portrait checked");
     double seconds = probeAudio(audio, limits);
+    StartupTimeline.mark("audio checked");
     return new Validated(p.faceBox(), p.faceGiven(), seconds, p.width(), p.height());
   }
 

@@ -39,6 +39,22 @@ public final class RenderRole {
       JobStates jobs,
       ModelPack pack,
       BlobStore blobs) {
+    return start(
+        system, kafka, settings, jobs, pack, blobs, RenderEngine.Supply.onDemand(pack, settings));
+  }
+
+  /**
+   * Starts the role; its workers take their sessions from {@code engines} (prepared while the rest
+   * of the node started: see {@link RenderEngine.Supply#prepare}).
+   */
+  public static Consumer.DrainingControl<Done> start(
+      ActorSystem<?> system,
+      FarmKafka kafka,
+      FarmSettings settings,
+      JobStates jobs,
+      ModelPack pack,
+      BlobStore blobs,
+      RenderEngine.Supply engines) {
     SourceCache cache = new SourceCache(settings.render().sourceCacheSize());
     int workers = settings.render().workers();
     ActorRef<RenderWorker.Command> pool =
@@ -46,7 +62,7 @@ public final class RenderRole {
             system,
             "render-workers",
             workers,
-            RenderWorker.create(kafka, blobs, pack, settings, jobs, cache));
+            RenderWorker.create(kafka, blobs, pack, settings, jobs, cache, engines));
     return RoleStream.run(
         system,
         // The client id tells the render scheduler how many workers this member brings.

@@ -15,7 +15,6 @@ import dev.actorfarm.runtime.jobs.JobStates;
 import dev.actorfarm.runtime.kafka.FarmKafka;
 import dev.actorfarm.runtime.kafka.RoleStream;
 import dev.actorfarm.runtime.metrics.FarmMetrics;
-import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.nio.file.Files;
 import java.util.concurrent.CancellationException;
@@ -64,7 +63,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   private final ai.onnxruntime.OrtSession sourceEncoder;
   private final dev.actorfarm.render.liveportrait.LivePortraitEngine livePortrait;
   private final String source;
+  private final RenderEngine engine;
 
+  /** A worker that opens its own sessions. */
   public static Behavior<Command> create(
       FarmKafka kafka,
       BlobStore blobs,
@@ -72,7 +73,21 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       FarmSettings settings,
       JobStates jobs,
       SourceCache cache) {
-    return Behaviors.setup(ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, jobs, cache));
+    return create(
+        kafka, blobs, pack, settings, jobs, cache, RenderEngine.Supply.onDemand(pack, settings));
+  }
+
+  /** A worker that takes its sessions from {@code engines}. */
+  public static Behavior<Command> create(
+      FarmKafka kafka,
+      BlobStore blobs,
+      ModelPack pack,
+      FarmSettings settings,
+      JobStates jobs,
+      SourceCache cache,
+      RenderEngine.Supply engines) {
+    return Behaviors.setup(
+        ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, jobs, cache, engines));
   }
 
   private RenderWorker(
@@ -82,7 +97,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       ModelPack pack,
       FarmSettings settings,
       JobStates jobs,
-      SourceCache cache)
+      SourceCache cache,
+      RenderEngine.Supply engines)
       throws ai.onnxruntime.OrtException {
     super(context);
     this.kafka = kafka;
@@ -91,26 +107,10 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     this.settings = settings;
     this.jobs = jobs;
     this.cache = cache;
-    if (pack.manifest().livePortraitFamily()) {
-      try {
-        this.livePortrait =
-            new dev.actorfarm.render.liveportrait.LivePortraitEngine(
-                pack, settings.executionProvider(), settings.intraOpThreads());
-      } catch (java.io.IOException e) {
-        throw new ai.onnxruntime.OrtException(e.getMessage());
-      }
-      this.renderer = null;
-      this.sourceEncoder = null;
-    } else {
-      this.livePortrait = null;
-      this.renderer =
-          new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
-      this.sourceEncoder =
-          OnnxSessions.open(
-              pack.file(pack.manifest().sourceEncoder().file()),
-              settings.executionProvider(),
-              settings.intraOpThreads());
-    }
+    this.engine = engines.get();
+    this.renderer = engine.renderer;
+    this.sourceEncoder = engine.sourceEncoder;
+    this.livePortrait = engine.livePortrait;
     this.source = settings.source("render") + "/" + context.getSelf().path().name();
   }
 
@@ -135,12 +135,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   }
 
   private Behavior<Command> onStop() throws ai.onnxruntime.OrtException {
-    if (livePortrait != null) {
-      livePortrait.close();
-    } else {
-      renderer.close();
-      sourceEncoder.close();
-    }
+    engine.close();
     return this;
   }
 

@@ -132,6 +132,46 @@ class RenderWorkerTest {
   }
 
   @Test
+  void aWorkerOnAnEngineWarmedUpAheadRendersTheSameFrames() throws Exception {
+    // Given one worker that opens its sessions and one that takes them prepared and warmed up
+    // (a synthetic window rendered through them before any job's)
+    ActorRef<RenderWorker.Command> cold =
+        testKit.spawn(
+            RenderWorker.create(
+                broker.kafka(), blobs, pack, broker.settings(), broker.jobs(), new SourceCache(4)));
+    RenderEngine.Supply warmed = RenderEngine.Supply.prepare(pack, broker.settings(), 1);
+    ActorRef<RenderWorker.Command> warm =
+        testKit.spawn(
+            RenderWorker.create(
+                broker.kafka(),
+                blobs,
+                pack,
+                broker.settings(),
+                broker.jobs(),
+                new SourceCache(4),
+                warmed));
+    // When each renders the same window (of two jobs, so that neither finds the other's segment)
+    assertThat(render(cold, window("job-cold", ASTRONAUT, 8)).isSuccess()).isTrue();
+    assertThat(render(warm, window("job-warm", ASTRONAUT, 8)).isSuccess()).isTrue();
+    // Then their frames are the same: the warm-up leaves nothing behind in the sessions
+    var coldFrames =
+        DecodedVideo.decode(
+            blobs.resolve(
+                BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.segment("job-cold", 3)));
+    var warmFrames =
+        DecodedVideo.decode(
+            blobs.resolve(
+                BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.segment("job-warm", 3)));
+    assertThat(warmFrames.frames()).hasSize(8);
+    assertThat(warmFrames.hashes()).isEqualTo(coldFrames.hashes());
+    warmed.close();
+    // and the warm-up's synthetic batch does go through the reference pack's sessions
+    try (RenderEngine engine = RenderEngine.open(pack, broker.settings())) {
+      assertThat(engine.warmUp(pack, broker.settings())).isTrue();
+    }
+  }
+
+  @Test
   void aPortraitWithoutAFaceFailsTheWindowWithTheReason() throws Exception {
     Path cat = dir.resolve("plain.png");
     org.bytedeco.opencv.opencv_core.Mat grey =

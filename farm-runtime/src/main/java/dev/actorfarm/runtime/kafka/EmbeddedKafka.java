@@ -39,35 +39,55 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * One node of a KRaft cluster of combined brokers and controllers on this machine: the node's id
-   * and the controller port of every voter, id to port.
+   * One node of a KRaft cluster of combined brokers and controllers: the node's id, and the
+   * controller address of every voter (id to host and port). A node listens on its own voter's
+   * host, its broker port as its controller's.
    */
-  public record Quorum(int nodeId, Map<Integer, Integer> controllerPorts) {
+  public record Quorum(
+      int nodeId, Map<Integer, Integer> controllerPorts, Map<Integer, String> controllerHosts) {
+
+    /** Voters all on this machine's loopback address. */
+    public Quorum(int nodeId, Map<Integer, Integer> controllerPorts) {
+      this(nodeId, controllerPorts, loopback(controllerPorts));
+    }
+
+    private static Map<Integer, String> loopback(Map<Integer, Integer> ports) {
+      Map<Integer, String> hosts = new java.util.TreeMap<>();
+      ports.keySet().forEach(id -> hosts.put(id, LOOPBACK));
+      return Map.copyOf(hosts);
+    }
 
     /**
-     * The voters of {@code spec}, "1@127.0.0.1:19091,2@127.0.0.1:19092,...", as {@code nodeId}.
+     * The voters of {@code spec}, "1@127.0.0.1:19091,2@127.0.0.1:19092,..." (or each on a host of
+     * its own), as {@code nodeId}.
      *
      * @throws IllegalArgumentException naming what is wrong
      */
     public static Quorum parse(int nodeId, String spec) {
       Map<Integer, Integer> ports = new java.util.TreeMap<>();
+      Map<Integer, String> hosts = new java.util.TreeMap<>();
       for (String v : spec.split(",")) {
         java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile("(\\d+)@127\\.0\\.0\\.1:(\\d+)").matcher(v.trim());
+            java.util.regex.Pattern.compile("(\\d+)@([A-Za-z0-9][A-Za-z0-9.-]*):(\\d+)")
+                .matcher(v.trim());
         if (!m.matches()) {
           throw new IllegalArgumentException(
-              "a voter is id@127.0.0.1:port, got '" + v.trim() + "'");
+              "a voter is id@host:port (id@127.0.0.1:19091), got '" + v.trim() + "'");
         }
-        ports.put(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+        ports.put(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(3)));
+        hosts.put(Integer.parseInt(m.group(1)), m.group(2));
       }
       if (!ports.containsKey(nodeId)) {
         throw new IllegalArgumentException(
             "node " + nodeId + " is not among the voters " + ports.keySet());
       }
-      return new Quorum(nodeId, Map.copyOf(ports));
+      return new Quorum(nodeId, Map.copyOf(ports), Map.copyOf(hosts));
     }
 
-    /** The cluster's id, the same on every node: derived from the voters. */
+    /**
+     * The cluster's id, the same on every node: derived from the voters' ids and ports (not their
+     * hosts, so that a cluster formed on the loopback address keeps its id).
+     */
     String clusterId() {
       long h = 1125899906842597L;
       for (var e : new java.util.TreeMap<>(controllerPorts).entrySet()) {
@@ -84,9 +104,16 @@ public final class EmbeddedKafka implements AutoCloseable {
               (id, port) ->
                   sb.append(sb.length() == 0 ? "" : ",")
                       .append(id)
-                      .append("@127.0.0.1:")
+                      .append('@')
+                      .append(host(id))
+                      .append(':')
                       .append(port));
       return sb.toString();
+    }
+
+    /** The host voter {@code id} listens on. */
+    String host(int id) {
+      return controllerHosts.getOrDefault(id, LOOPBACK);
     }
 
     /** Replicas of each partition: three where there are three brokers. */
@@ -94,6 +121,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       return Math.min(3, controllerPorts.size());
     }
   }
+
+  private static final String LOOPBACK = "127.0.0.1";
 
   /** Formats {@code logDir} if needed and starts the broker; {@code port} 0 picks a free port. */
   public static EmbeddedKafka start(Path logDir, int port) throws IOException {
@@ -122,11 +151,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     int brokerPort = port == 0 ? freePort() : port;
     int nodeId = quorum == null ? NODE_ID : quorum.nodeId();
     int controllerPort = quorum == null ? freePort() : quorum.controllerPorts().get(nodeId);
+    String host = quorum == null ? LOOPBACK : quorum.host(nodeId);
     String replicas = String.valueOf(quorum == null ? 1 : quorum.replication());
     Properties props = new Properties();
     // Clients connect on brokerPort; with users, over SASL, and PLAINTEXT moves to a port of its
     // own for the broker's traffic.
-    String advertised = "PLAINTEXT://127.0.0.1:" + brokerPort;
+    String advertised = "PLAINTEXT://" + host + ":" + brokerPort;
     String protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
     if (!users.isEmpty()) {
       StringBuilder jaas =
@@ -137,16 +167,16 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
       props.put("sasl.enabled.mechanisms", "PLAIN");
       advertised =
-          "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",PLAINTEXT://127.0.0.1:" + freePort();
+          "SASL_PLAINTEXT://" + host + ":" + brokerPort + ",PLAINTEXT://" + host + ":" + freePort();
       protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT";
     }
     props.put("process.roles", "broker,controller");
     props.put("node.id", String.valueOf(nodeId));
     props.put(
         "controller.quorum.voters",
-        quorum == null ? NODE_ID + "@127.0.0.1:" + controllerPort : quorum.voters());
+        quorum == null ? NODE_ID + "@" + LOOPBACK + ":" + controllerPort : quorum.voters());
     props.put(
-        "listeners", advertised + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        "listeners", advertised + "," + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
     props.put("advertised.listeners", advertised);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
     props.put("listener.security.protocol.map", protocols);
@@ -182,7 +212,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
-    String bootstrap = "127.0.0.1:" + brokerPort;
+    String bootstrap = host + ":" + brokerPort;
     log.info("Embedded Kafka broker (KRaft) listening on {}, log in {}", bootstrap, logDir);
     return new EmbeddedKafka(server, bootstrap);
   }

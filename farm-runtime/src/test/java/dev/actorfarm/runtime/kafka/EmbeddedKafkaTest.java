@@ -140,7 +140,14 @@ class EmbeddedKafkaTest {
             () -> EmbeddedKafka.Quorum.parse(4, "1@127.0.0.1:1,2@127.0.0.1:2"))
         .hasMessage("node 4 is not among the voters [1, 2]");
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> EmbeddedKafka.Quorum.parse(1, "1@localhost:1"))
-        .hasMessage("a voter is id@127.0.0.1:port, got '1@localhost:1'");
+            () -> EmbeddedKafka.Quorum.parse(1, "1@localhost"))
+        .hasMessage("a voter is id@host:port (id@127.0.0.1:19091), got '1@localhost'");
+    // A voter on a host of its own (a farm spread over network namespaces) names it.
+    EmbeddedKafka.Quorum q = EmbeddedKafka.Quorum.parse(2, "1@10.77.0.10:9001,2@10.77.0.11:9002");
+    assertThat(q.host(2)).isEqualTo("10.77.0.11");
+    assertThat(q.voters()).isEqualTo("1@10.77.0.10:9001,2@10.77.0.11:9002");
+    assertThat(q.clusterId())
+        .as("the id of a cluster depends on its voters' ids and ports only")
+        .isEqualTo(EmbeddedKafka.Quorum.parse(2, "1@127.0.0.1:9001,2@127.0.0.1:9002").clusterId());
   }
 }
