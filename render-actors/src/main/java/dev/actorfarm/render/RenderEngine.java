@@ -91,7 +91,8 @@ public final class RenderEngine implements AutoCloseable {
               sourceEncoder,
               false);
       float[] rest = pack.manifest().motionGenerator().restPoseValues();
-      int frames = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+      // One frame: the first-run costs are per session and per code path, not per frame.
+      int frames = 1;
       float[] motion = new float[frames * rest.length];
       for (int f = 0; f < frames; f++) {
         System.arraycopy(rest, 0, motion, f * rest.length, rest.length);
