@@ -181,6 +181,7 @@ public final class EmbeddedFarm implements AutoCloseable {
       if (roles.contains(Role.RENDER)) {
         // The render sessions open and warm up while the broker starts (a restarted broker waits
         // out its previous incarnation's session, idle): the first window does not pay for them.
+        // After the actor system, not beside it: on two cores that slowed the broker by 0.2-0.3 s.
         engines = RenderEngine.Supply.prepare(pack, settings, settings.render().workers());
       }
     } catch (Exception | Error e) {
