@@ -94,32 +94,6 @@ final class ChaosBench {
       boolean controllerFirst,
       boolean partitionSecond) {
 
-    /** A plan whose second fault is whatever the seed draws. */
-    Plan(
-        double longSeconds,
-        int portraitSide,
-        List<Double> shortSeconds,
-        int faults,
-        double faultGapSeconds,
-        long seed,
-        int motionNodes,
-        int renderNodes,
-        boolean api,
-        boolean controllerFirst) {
-      this(
-          longSeconds,
-          portraitSide,
-          shortSeconds,
-          faults,
-          faultGapSeconds,
-          seed,
-          motionNodes,
-          renderNodes,
-          api,
-          controllerFirst,
-          false);
-    }
-
     /** The soak's farm: three motion/mux nodes, three render nodes and an API node. */
     Plan(
         double longSeconds,
