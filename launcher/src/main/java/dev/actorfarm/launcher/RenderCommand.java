@@ -173,6 +173,7 @@ public final class RenderCommand implements Callable<Integer> {
           driving != null,
           DirectionOptions.packControls(settings));
       StartupTimeline.mark("inputs checked");
+      toRecord.run();
     } catch (InputValidator.BadInputException e) {
       err.println("farm: error: " + e.getMessage());
       err.flush();
@@ -344,10 +345,15 @@ public final class RenderCommand implements Callable<Integer> {
     InputValidator.Validated checked =
         InputValidator.validate(portrait, audio, box, settings.limits());
     if (record != null && checked.faceBox() != null) {
-      record.store(checked);
+      // kept once every check has passed: a refused command leaves nothing behind
+      CheckedInputs finding = record;
+      toRecord = () -> finding.store(checked);
     }
     return checked;
   }
+
+  /** Records what the input checks found, once all of them passed ({@link #checkNarration}). */
+  private Runnable toRecord = () -> {};
 
   /** Segments of the job already in the blob store. */
   private static long renderedSegments(EmbeddedFarm farm, String jobId) throws java.io.IOException {
