@@ -39,9 +39,10 @@ import org.apache.kafka.common.TopicPartition;
  * letters, no consumer lag, no temporary blobs left; and figures: faults by kind, time to recover
  * (to the farm's next rendered window), windows rendered more than once.
  *
- * <p>Network delay and partitions need {@code tc netem} or a packet filter; where this machine
- * lacks them (no sch_netem module, no iptables/nft) the run says so and the hang stands in for a
- * partition.
+ * <p>Network faults, as root: each process in a network namespace of its own ({@link
+ * ChaosNetwork}); a PARTITION takes one's link down, a DELAY holds back its Kafka traffic at the
+ * brokers' relays ({@link DelayProxy}: this machine has no {@code tc netem}). Without root the run
+ * says so and the hang stands in for a partition.
  */
 final class ChaosBench {
 
@@ -92,7 +93,7 @@ final class ChaosBench {
       int renderNodes,
       boolean api,
       boolean controllerFirst,
-      boolean partitionSecond) {
+      boolean networkSecond) {
 
     /** The soak's farm: three motion/mux nodes, three render nodes and an API node. */
     Plan(
@@ -267,10 +268,25 @@ final class ChaosBench {
                 controllers.get(1),
                 host.apply("b3"),
                 controllers.get(2));
-    String bootstrap =
-        java.util.stream.IntStream.range(0, 3)
-            .mapToObj(i -> host.apply("b" + (i + 1)) + ":" + clients.get(i))
-            .collect(Collectors.joining(","));
+    // With the network, each broker is reached through a relay on the bridge that can delay it
+    // (DelayProxy): the brokers advertise the relays, so clients and replication go through them.
+    List<DelayProxy> relays = new ArrayList<>();
+    List<String> reachedAt = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      if (net == null) {
+        reachedAt.add(host.apply("b" + (i + 1)) + ":" + clients.get(i));
+        continue;
+      }
+      int relayPort = freePort();
+      relays.add(
+          DelayProxy.start(
+              "b" + (i + 1),
+              new java.net.InetSocketAddress(net.gateway(), relayPort),
+              new java.net.InetSocketAddress(host.apply("b" + (i + 1)), clients.get(i)),
+              net::nameAt));
+      reachedAt.add(net.gateway() + ":" + relayPort);
+    }
+    String bootstrap = String.join(",", reachedAt);
     Path blobRoot = dir.resolve("blobs");
     List<Proc> procs = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
@@ -287,6 +303,8 @@ final class ChaosBench {
                   voters,
                   "--port",
                   String.valueOf(clients.get(i - 1)),
+                  "--advertise",
+                  reachedAt.get(i - 1),
                   "--data-dir",
                   dir.resolve("b" + i).toString()),
               dir.resolve("b" + i + ".log")));
@@ -412,10 +430,12 @@ final class ChaosBench {
                 bootstrap,
                 net,
                 f == 0 && plan.controllerFirst(),
-                f == 1 && plan.partitionSecond(),
+                f == 1 && plan.networkSecond()
+                    ? "PARTITION"
+                    : f == 2 && plan.networkSecond() ? "DELAY" : null,
                 // no window left to render: every job submitted so far has ended
                 () -> ids.keySet().stream().allMatch(id -> done(states, id))));
-        boolean forcedDone = f >= 1 || !plan.partitionSecond() || net == null;
+        boolean forcedDone = f >= 2 || !plan.networkSecond() || net == null;
         if (forcedDone
             && submittedAll(ids, names)
             && ids.keySet().stream().allMatch(id -> done(states, id))) {
@@ -492,9 +512,12 @@ final class ChaosBench {
       String network =
           net != null
               ? "each process in a network namespace of its own on a bridge; a PARTITION cuts one"
-                  + " process's link for 2-6 s (ip link down), isolating it from the whole farm."
-                  + " Delay is not injected: this machine's kernel has no sch_netem module"
-                  + " (tc netem), and no iptables/nft for partial partitions"
+                  + " process's link for 2-6 s (ip link down), isolating it from the whole farm. A"
+                  + " DELAY holds back every byte of one process's Kafka traffic by 100-1000 ms"
+                  + " for 2-6 s: the brokers advertise relays on the bridge (the harness's"
+                  + " DelayProxy), since this machine's kernel has no sch_netem module (tc netem);"
+                  + " the controllers' quorum and the Pekko cluster's own traffic are not delayed."
+                  + " No iptables/nft here for partial partitions"
               : "not injected (" + noNetwork + "); a SIGSTOP hang stands in for a partition";
       return new Result(
           plan.seed(),
@@ -520,6 +543,7 @@ final class ChaosBench {
           p.process.destroyForcibly();
         }
       }
+      relays.forEach(DelayProxy::close);
       if (net != null) {
         net.close();
       }
@@ -571,7 +595,7 @@ final class ChaosBench {
       String bootstrap,
       ChaosNetwork net,
       boolean killController,
-      boolean partition,
+      String forced,
       java.util.function.BooleanSupplier finished)
       throws Exception {
     List<Proc> candidates = new ArrayList<>();
@@ -586,11 +610,11 @@ final class ChaosBench {
     Proc target = candidates.get(random.nextInt(candidates.size()));
     String[] kinds =
         net != null
-            ? new String[] {"SIGKILL", "SIGTERM", "SIGSTOP", "PARTITION"}
+            ? new String[] {"SIGKILL", "SIGTERM", "SIGSTOP", "PARTITION", "DELAY"}
             : new String[] {"SIGKILL", "SIGTERM", "SIGSTOP"};
     String kind = kinds[random.nextInt(kinds.length)];
-    if (partition && net != null) {
-      kind = "PARTITION";
+    if (forced != null && net != null) {
+      kind = forced;
     }
     if (killController) {
       target =
@@ -607,6 +631,11 @@ final class ChaosBench {
                 : "");
     double at = (System.nanoTime() - started) / 1e9;
     int before = renderedCount(procs);
+    // A slow link: 100-1000 ms more on every byte of the process's Kafka traffic.
+    long delayMs = 100 + random.nextInt(901);
+    if (kind.equals("DELAY")) {
+      label += ", +" + delayMs + " ms";
+    }
     System.out.printf("Chaos: %.0f s: %s of %s%n", at, kind, label);
     switch (kind) {
       case "SIGKILL" -> target.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -617,6 +646,7 @@ final class ChaosBench {
         }
       }
       case "PARTITION" -> net.cut(target.name);
+      case "DELAY" -> DelayProxy.delay(target.name, delayMs);
       default -> target.signal("STOP");
     }
     Thread.sleep(2000 + random.nextInt(4000));
@@ -626,6 +656,8 @@ final class ChaosBench {
       target.signal("CONT");
     } else if (kind.equals("PARTITION")) {
       net.heal(target.name);
+    } else if (kind.equals("DELAY")) {
+      DelayProxy.delay(target.name, 0);
     } else {
       int from = target.text().length();
       target.start();

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * switch port does; restoring it heals the partition. Nothing outside the farm's own namespaces and
  * bridge is touched, and {@link #close} removes them all.
  *
- * <p>Needs root and iproute2 ({@code ip}). Delay needs {@code tc netem}, whose kernel module this
- * machine lacks; {@link #unavailable} says why the network cannot be built.
+ * <p>Needs root and iproute2 ({@code ip}); {@link #unavailable} says why the network cannot be
+ * built. Delay would take {@code tc netem}, whose kernel module this machine lacks: the brokers'
+ * relays ({@link DelayProxy}) delay the farm's Kafka traffic instead.
  */
 final class ChaosNetwork implements AutoCloseable {
 
@@ -83,6 +84,21 @@ final class ChaosNetwork implements AutoCloseable {
   /** The address of {@code name}'s process. */
   String address(String name) {
     return addresses.get(name);
+  }
+
+  /** The harness's own address on the bridge, which every namespace reaches. */
+  String gateway() {
+    return SUBNET + "1";
+  }
+
+  /** The process at {@code address}, or null for one outside the farm's namespaces. */
+  String nameAt(java.net.InetAddress address) {
+    String a = address.getHostAddress();
+    return addresses.entrySet().stream()
+        .filter(e -> e.getValue().equals(a))
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElse(null);
   }
 
   /** The command prefix that runs a process in {@code name}'s namespace. */

@@ -205,15 +205,17 @@ final class Report {
             + " command again, which resumes. Overhead = the rerun's wall − what the uninterrupted"
             + " run still had to do after its segment %d: the rerun's start plus the work the kill"
             + " lost (the windows in flight). Broker, node and first segment: seconds from the"
-            + " rerun's process start. Target: overhead ≤ 5 s beyond the lost window. Medians of"
-            + " the trials; every rerun's frames compared with the uninterrupted run's.",
+            + " rerun's process start. Target: overhead ≤ 5 s beyond the lost window; a window"
+            + " is the median render of one in the uninterrupted run (the windows in flight at"
+            + " the kill are rendered again, in parallel). Medians of the trials; every rerun's"
+            + " frames compared with the uninterrupted run's.",
         r.seconds(), r.windows(), r.killAt(), r.killAt(), r.killAt());
     line("");
     line(
-        "| JVM | trials | uninterrupted | rest after segment %d | rerun | **overhead** (each)"
-            + " | broker up | node up | first segment | frames |",
+        "| JVM | trials | uninterrupted | rest after segment %d | rerun | overhead (each)"
+            + " | a window | **overhead beyond it** | broker up | node up | first segment | frames |",
         r.killAt());
-    line("|---|---|---|---|---|---|---|---|---|---|");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (RestartBench.Series s : r.series()) {
       StringBuilder each = new StringBuilder();
       for (RestartBench.Trial t : s.trials()) {
@@ -221,7 +223,8 @@ final class Report {
             .append(String.format(Locale.ROOT, "%.1f", t.overhead()));
       }
       line(
-          "| %s | %d | %.1f s | %.1f s | %.1f s | **%.1f s** (%s) | %.1f s | %.1f s | %.1f s | %s |",
+          "| %s | %d | %.1f s | %.1f s | %.1f s | %.1f s (%s) | %.1f s | **%.1f s** | %.1f s |"
+              + " %.1f s | %.1f s | %s |",
           s.name(),
           s.trials().size(),
           s.median(RestartBench.Trial::uninterrupted),
@@ -229,6 +232,8 @@ final class Report {
           s.median(RestartBench.Trial::rerun),
           s.median(RestartBench.Trial::overhead),
           each,
+          s.median(RestartBench.Trial::window),
+          s.median(RestartBench.Trial::beyondWindow),
           s.median(RestartBench.Trial::broker),
           s.median(RestartBench.Trial::nodeUp),
           s.median(RestartBench.Trial::firstSegment),

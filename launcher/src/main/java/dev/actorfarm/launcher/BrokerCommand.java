@@ -58,6 +58,14 @@ public final class BrokerCommand implements Callable<Integer> {
       })
   String voters;
 
+  @Option(
+      names = "--advertise",
+      paramLabel = "HOST:PORT",
+      description =
+          "With --voters: where clients and the other brokers reach this broker, when not where"
+              + " it listens (behind a relay or a NAT). Default: where it listens.")
+  String advertise;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -77,12 +85,18 @@ public final class BrokerCommand implements Callable<Integer> {
         return 2;
       }
     }
+    if (advertise != null
+        && (quorum == null || !advertise.matches("[A-Za-z0-9][A-Za-z0-9.-]*:\\d{1,5}"))) {
+      err.println(
+          "farm: error: --advertise takes HOST:PORT, with --voters; got '" + advertise + "'");
+      return 2;
+    }
     EmbeddedKafka broker;
     try {
       broker =
           quorum == null
               ? EmbeddedKafka.start(dataDir.resolve("kafka"), port)
-              : EmbeddedKafka.start(dataDir.resolve("kafka"), port, quorum);
+              : EmbeddedKafka.start(dataDir.resolve("kafka"), port, quorum, advertise);
     } catch (Exception e) {
       err.println("farm: error: cannot start the broker on port " + port + ": " + e.getMessage());
       return 1;

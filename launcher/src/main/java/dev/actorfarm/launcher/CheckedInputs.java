@@ -55,15 +55,7 @@ final class CheckedInputs {
             FORMAT,
             BlobStore.sha256(portrait),
             BlobStore.sha256(audio),
-            faceBox == null
-                ? "auto"
-                : faceBox.getX()
-                    + ","
-                    + faceBox.getY()
-                    + ","
-                    + faceBox.getWidth()
-                    + ","
-                    + faceBox.getHeight(),
+            dev.actorfarm.protocol.FaceBoxes.key(faceBox),
             limits.toString());
     return new CheckedInputs(dataDir.resolve("checked-inputs"), key);
   }

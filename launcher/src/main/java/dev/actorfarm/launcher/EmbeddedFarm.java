@@ -145,6 +145,19 @@ public final class EmbeddedFarm implements AutoCloseable {
    */
   public static EmbeddedFarm start(
       Config config, Set<Role> roles, CompletableFuture<EmbeddedKafka> broker) throws Exception {
+    return start(config, roles, broker, null);
+  }
+
+  /**
+   * As {@link #start(Config, Set, CompletableFuture)}, with the portrait the node is about to
+   * render ({@code farm render}'s), whose state its render workers build while they warm up.
+   */
+  public static EmbeddedFarm start(
+      Config config,
+      Set<Role> roles,
+      CompletableFuture<EmbeddedKafka> broker,
+      RenderEngine.Next next)
+      throws Exception {
     boolean clustered = roles.contains(Role.MOTION) || roles.contains(Role.MUX);
     if (!clustered) {
       config = ConfigFactory.parseMap(Map.of("pekko.actor.provider", "local")).withFallback(config);
@@ -182,7 +195,7 @@ public final class EmbeddedFarm implements AutoCloseable {
         // The render sessions open and warm up while the broker starts (a restarted broker waits
         // out its previous incarnation's session, idle): the first window does not pay for them.
         // After the actor system, not beside it: on two cores that slowed the broker by 0.2-0.3 s.
-        engines = RenderEngine.Supply.prepare(pack, settings, settings.render().workers());
+        engines = RenderEngine.Supply.prepare(pack, settings, settings.render().workers(), next);
       }
     } catch (Exception | Error e) {
       kafkaSide.thenAccept(EmbeddedFarm::closeQuietly);

@@ -188,8 +188,21 @@ public final class RenderCommand implements Callable<Integer> {
     System.setProperty("actorfarm.log.dir", settings.dataDir().toString());
     long started = System.nanoTime();
     err.println("Starting the embedded farm (data in " + settings.dataDir() + ") ...");
+    // The job's portrait, for the render workers to prepare while the farm starts.
+    dev.actorfarm.render.RenderEngine.Next next;
+    try {
+      next =
+          new dev.actorfarm.render.RenderEngine.Next(
+              portrait,
+              dev.actorfarm.runtime.blob.BlobStore.sha256(portrait),
+              inputs.faceGiven() ? inputs.faceBox() : null,
+              crop);
+    } catch (java.io.IOException e) {
+      next = null; // the job's own import says what is wrong
+    }
     try (EmbeddedFarm farm =
-        EmbeddedFarm.start(config, java.util.EnumSet.allOf(EmbeddedFarm.Role.class), broker)) {
+        EmbeddedFarm.start(
+            config, java.util.EnumSet.allOf(EmbeddedFarm.Role.class), broker, next)) {
       if (outFps == 0) {
         outFps = farm.pack().manifest().fps();
       }

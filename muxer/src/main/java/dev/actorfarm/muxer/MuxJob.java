@@ -418,12 +418,7 @@ public final class MuxJob extends AbstractBehavior<MuxJob.Command> {
           jobId,
           source,
           JobEvent.newBuilder()
-              .setState(
-                  deps.jobs()
-                      .get(jobId)
-                      .map(JobStates.Status::state)
-                      .filter(st -> st != JobState.SUBMITTED)
-                      .orElse(JobState.RENDERING))
+              .setState(deps.jobs().waitingState(jobId))
               .setFramesDone(framesDone)
               .setReason(reason));
     }

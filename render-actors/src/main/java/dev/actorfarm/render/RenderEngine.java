@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtSession;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.render.liveportrait.LivePortraitEngine;
 import dev.actorfarm.runtime.FarmSettings;
+import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
@@ -66,16 +67,26 @@ public final class RenderEngine implements AutoCloseable {
     }
   }
 
+  /** The state of the portrait in {@code file} for this engine's renderer (null box: detected). */
+  SourceState source(
+      Path file, FaceBox box, dev.actorfarm.runtime.pack.PackManifest manifest, boolean cropOnly)
+      throws Exception {
+    return livePortrait != null
+        ? SourceState.buildLivePortrait(Portraits.read(file), box, livePortrait, cropOnly)
+        : SourceState.build(Portraits.read(file), box, manifest, sourceEncoder, cropOnly);
+  }
+
   /**
-   * Renders one synthetic batch end to end (a grey portrait with a given face box, the pack's rest
-   * pose), pastes it back and encodes it into a scratch file, so that the first real window does
-   * not pay for ONNX Runtime's first runs, the face detector's, the JIT's first compilation of the
-   * paste-back and the encoder's set-up. A failure only costs that time back. Not for the
-   * LivePortrait family, whose prepared source takes a real face.
+   * Renders one frame end to end (of {@code job}, the state of a portrait the node is about to
+   * render, else of a grey portrait with a given face box; the pack's rest pose), pastes it back
+   * and encodes it into a scratch file, so that the first real window does not pay for ONNX
+   * Runtime's first runs, the face detector's, the JIT's first compilation of the paste-back and
+   * the encoder's set-up. A failure only costs that time back. Not for the LivePortrait family,
+   * whose prepared source takes a real face.
    *
    * @return whether the synthetic batch went through
    */
-  public boolean warmUp(ModelPack pack, FarmSettings settings) {
+  public boolean warmUp(ModelPack pack, FarmSettings settings, SourceState job) {
     if (livePortrait != null) {
       return false;
     }
@@ -84,20 +95,16 @@ public final class RenderEngine implements AutoCloseable {
     PointerScope scope = new PointerScope(); // frees the warm-up's native buffers at its end
     try (Mat portrait = new Mat(512, 512, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0))) {
       SourceState state =
-          SourceState.build(
-              portrait,
-              FaceBox.newBuilder().setX(156).setY(140).setWidth(200).setHeight(240).build(),
-              pack.manifest(),
-              sourceEncoder,
-              false);
+          job != null
+              ? job
+              : SourceState.build(
+                  portrait,
+                  FaceBox.newBuilder().setX(156).setY(140).setWidth(200).setHeight(240).build(),
+                  pack.manifest(),
+                  sourceEncoder,
+                  false);
       float[] rest = pack.manifest().motionGenerator().restPoseValues();
       // One frame: the first-run costs are per session and per code path, not per frame.
-      int frames = 1;
-      float[] motion = new float[frames * rest.length];
-      for (int f = 0; f < frames; f++) {
-        System.arraycopy(rest, 0, motion, f * rest.length, rest.length);
-      }
-      FrameRenderer.Batch batch = renderer.render(state, motion, frames, rest.length);
       tmp = Files.createTempFile("actorfarm-warm-up", ".mp4");
       try (SegmentEncoder encoder =
           new SegmentEncoder(
@@ -105,14 +112,12 @@ public final class RenderEngine implements AutoCloseable {
               state.outputWidth(),
               state.outputHeight(),
               pack.manifest().fps(),
-              frames,
+              1,
               settings.render().videoCodec(),
               1_000_000)) {
-        for (int i = 0; i < frames; i++) {
-          encoder.write(state.composite(batch, i));
-        }
+        renderFrames(state, rest, 1, rest.length, null, 1, encoder, new long[3], b -> {});
       }
-      log.info("Render sessions warmed up in {} ms", (System.nanoTime() - started) / 1_000_000);
+      log.debug("Render sessions warmed up in {} ms", (System.nanoTime() - started) / 1_000_000);
       return true;
     } catch (Exception | LinkageError e) {
       log.warn(
@@ -130,6 +135,73 @@ public final class RenderEngine implements AutoCloseable {
     }
   }
 
+  /** Called before each batch of {@link #renderFrames}, with its frame count. */
+  @FunctionalInterface
+  interface BeforeBatch {
+    void accept(int frames) throws IOException;
+  }
+
+  /**
+   * Renders {@code frames} frames of {@code motion} ({@code m} values a frame) in batches of up to
+   * {@code batchSize} (one for the LivePortrait family), pastes each back into the portrait and
+   * writes it to {@code encoder}; adds the nanoseconds spent to {@code timing} (render, paste-back,
+   * encode). {@code before} runs ahead of each batch: a cancellation check, a simulated latency.
+   */
+  void renderFrames(
+      SourceState state,
+      float[] motion,
+      int frames,
+      int m,
+      float[] anchor,
+      int batchSize,
+      SegmentEncoder encoder,
+      long[] timing,
+      BeforeBatch before)
+      throws IOException {
+    int batch = livePortrait != null ? 1 : Math.max(1, Math.min(batchSize, renderer.maxBatch()));
+    for (int start = 0; start < frames; start += batch) {
+      int b = Math.min(batch, frames - start);
+      before.accept(b);
+      float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
+      FrameRenderer.Batch rendered;
+      try {
+        long r0 = System.nanoTime();
+        rendered =
+            livePortrait != null
+                ? new FrameRenderer.Batch(
+                    livePortrait.render(state.livePortrait(), slice, anchor), null)
+                : renderer.render(state, slice, b, m);
+        timing[0] += System.nanoTime() - r0;
+        FarmMetrics.INFERENCE_SECONDS
+            .labelValues("renderer")
+            .observe((System.nanoTime() - r0) / 1e9);
+      } catch (OrtException e) {
+        throw new IOException("renderer failed: " + e.getMessage(), e);
+      }
+      for (int i = 0; i < b; i++) {
+        // Frees the frame's native buffers now rather than when a GC happens to run: a long job
+        // would otherwise hold native memory in proportion to the frames rendered.
+        PointerScope frameScope = new PointerScope();
+        try {
+          long p0 = System.nanoTime();
+          Mat frame = state.composite(rendered, i);
+          long e0 = System.nanoTime();
+          encoder.write(frame);
+          timing[1] += e0 - p0;
+          timing[2] += System.nanoTime() - e0;
+        } finally {
+          frameScope.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * The portrait a node is about to render ({@code farm render}'s job): its file, the hash of its
+   * bytes (the job's {@code BlobRef.sha256}), its face box (null: detected) and crop mode.
+   */
+  public record Next(Path portrait, String sha256, FaceBox box, boolean cropOnly) {}
+
   /**
    * Where the workers of a node get their engines: those prepared ahead ({@link #prepare}), each
    * taken once (waiting for its warm-up to end), then new ones (a worker restarted after a
@@ -138,12 +210,19 @@ public final class RenderEngine implements AutoCloseable {
   public static final class Supply implements AutoCloseable {
     private final ModelPack pack;
     private final FarmSettings settings;
+    private final SourceCache cache;
     private final java.util.Queue<java.util.concurrent.CompletableFuture<RenderEngine>> prepared =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private Supply(ModelPack pack, FarmSettings settings) {
       this.pack = pack;
       this.settings = settings;
+      this.cache = new SourceCache(settings.render().sourceCacheSize());
+    }
+
+    /** The node's source states, shared by its workers. */
+    SourceCache cache() {
+      return cache;
     }
 
     /** Engines opened by each worker when it starts. */
@@ -153,20 +232,36 @@ public final class RenderEngine implements AutoCloseable {
 
     /**
      * Starts opening and warming up {@code count} engines, each on a thread of its own, for the
-     * workers to take when they start.
+     * workers to take when they start; with {@code next} (or null), the first also builds the state
+     * of the portrait the node is about to render, into the node's cache, and warms up on it: its
+     * first window then finds the face found and the source encoded.
      */
-    public static Supply prepare(ModelPack pack, FarmSettings settings, int count) {
+    public static Supply prepare(ModelPack pack, FarmSettings settings, int count, Next next) {
       Supply supply = new Supply(pack, settings);
       if (settings.render().simulateOnly()) {
         return supply;
       }
       for (int i = 0; i < count; i++) {
+        // The first engine builds the next job's state; the others warm up on a grey portrait
+        // meanwhile rather than wait for it.
+        Next own = i == 0 ? next : null;
         supply.prepared.add(
             java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> {
                   try {
+                    long t0 = System.nanoTime();
                     RenderEngine engine = open(pack, settings);
-                    engine.warmUp(pack, settings);
+                    long t1 = System.nanoTime();
+                    SourceState state = supply.prebuild(engine, own);
+                    long t2 = System.nanoTime();
+                    engine.warmUp(pack, settings, state);
+                    log.info(
+                        "Render engine ready in {} ms: sessions opened in {} ms, the next job's"
+                            + " portrait prepared in {} ms, warmed up in {} ms",
+                        (System.nanoTime() - t0) / 1_000_000,
+                        (t1 - t0) / 1_000_000,
+                        (t2 - t1) / 1_000_000,
+                        (System.nanoTime() - t2) / 1_000_000);
                     return engine;
                   } catch (OrtException e) {
                     throw new java.util.concurrent.CompletionException(e);
@@ -175,6 +270,21 @@ public final class RenderEngine implements AutoCloseable {
                 r -> new Thread(r, "render-warm-up").start()));
       }
       return supply;
+    }
+
+    /** The state of {@code next}'s portrait, built once into the cache; null when it fails. */
+    private SourceState prebuild(RenderEngine engine, Next next) {
+      if (next == null) {
+        return null;
+      }
+      try {
+        return cache.get(
+            SourceCache.key(next.sha256(), next.box(), pack.id(), next.cropOnly()),
+            () -> engine.source(next.portrait(), next.box(), pack.manifest(), next.cropOnly()));
+      } catch (Exception e) {
+        log.warn("The next job's portrait could not be prepared ahead: {}", e.toString());
+        return null;
+      }
     }
 
     /** An engine prepared ahead if one is left, else a new one. */

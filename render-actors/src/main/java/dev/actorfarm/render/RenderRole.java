@@ -55,7 +55,7 @@ public final class RenderRole {
       ModelPack pack,
       BlobStore blobs,
       RenderEngine.Supply engines) {
-    SourceCache cache = new SourceCache(settings.render().sourceCacheSize());
+    SourceCache cache = engines.cache();
     int workers = settings.render().workers();
     ActorRef<RenderWorker.Command> pool =
         WorkerPool.spawn(

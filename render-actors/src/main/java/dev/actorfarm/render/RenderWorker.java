@@ -27,7 +27,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.pattern.StatusReply;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,9 +58,6 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   private final FarmSettings settings;
   private final JobStates jobs;
   private final SourceCache cache;
-  private final FrameRenderer renderer;
-  private final ai.onnxruntime.OrtSession sourceEncoder;
-  private final dev.actorfarm.render.liveportrait.LivePortraitEngine livePortrait;
   private final String source;
   private final RenderEngine engine;
 
@@ -108,9 +104,6 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     this.jobs = jobs;
     this.cache = cache;
     this.engine = engines.get();
-    this.renderer = engine.renderer;
-    this.sourceEncoder = engine.sourceEncoder;
-    this.livePortrait = engine.livePortrait;
     this.source = settings.source("render") + "/" + context.getSelf().path().name();
   }
 
@@ -192,28 +185,9 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
   private SourceState sourceState(JobSpec spec) throws Exception {
     boolean cropOnly = spec.getOptions().getCropOnly();
     var box = spec.getOptions().hasFaceBox() ? spec.getOptions().getFaceBox() : null;
-    String key =
-        spec.getPortrait().getSha256()
-            + "|"
-            + (box == null
-                ? "auto"
-                : box.getX() + "," + box.getY() + "," + box.getWidth() + "," + box.getHeight())
-            + "|"
-            + pack.id()
-            + "|"
-            + cropOnly;
+    String key = SourceCache.key(spec.getPortrait().getSha256(), box, pack.id(), cropOnly);
     return cache.get(
-        key,
-        () ->
-            livePortrait != null
-                ? SourceState.buildLivePortrait(
-                    Portraits.read(blobs.open(spec.getPortrait())), box, livePortrait, cropOnly)
-                : SourceState.build(
-                    Portraits.read(blobs.open(spec.getPortrait())),
-                    box,
-                    pack.manifest(),
-                    sourceEncoder,
-                    cropOnly));
+        key, () -> engine.source(blobs.open(spec.getPortrait()), box, pack.manifest(), cropOnly));
   }
 
   /**
@@ -286,52 +260,26 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     int w = state.outputWidth();
     int h = state.outputHeight();
     long bitrate = (long) (settings.render().bitsPerMegapixel() * (w * (double) h) / 1e6);
-    int batch =
-        livePortrait != null
-            ? 1
-            : Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
     float[] anchor = window.hasAnchor() ? Tensors.floats(window.getAnchor()) : null;
+    String jobId = window.getSpec().getJobId();
     try (SegmentEncoder encoder =
         new SegmentEncoder(
             file, w, h, outputFps(window), frames, settings.render().videoCodec(), bitrate)) {
-      for (int start = 0; start < frames; start += batch) {
-        if (jobs.isStopped(window.getSpec().getJobId())) {
-          throw new CancellationException("job " + window.getSpec().getJobId() + " was stopped");
-        }
-        int b = Math.min(batch, frames - start);
-        simulateLatency(b);
-        float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
-        FrameRenderer.Batch rendered;
-        try {
-          long r0 = System.nanoTime();
-          rendered =
-              livePortrait != null
-                  ? new FrameRenderer.Batch(
-                      livePortrait.render(state.livePortrait(), slice, anchor), null)
-                  : renderer.render(state, slice, b, m);
-          timing[0] += System.nanoTime() - r0;
-          FarmMetrics.INFERENCE_SECONDS
-              .labelValues("renderer")
-              .observe((System.nanoTime() - r0) / 1e9);
-        } catch (ai.onnxruntime.OrtException e) {
-          throw new java.io.IOException("renderer failed: " + e.getMessage(), e);
-        }
-        for (int i = 0; i < b; i++) {
-          // Frees the frame's native buffers now rather than when a GC happens to run: a long
-          // job would otherwise hold native memory in proportion to the frames rendered.
-          PointerScope frameScope = new PointerScope();
-          try {
-            long p0 = System.nanoTime();
-            Mat frame = state.composite(rendered, i);
-            long e0 = System.nanoTime();
-            encoder.write(frame);
-            timing[1] += e0 - p0;
-            timing[2] += System.nanoTime() - e0;
-          } finally {
-            frameScope.close();
-          }
-        }
-      }
+      engine.renderFrames(
+          state,
+          motion,
+          frames,
+          m,
+          anchor,
+          settings.render().batchSize(),
+          encoder,
+          timing,
+          b -> {
+            if (jobs.isStopped(jobId)) {
+              throw new CancellationException("job " + jobId + " was stopped");
+            }
+            simulateLatency(b);
+          });
     }
   }
 }

@@ -28,6 +28,18 @@ public final class SourceCache {
     this.order = new LinkedHashMap<>(16, 0.75f, true);
   }
 
+  /** The key of a portrait's state: its bytes' hash, its face box (null: detected), pack, crop. */
+  public static String key(
+      String portraitSha256, dev.actorfarm.protocol.FaceBox box, String packId, boolean cropOnly) {
+    return portraitSha256
+        + "|"
+        + dev.actorfarm.protocol.FaceBoxes.key(box)
+        + "|"
+        + packId
+        + "|"
+        + cropOnly;
+  }
+
   /** The state for {@code key}, computed by {@code loader} on a miss. */
   public SourceState get(String key, Loader loader) throws Exception {
     CompletableFuture<SourceState> mine = new CompletableFuture<>();

@@ -134,12 +134,17 @@ class RenderWorkerTest {
   @Test
   void aWorkerOnAnEngineWarmedUpAheadRendersTheSameFrames() throws Exception {
     // Given one worker that opens its sessions and one that takes them prepared and warmed up
-    // (a synthetic window rendered through them before any job's)
+    // on the portrait it is about to render, whose state is built ahead into the node's cache
     ActorRef<RenderWorker.Command> cold =
         testKit.spawn(
             RenderWorker.create(
                 broker.kafka(), blobs, pack, broker.settings(), broker.jobs(), new SourceCache(4)));
-    RenderEngine.Supply warmed = RenderEngine.Supply.prepare(pack, broker.settings(), 1);
+    RenderEngine.Supply warmed =
+        RenderEngine.Supply.prepare(
+            pack,
+            broker.settings(),
+            1,
+            new RenderEngine.Next(ASTRONAUT, BlobStore.sha256(ASTRONAUT), null, false));
     ActorRef<RenderWorker.Command> warm =
         testKit.spawn(
             RenderWorker.create(
@@ -148,7 +153,7 @@ class RenderWorkerTest {
                 pack,
                 broker.settings(),
                 broker.jobs(),
-                new SourceCache(4),
+                warmed.cache(),
                 warmed));
     // When each renders the same window (of two jobs, so that neither finds the other's segment)
     assertThat(render(cold, window("job-cold", ASTRONAUT, 8)).isSuccess()).isTrue();
@@ -164,10 +169,12 @@ class RenderWorkerTest {
                 BlobStore.SCHEME + dev.actorfarm.runtime.blob.JobPaths.segment("job-warm", 3)));
     assertThat(warmFrames.frames()).hasSize(8);
     assertThat(warmFrames.hashes()).isEqualTo(coldFrames.hashes());
+    // and the warm worker took the state built ahead: the same key, so one entry
+    assertThat(warmed.cache().size()).isEqualTo(1);
     warmed.close();
     // and the warm-up's synthetic batch does go through the reference pack's sessions
     try (RenderEngine engine = RenderEngine.open(pack, broker.settings())) {
-      assertThat(engine.warmUp(pack, broker.settings())).isTrue();
+      assertThat(engine.warmUp(pack, broker.settings(), null)).isTrue();
     }
   }
 

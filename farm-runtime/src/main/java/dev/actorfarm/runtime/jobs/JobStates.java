@@ -149,6 +149,17 @@ public final class JobStates implements AutoCloseable {
     return s != null && (s.state() == JobState.FAILED || s.state() == JobState.CANCELLED);
   }
 
+  /**
+   * The state a job keeps while it waits on something outside it (a full disk): its current one, or
+   * RENDERING for a job not yet past SUBMITTED or not known here.
+   */
+  public JobState waitingState(String jobId) {
+    return get(jobId)
+        .map(Status::state)
+        .filter(st -> st != JobState.SUBMITTED)
+        .orElse(JobState.RENDERING);
+  }
+
   public boolean isCancelled(String jobId) {
     Status s = jobs.get(jobId);
     return s != null && s.state() == JobState.CANCELLED;

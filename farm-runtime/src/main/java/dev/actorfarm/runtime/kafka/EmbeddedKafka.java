@@ -124,6 +124,12 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private static final String LOOPBACK = "127.0.0.1";
 
+  /**
+   * The broker session of a single-node farm, in ms: what a restart waits before its broker may
+   * register again. Four heartbeats fit in it; a heartbeat is a round trip inside this process.
+   */
+  static final int SINGLE_SESSION_MS = Integer.getInteger("actorfarm.kafka.single-session-ms", 600);
+
   /** Formats {@code logDir} if needed and starts the broker; {@code port} 0 picks a free port. */
   public static EmbeddedKafka start(Path logDir, int port) throws IOException {
     return start(logDir, port, Map.of());
@@ -131,7 +137,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #start(Path, int)}, as one node of {@code quorum}. */
   public static EmbeddedKafka start(Path logDir, int port, Quorum quorum) throws IOException {
-    return start(logDir, port, Map.of(), quorum);
+    return start(logDir, port, Map.of(), quorum, null);
+  }
+
+  /**
+   * As {@link #start(Path, int, Quorum)}, reached by clients and the other brokers at {@code
+   * advertised} ({@code host:port}) rather than where it listens: behind a relay or a NAT.
+   */
+  public static EmbeddedKafka start(Path logDir, int port, Quorum quorum, String advertised)
+      throws IOException {
+    return start(logDir, port, Map.of(), quorum, advertised);
   }
 
   /**
@@ -142,11 +157,12 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public static EmbeddedKafka start(Path logDir, int port, Map<String, String> users)
       throws IOException {
-    return start(logDir, port, users, null);
+    return start(logDir, port, users, null, null);
   }
 
   private static EmbeddedKafka start(
-      Path logDir, int port, Map<String, String> users, Quorum quorum) throws IOException {
+      Path logDir, int port, Map<String, String> users, Quorum quorum, String advertisedAt)
+      throws IOException {
     Files.createDirectories(logDir);
     int brokerPort = port == 0 ? freePort() : port;
     int nodeId = quorum == null ? NODE_ID : quorum.nodeId();
@@ -177,6 +193,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         quorum == null ? NODE_ID + "@" + LOOPBACK + ":" + controllerPort : quorum.voters());
     props.put(
         "listeners", advertised + "," + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
+    if (advertisedAt != null) {
+      if (!users.isEmpty()) {
+        throw new IllegalArgumentException("an advertised address is for a PLAINTEXT listener");
+      }
+      advertised = "PLAINTEXT://" + advertisedAt;
+    }
     props.put("advertised.listeners", advertised);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
     props.put("listener.security.protocol.map", protocols);
@@ -194,9 +216,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     // After a SIGKILL the restarted node's controller still holds the broker's old registration,
     // and refuses the new one (DUPLICATE_BROKER_REGISTRATION) until that session expires: 9 s by
     // default, the largest part of a restart. The broker and its controller share this process,
-    // so a short session costs nothing in false fencing.
-    props.put("broker.session.timeout.ms", "1500");
-    props.put("broker.heartbeat.interval.ms", "300");
+    // so a short session costs nothing in false fencing. A single node (`farm render`) waits out
+    // the shortest; its broker retries registration every half session.
+    props.put(
+        "broker.session.timeout.ms", String.valueOf(quorum == null ? SINGLE_SESSION_MS : 1500));
+    props.put(
+        "broker.heartbeat.interval.ms",
+        String.valueOf(quorum == null ? SINGLE_SESSION_MS / 4 : 300));
     // The same restart recovers every partition's log (no clean-shutdown file): in parallel.
     props.put(
         "num.recovery.threads.per.data.dir",

@@ -3,7 +3,6 @@ package dev.actorfarm.runtime.kafka;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.actorfarm.protocol.JobEvent;
-import dev.actorfarm.protocol.JobState;
 import dev.actorfarm.protocol.Topic;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.jobs.JobStates;
@@ -261,13 +260,7 @@ public final class RoleStream {
         kafka.jobEvent(
             jobId,
             source,
-            JobEvent.newBuilder()
-                .setState(
-                    jobs.get(jobId)
-                        .map(JobStates.Status::state)
-                        .filter(st -> st != JobState.SUBMITTED)
-                        .orElse(JobState.RENDERING))
-                .setReason(describe(cause)));
+            JobEvent.newBuilder().setState(jobs.waitingState(jobId)).setReason(describe(cause)));
       }
       return CompletableFuture.supplyAsync(
               () -> null,
