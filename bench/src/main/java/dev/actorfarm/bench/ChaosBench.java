@@ -71,7 +71,8 @@ final class ChaosBench {
       long lag,
       int tempBlobs,
       boolean apiHealthy,
-      String network) {
+      String network,
+      long heldBack) {
     boolean passed() {
       return jobs.stream().allMatch(j -> j.state() == JobState.COMPLETED && j.identical())
           && deadLetters == 0
@@ -383,6 +384,7 @@ final class ChaosBench {
       }
     }
     long started = System.nanoTime();
+    long heldBackBefore = DelayProxy.heldBack();
     List<Fault> faults = new ArrayList<>();
     Map<String, JobOutcome> outcomes = new LinkedHashMap<>();
     try {
@@ -530,7 +532,8 @@ final class ChaosBench {
           lag,
           temp,
           healthy,
-          network);
+          network,
+          DelayProxy.heldBack() - heldBackBefore);
     } finally {
       for (Proc p : procs) {
         if (p.process != null) {

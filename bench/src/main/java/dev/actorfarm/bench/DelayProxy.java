@@ -34,6 +34,10 @@ final class DelayProxy implements AutoCloseable {
   /** Processes delayed now, by name, with their delay in milliseconds. */
   private static final Map<String, Long> DELAYED = new ConcurrentHashMap<>();
 
+  /** Chunks relayed late since this JVM started: evidence that a delay reached the traffic. */
+  private static final java.util.concurrent.atomic.AtomicLong HELD_BACK =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final String broker;
   private final ServerSocket server;
   private final InetSocketAddress upstream;
@@ -81,6 +85,11 @@ final class DelayProxy implements AutoCloseable {
     }
   }
 
+  /** How many chunks of relayed traffic have been held back so far, by every relay. */
+  static long heldBack() {
+    return HELD_BACK.get();
+  }
+
   private void acceptLoop() {
     while (!closed) {
       Socket client;
@@ -123,7 +132,11 @@ final class DelayProxy implements AutoCloseable {
               byte[] buf = new byte[64 * 1024];
               try (InputStream in = from.getInputStream()) {
                 for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                  queue.put(new Chunk(System.nanoTime() + delayNanos(peer), Arrays.copyOf(buf, n)));
+                  long delay = delayNanos(peer);
+                  if (delay > 0) {
+                    HELD_BACK.incrementAndGet();
+                  }
+                  queue.put(new Chunk(System.nanoTime() + delay, Arrays.copyOf(buf, n)));
                 }
               } catch (IOException | InterruptedException e) {
                 // the connection ended

@@ -325,14 +325,15 @@ final class Report {
     line("");
     line(
         "Windows rendered: %d, of which rendered more than once: %d. Dead letters: %d. Consumer"
-            + " lag at the end: %d. Temporary blobs left: %d. API /healthz at the end: %s. Wall:"
-            + " %.0f s.",
+            + " lag at the end: %d. Temporary blobs left: %d. API /healthz at the end: %s. Chunks"
+            + " of Kafka traffic the DELAY faults held back: %d. Wall: %.0f s.",
         r.windows(),
         r.renderedTwice(),
         r.deadLetters(),
         r.lag(),
         r.tempBlobs(),
         r.apiHealthy() ? "200" : "**not 200**",
+        r.heldBack(),
         r.wall());
     line("");
     line(

@@ -40,6 +40,7 @@ class ChaosTest {
       // third slows one's Kafka traffic
       assertThat(r.faults().get(1).kind()).isEqualTo("PARTITION");
       assertThat(r.faults().get(2).kind()).isEqualTo("DELAY");
+      assertThat(r.heldBack()).as("chunks of Kafka traffic the delay held back").isPositive();
     } else {
       System.out.println("ChaosTest: no partition: " + ChaosNetwork.unavailable());
     }
