@@ -71,11 +71,7 @@ public final class BrokerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    Files.createDirectories(dataDir);
-    System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
-    FarmSettings settings =
-        FarmSettings.create(
-            FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
+    // Refused arguments leave nothing behind: checked before the data directory is made.
     EmbeddedKafka.Quorum quorum = null;
     if (voters != null) {
       try {
@@ -91,6 +87,11 @@ public final class BrokerCommand implements Callable<Integer> {
           "farm: error: --advertise takes HOST:PORT, with --voters; got '" + advertise + "'");
       return 2;
     }
+    Files.createDirectories(dataDir);
+    System.setProperty("actorfarm.log.dir", dataDir.toAbsolutePath().toString());
+    FarmSettings settings =
+        FarmSettings.create(
+            FarmConfig.load(Map.of("actorfarm.data-dir", dataDir.toAbsolutePath().toString())));
     EmbeddedKafka broker;
     try {
       broker =

@@ -25,7 +25,7 @@ public final class DirectionOptions {
         "Emotion over time: label[:intensity]@seconds, comma-separated, e.g.",
         "happy:0.8@0,sad:0.6@42.5,neutral@60. Labels: neutral, happy, sad, angry, surprised,",
         "fearful, disgusted, contemptuous; intensity 0..1 (default 1). Each change eases in",
-        "over 0.8 s. Without one, expressiveness follows the audio's energy."
+        "over 0.8 s. Without one, expressiveness follows the voice's loudness and pitch movement."
       })
   String emotion;
 
