@@ -5,7 +5,6 @@ import ai.onnxruntime.OrtSession;
 import dev.actorfarm.protocol.FaceBox;
 import dev.actorfarm.render.liveportrait.LivePortraitEngine;
 import dev.actorfarm.runtime.FarmSettings;
-import dev.actorfarm.runtime.metrics.FarmMetrics;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
 import java.io.IOException;
@@ -115,7 +114,7 @@ public final class RenderEngine implements AutoCloseable {
               1,
               settings.render().videoCodec(),
               1_000_000)) {
-        renderFrames(state, rest, 1, rest.length, null, 1, encoder, new long[3], b -> {});
+        renderFrames(state, rest, 1, rest.length, null, 1, encoder, new long[3], b -> {}, ns -> {});
       }
       log.debug("Render sessions warmed up in {} ms", (System.nanoTime() - started) / 1_000_000);
       return true;
@@ -145,7 +144,8 @@ public final class RenderEngine implements AutoCloseable {
    * Renders {@code frames} frames of {@code motion} ({@code m} values a frame) in batches of up to
    * {@code batchSize} (one for the LivePortrait family), pastes each back into the portrait and
    * writes it to {@code encoder}; adds the nanoseconds spent to {@code timing} (render, paste-back,
-   * encode). {@code before} runs ahead of each batch: a cancellation check, a simulated latency.
+   * encode). {@code before} runs ahead of each batch: a cancellation check, a simulated latency;
+   * {@code rendered} is told each batch's inference time (a worker's metric, not a warm-up's).
    */
   void renderFrames(
       SourceState state,
@@ -156,25 +156,25 @@ public final class RenderEngine implements AutoCloseable {
       int batchSize,
       SegmentEncoder encoder,
       long[] timing,
-      BeforeBatch before)
+      BeforeBatch before,
+      java.util.function.LongConsumer rendered)
       throws IOException {
     int batch = livePortrait != null ? 1 : Math.max(1, Math.min(batchSize, renderer.maxBatch()));
     for (int start = 0; start < frames; start += batch) {
       int b = Math.min(batch, frames - start);
       before.accept(b);
       float[] slice = java.util.Arrays.copyOfRange(motion, start * m, (start + b) * m);
-      FrameRenderer.Batch rendered;
+      FrameRenderer.Batch out;
       try {
         long r0 = System.nanoTime();
-        rendered =
+        out =
             livePortrait != null
                 ? new FrameRenderer.Batch(
                     livePortrait.render(state.livePortrait(), slice, anchor), null)
                 : renderer.render(state, slice, b, m);
-        timing[0] += System.nanoTime() - r0;
-        FarmMetrics.INFERENCE_SECONDS
-            .labelValues("renderer")
-            .observe((System.nanoTime() - r0) / 1e9);
+        long ns = System.nanoTime() - r0;
+        timing[0] += ns;
+        rendered.accept(ns);
       } catch (OrtException e) {
         throw new IOException("renderer failed: " + e.getMessage(), e);
       }
@@ -184,7 +184,7 @@ public final class RenderEngine implements AutoCloseable {
         PointerScope frameScope = new PointerScope();
         try {
           long p0 = System.nanoTime();
-          Mat frame = state.composite(rendered, i);
+          Mat frame = state.composite(out, i);
           long e0 = System.nanoTime();
           encoder.write(frame);
           timing[1] += e0 - p0;

@@ -279,7 +279,8 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
               throw new CancellationException("job " + jobId + " was stopped");
             }
             simulateLatency(b);
-          });
+          },
+          ns -> FarmMetrics.INFERENCE_SECONDS.labelValues("renderer").observe(ns / 1e9));
     }
   }
 }
