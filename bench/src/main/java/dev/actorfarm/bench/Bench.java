@@ -181,6 +181,7 @@ public final class Bench implements Callable<Integer> {
   static final Path NARRATION = Path.of("examples/narration.ogg");
 
   public static void main(String[] args) {
+    dev.actorfarm.runtime.NativeLibraries.configure();
     System.exit(new CommandLine(new Bench()).execute(args));
   }
 

@@ -42,6 +42,7 @@ public final class Farm implements Runnable {
 
   public static void main(String[] args) {
     StartupTimeline.mark("main");
+    dev.actorfarm.runtime.NativeLibraries.configure();
     System.exit(execute(args));
   }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
 public final class FrameRenderer implements AutoCloseable {
 
   private final OrtSession session;
+  private final boolean ownsSession;
   private final PackManifest.Renderer spec;
   private final Map<String, OnnxTensor> appearance = new HashMap<>();
 
@@ -27,9 +28,21 @@ public final class FrameRenderer implements AutoCloseable {
   private final Map<Integer, OnnxTensor> alphas = new HashMap<>();
   private SourceState appearanceOf;
 
+  /** A renderer on a session of its own, opened here and closed with it. */
   public FrameRenderer(ModelPack pack, String executionProvider, int threads) throws OrtException {
     this.spec = pack.manifest().renderer();
     this.session = OnnxSessions.open(pack.file(spec.file()), executionProvider, threads);
+    this.ownsSession = true;
+  }
+
+  /**
+   * A renderer on {@code session}, which its owner closes: several renderers may run one session at
+   * once (ONNX Runtime's {@code Run} is thread-safe); each keeps its own tensors.
+   */
+  FrameRenderer(PackManifest.Renderer spec, OrtSession session) {
+    this.spec = spec;
+    this.session = session;
+    this.ownsSession = false;
   }
 
   /**
@@ -37,6 +50,10 @@ public final class FrameRenderer implements AutoCloseable {
    * output, {@code alpha [B, 1, H, W]} (else null). Both stay valid until the next call.
    */
   public record Batch(FloatBuffer frames, FloatBuffer alpha) {}
+
+  PackManifest.Renderer spec() {
+    return spec;
+  }
 
   public int maxBatch() {
     return spec.maxBatch();
@@ -172,6 +189,8 @@ public final class FrameRenderer implements AutoCloseable {
     closeAppearance();
     outputs.values().forEach(OnnxTensor::close);
     alphas.values().forEach(OnnxTensor::close);
-    session.close();
+    if (ownsSession) {
+      session.close();
+    }
   }
 }

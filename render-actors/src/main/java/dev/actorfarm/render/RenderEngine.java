@@ -7,6 +7,7 @@ import dev.actorfarm.render.liveportrait.LivePortraitEngine;
 import dev.actorfarm.runtime.FarmSettings;
 import dev.actorfarm.runtime.onnx.OnnxSessions;
 import dev.actorfarm.runtime.pack.ModelPack;
+import dev.actorfarm.runtime.pack.PackManifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,11 +32,54 @@ public final class RenderEngine implements AutoCloseable {
   final OrtSession sourceEncoder;
   final LivePortraitEngine livePortrait;
 
-  private RenderEngine(
-      FrameRenderer renderer, OrtSession sourceEncoder, LivePortraitEngine livePortrait) {
-    this.renderer = renderer;
-    this.sourceEncoder = sourceEncoder;
+  /** The sessions {@link #renderer} and {@link #sourceEncoder} run on (null: LivePortrait). */
+  private final Sessions sessions;
+
+  private RenderEngine(Sessions sessions, PackManifest.Renderer spec) {
+    this.sessions = sessions;
+    this.renderer = new FrameRenderer(spec, sessions.renderer);
+    this.sourceEncoder = sessions.sourceEncoder;
+    this.livePortrait = null;
+  }
+
+  private RenderEngine(LivePortraitEngine livePortrait) {
+    this.sessions = null;
+    this.renderer = null;
+    this.sourceEncoder = null;
     this.livePortrait = livePortrait;
+  }
+
+  /**
+   * A pack's renderer and source-encoder sessions, closed when the last engine running on them
+   * closes.
+   */
+  private static final class Sessions {
+    final OrtSession renderer;
+    final OrtSession sourceEncoder;
+    private int users = 1;
+
+    Sessions(OrtSession renderer, OrtSession sourceEncoder) {
+      this.renderer = renderer;
+      this.sourceEncoder = sourceEncoder;
+    }
+
+    synchronized Sessions retain() {
+      if (users == 0) {
+        throw new IllegalStateException("render sessions already closed");
+      }
+      users++;
+      return this;
+    }
+
+    synchronized void release() throws OrtException {
+      if (--users == 0) {
+        try {
+          renderer.close();
+        } finally {
+          sourceEncoder.close();
+        }
+      }
+    }
   }
 
   /** Opens the sessions of {@code pack} on the node's execution provider. */
@@ -43,32 +87,53 @@ public final class RenderEngine implements AutoCloseable {
     if (pack.manifest().livePortraitFamily()) {
       try {
         return new RenderEngine(
-            null,
-            null,
             new LivePortraitEngine(pack, settings.executionProvider(), settings.intraOpThreads()));
       } catch (IOException e) {
         throw new OrtException(e.getMessage());
       }
     }
-    FrameRenderer renderer =
-        new FrameRenderer(pack, settings.executionProvider(), settings.intraOpThreads());
+    OrtSession renderer =
+        OnnxSessions.open(
+            pack.file(pack.manifest().renderer().file()),
+            settings.executionProvider(),
+            settings.intraOpThreads());
     try {
       return new RenderEngine(
-          renderer,
-          OnnxSessions.open(
-              pack.file(pack.manifest().sourceEncoder().file()),
-              settings.executionProvider(),
-              settings.intraOpThreads()),
-          null);
+          new Sessions(
+              renderer,
+              OnnxSessions.open(
+                  pack.file(pack.manifest().sourceEncoder().file()),
+                  settings.executionProvider(),
+                  settings.intraOpThreads())),
+          pack.manifest().renderer());
     } catch (OrtException | RuntimeException e) {
       renderer.close();
       throw e;
     }
   }
 
+  /**
+   * Whether the render workers of a node can run one set of sessions: on the CPU, where a session
+   * runs a batch on its caller's thread (one intra-op thread) and ONNX Runtime's {@code Run} is
+   * thread-safe, so sharing saves every worker but the first its own open and warm-up. Not for the
+   * LivePortrait family, and not on a GPU, where each worker keeps its own sessions.
+   */
+  static boolean shareable(ModelPack pack, FarmSettings settings) {
+    return !pack.manifest().livePortraitFamily()
+        && "cpu".equalsIgnoreCase(settings.executionProvider())
+        && settings.intraOpThreads() == 1;
+  }
+
+  /** Another engine on this one's sessions, with tensors of its own: for another worker. */
+  RenderEngine sharingSessions() {
+    if (sessions == null) {
+      throw new IllegalStateException("a LivePortrait-family engine shares no sessions");
+    }
+    return new RenderEngine(sessions.retain(), renderer.spec());
+  }
+
   /** The state of the portrait in {@code file} for this engine's renderer (null box: detected). */
-  SourceState source(
-      Path file, FaceBox box, dev.actorfarm.runtime.pack.PackManifest manifest, boolean cropOnly)
+  SourceState source(Path file, FaceBox box, PackManifest manifest, boolean cropOnly)
       throws Exception {
     return livePortrait != null
         ? SourceState.buildLivePortrait(Portraits.read(file), box, livePortrait, cropOnly)
@@ -231,45 +296,56 @@ public final class RenderEngine implements AutoCloseable {
     }
 
     /**
-     * Starts opening and warming up {@code count} engines, each on a thread of its own, for the
-     * workers to take when they start; with {@code next} (or null), the first also builds the state
-     * of the portrait the node is about to render, into the node's cache, and warms up on it: its
-     * first window then finds the face found and the source encoded.
+     * Starts preparing the engines of {@code count} workers, for them to take when they start: the
+     * first opens its sessions on a thread of its own and, with {@code next} (or null), builds the
+     * state of the portrait the node is about to render into the node's cache and warms up on it,
+     * so that its first window finds the face found and the source encoded. The others share its
+     * sessions where they can ({@link #shareable}), else each opens and warms up its own.
      */
     public static Supply prepare(ModelPack pack, FarmSettings settings, int count, Next next) {
       Supply supply = new Supply(pack, settings);
-      if (settings.render().simulateOnly()) {
+      if (settings.render().simulateOnly() || count < 1) {
         return supply;
       }
-      for (int i = 0; i < count; i++) {
-        // The first engine builds the next job's state; the others warm up on a grey portrait
-        // meanwhile rather than wait for it.
-        Next own = i == 0 ? next : null;
+      // The first engine builds the next job's state and warms up on it. On the CPU the other
+      // workers run its sessions, ready when it is; elsewhere each opens its own and warms up on
+      // a grey portrait meanwhile rather than wait for the first.
+      var first = supply.prepareOne(next);
+      supply.prepared.add(first);
+      boolean share = shareable(pack, settings);
+      for (int i = 1; i < count; i++) {
         supply.prepared.add(
-            java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    long t0 = System.nanoTime();
-                    RenderEngine engine = open(pack, settings);
-                    long t1 = System.nanoTime();
-                    SourceState state = supply.prebuild(engine, own);
-                    long t2 = System.nanoTime();
-                    engine.warmUp(pack, settings, state);
-                    log.info(
-                        "Render engine ready in {} ms: sessions opened in {} ms, the next job's"
-                            + " portrait prepared in {} ms, warmed up in {} ms",
-                        (System.nanoTime() - t0) / 1_000_000,
-                        (t1 - t0) / 1_000_000,
-                        (t2 - t1) / 1_000_000,
-                        (System.nanoTime() - t2) / 1_000_000);
-                    return engine;
-                  } catch (OrtException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                  }
-                },
-                r -> new Thread(r, "render-warm-up").start()));
+            share ? first.thenApply(RenderEngine::sharingSessions) : supply.prepareOne(null));
       }
       return supply;
+    }
+
+    /**
+     * Opens an engine on a thread of its own, builds {@code next}'s state (or null) and warms up.
+     */
+    private java.util.concurrent.CompletableFuture<RenderEngine> prepareOne(Next next) {
+      return java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> {
+            try {
+              long t0 = System.nanoTime();
+              RenderEngine engine = open(pack, settings);
+              long t1 = System.nanoTime();
+              SourceState state = prebuild(engine, next);
+              long t2 = System.nanoTime();
+              engine.warmUp(pack, settings, state);
+              log.info(
+                  "Render engine ready in {} ms: sessions opened in {} ms, the next job's"
+                      + " portrait prepared in {} ms, warmed up in {} ms",
+                  (System.nanoTime() - t0) / 1_000_000,
+                  (t1 - t0) / 1_000_000,
+                  (t2 - t1) / 1_000_000,
+                  (System.nanoTime() - t2) / 1_000_000);
+              return engine;
+            } catch (OrtException e) {
+              throw new java.util.concurrent.CompletionException(e);
+            }
+          },
+          r -> new Thread(r, "render-warm-up").start());
     }
 
     /** The state of {@code next}'s portrait, built once into the cache; null when it fails. */
@@ -322,8 +398,11 @@ public final class RenderEngine implements AutoCloseable {
     if (livePortrait != null) {
       livePortrait.close();
     } else {
-      renderer.close();
-      sourceEncoder.close();
+      try {
+        renderer.close();
+      } finally {
+        sessions.release();
+      }
     }
   }
 }
