@@ -141,12 +141,12 @@ public final class RenderEngine implements AutoCloseable {
   }
 
   /**
-   * Renders one frame end to end (of {@code job}, the state of a portrait the node is about to
-   * render, else of a grey portrait with a given face box; the pack's rest pose), pastes it back
-   * and encodes it into a scratch file, so that the first real window does not pay for ONNX
-   * Runtime's first runs, the face detector's, the JIT's first compilation of the paste-back and
-   * the encoder's set-up. A failure only costs that time back. Not for the LivePortrait family,
-   * whose prepared source takes a real face.
+   * Renders one batch of a window's size end to end (of {@code job}, the state of a portrait the
+   * node is about to render, else of a grey portrait with a given face box; the pack's rest pose),
+   * pastes it back and encodes it into a scratch file, so that the first real window does not pay
+   * for ONNX Runtime's first runs, the face detector's, the JIT's first compilation of the
+   * paste-back and the encoder's set-up. A failure only costs that time back. Not for the
+   * LivePortrait family, whose prepared source takes a real face.
    *
    * @return whether the synthetic batch went through
    */
@@ -168,7 +168,13 @@ public final class RenderEngine implements AutoCloseable {
                   sourceEncoder,
                   false);
       float[] rest = pack.manifest().motionGenerator().restPoseValues();
-      // One frame: the first-run costs are per session and per code path, not per frame.
+      // One batch of a window's size: ONNX Runtime plans a run's memory per input shape, so a
+      // warm-up at batch 1 left the first window's batches to pay for their own plan.
+      int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+      float[] motion = new float[batch * rest.length];
+      for (int i = 0; i < batch; i++) {
+        System.arraycopy(rest, 0, motion, i * rest.length, rest.length);
+      }
       tmp = Files.createTempFile("actorfarm-warm-up", ".mp4");
       try (SegmentEncoder encoder =
           new SegmentEncoder(
@@ -176,10 +182,20 @@ public final class RenderEngine implements AutoCloseable {
               state.outputWidth(),
               state.outputHeight(),
               pack.manifest().fps(),
-              1,
+              batch,
               settings.render().videoCodec(),
               1_000_000)) {
-        renderFrames(state, rest, 1, rest.length, null, 1, encoder, new long[3], b -> {}, ns -> {});
+        renderFrames(
+            state,
+            motion,
+            batch,
+            rest.length,
+            null,
+            batch,
+            encoder,
+            new long[3],
+            b -> {},
+            ns -> {});
       }
       log.debug("Render sessions warmed up in {} ms", (System.nanoTime() - started) / 1_000_000);
       return true;
