@@ -157,16 +157,8 @@ public final class RenderEngine implements AutoCloseable {
     long started = System.nanoTime();
     Path tmp = null;
     PointerScope scope = new PointerScope(); // frees the warm-up's native buffers at its end
-    try (Mat portrait = new Mat(512, 512, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0))) {
-      SourceState state =
-          job != null
-              ? job
-              : SourceState.build(
-                  portrait,
-                  FaceBox.newBuilder().setX(156).setY(140).setWidth(200).setHeight(240).build(),
-                  pack.manifest(),
-                  sourceEncoder,
-                  false);
+    try {
+      SourceState state = job != null ? job : greyPortrait(pack);
       float[] rest = pack.manifest().motionGenerator().restPoseValues();
       // One batch of a window's size: ONNX Runtime plans a run's memory per input shape, so a
       // warm-up at batch 1 left the first window's batches to pay for their own plan.
@@ -213,6 +205,20 @@ public final class RenderEngine implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * The state of a grey 512² portrait with a face box where a face would be: what an engine warms
+   * up on when it has no job's portrait. Its native buffers belong to the caller's pointer scope.
+   */
+  private SourceState greyPortrait(ModelPack pack) throws Exception {
+    Mat portrait = new Mat(512, 512, opencv_core.CV_8UC3, new Scalar(128, 128, 128, 0));
+    return SourceState.build(
+        portrait,
+        FaceBox.newBuilder().setX(156).setY(140).setWidth(200).setHeight(240).build(),
+        pack.manifest(),
+        sourceEncoder,
+        false);
   }
 
   /** Called before each batch of {@link #renderFrames}, with its frame count. */
@@ -295,10 +301,10 @@ public final class RenderEngine implements AutoCloseable {
     private final java.util.Queue<java.util.concurrent.CompletableFuture<RenderEngine>> prepared =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    private Supply(ModelPack pack, FarmSettings settings) {
+    private Supply(ModelPack pack, FarmSettings settings, SourceCache cache) {
       this.pack = pack;
       this.settings = settings;
-      this.cache = new SourceCache(settings.render().sourceCacheSize());
+      this.cache = cache;
     }
 
     /** The node's source states, shared by its workers. */
@@ -308,7 +314,12 @@ public final class RenderEngine implements AutoCloseable {
 
     /** Engines opened by each worker when it starts. */
     public static Supply onDemand(ModelPack pack, FarmSettings settings) {
-      return new Supply(pack, settings);
+      return onDemand(pack, settings, new SourceCache(settings.render().sourceCacheSize()));
+    }
+
+    /** Engines opened by each worker when it starts, on a cache of the caller's. */
+    static Supply onDemand(ModelPack pack, FarmSettings settings, SourceCache cache) {
+      return new Supply(pack, settings, cache);
     }
 
     /**
@@ -319,7 +330,8 @@ public final class RenderEngine implements AutoCloseable {
      * sessions where they can ({@link #shareable}), else each opens and warms up its own.
      */
     public static Supply prepare(ModelPack pack, FarmSettings settings, int count, Next next) {
-      Supply supply = new Supply(pack, settings);
+      Supply supply =
+          new Supply(pack, settings, new SourceCache(settings.render().sourceCacheSize()));
       if (settings.render().simulateOnly() || count < 1) {
         return supply;
       }

@@ -55,14 +55,13 @@ public final class RenderRole {
       ModelPack pack,
       BlobStore blobs,
       RenderEngine.Supply engines) {
-    SourceCache cache = engines.cache();
     int workers = settings.render().workers();
     ActorRef<RenderWorker.Command> pool =
         WorkerPool.spawn(
             system,
             "render-workers",
             workers,
-            RenderWorker.create(kafka, blobs, pack, settings, jobs, cache, engines));
+            RenderWorker.create(kafka, blobs, pack, settings, jobs, engines));
     return RoleStream.run(
         system,
         // The client id tells the render scheduler how many workers this member brings.

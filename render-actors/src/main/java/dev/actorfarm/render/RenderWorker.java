@@ -70,20 +70,19 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       JobStates jobs,
       SourceCache cache) {
     return create(
-        kafka, blobs, pack, settings, jobs, cache, RenderEngine.Supply.onDemand(pack, settings));
+        kafka, blobs, pack, settings, jobs, RenderEngine.Supply.onDemand(pack, settings, cache));
   }
 
-  /** A worker that takes its sessions from {@code engines}. */
+  /** A worker that takes its sessions, and its node's source states, from {@code engines}. */
   public static Behavior<Command> create(
       FarmKafka kafka,
       BlobStore blobs,
       ModelPack pack,
       FarmSettings settings,
       JobStates jobs,
-      SourceCache cache,
       RenderEngine.Supply engines) {
     return Behaviors.setup(
-        ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, jobs, cache, engines));
+        ctx -> new RenderWorker(ctx, kafka, blobs, pack, settings, jobs, engines));
   }
 
   private RenderWorker(
@@ -93,7 +92,6 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
       ModelPack pack,
       FarmSettings settings,
       JobStates jobs,
-      SourceCache cache,
       RenderEngine.Supply engines)
       throws ai.onnxruntime.OrtException {
     super(context);
@@ -102,7 +100,7 @@ public final class RenderWorker extends AbstractBehavior<RenderWorker.Command> {
     this.pack = pack;
     this.settings = settings;
     this.jobs = jobs;
-    this.cache = cache;
+    this.cache = engines.cache();
     this.engine = engines.get();
     this.source = settings.source("render") + "/" + context.getSelf().path().name();
   }

@@ -148,13 +148,7 @@ class RenderWorkerTest {
     ActorRef<RenderWorker.Command> warm =
         testKit.spawn(
             RenderWorker.create(
-                broker.kafka(),
-                blobs,
-                pack,
-                broker.settings(),
-                broker.jobs(),
-                warmed.cache(),
-                warmed));
+                broker.kafka(), blobs, pack, broker.settings(), broker.jobs(), warmed));
     // When each renders the same window (of two jobs, so that neither finds the other's segment)
     assertThat(render(cold, window("job-cold", ASTRONAUT, 8)).isSuccess()).isTrue();
     assertThat(render(warm, window("job-warm", ASTRONAUT, 8)).isSuccess()).isTrue();
