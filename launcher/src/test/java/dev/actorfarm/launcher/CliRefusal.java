@@ -6,9 +6,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 
-/** {@code farm render} with input it must refuse: one line, exit code 2, nothing left behind. */
+/** A {@code farm} command it must refuse: one line, exit code 2, nothing left behind. */
 final class CliRefusal {
 
   private CliRefusal() {}
@@ -17,16 +19,24 @@ final class CliRefusal {
   static String refused(Path dir, String... args) {
     Path out = dir.resolve("out/result.mp4");
     Path data = dir.resolve("data");
+    List<String> argv = new ArrayList<>(List.of("render"));
+    argv.addAll(List.of(args));
+    argv.addAll(List.of("--out", out.toString(), "--data-dir", data.toString()));
+    String message = refusedCommand(data, argv.toArray(String[]::new));
+    assertThat(Files.exists(out)).isFalse();
+    assertThat(Files.exists(out.getParent())).isFalse();
+    return message;
+  }
+
+  /**
+   * Runs {@code farm ARGV}, which must refuse it with exit code 2 and one line without a stack
+   * trace, and make nothing at {@code data}; returns that line.
+   */
+  static String refusedCommand(Path data, String... argv) {
     StringWriter err = new StringWriter();
     CommandLine cli = new CommandLine(new Farm());
     cli.setErr(new PrintWriter(err, true));
-    String[] all = java.util.Arrays.copyOf(new String[] {"render"}, args.length + 5);
-    System.arraycopy(args, 0, all, 1, args.length);
-    all[args.length + 1] = "--out";
-    all[args.length + 2] = out.toString();
-    all[args.length + 3] = "--data-dir";
-    all[args.length + 4] = data.toString();
-    int code = cli.execute(all);
+    int code = cli.execute(argv);
     String message = err.toString().trim();
     assertThat(code).as(message).isEqualTo(RenderCommand.EXIT_BAD_INPUT);
     assertThat(message.lines()).hasSize(1);
@@ -34,9 +44,7 @@ final class CliRefusal {
         .startsWith("farm: error: ")
         .doesNotContain("Exception")
         .doesNotContain("\tat ");
-    assertThat(Files.exists(out)).isFalse();
-    assertThat(Files.exists(out.getParent())).isFalse();
-    assertThat(Files.exists(data)).as("nothing is started for refused input").isFalse();
+    assertThat(Files.exists(data)).as("nothing is made for refused input").isFalse();
     return message;
   }
 }
