@@ -162,7 +162,7 @@ public final class RenderEngine implements AutoCloseable {
       float[] rest = pack.manifest().motionGenerator().restPoseValues();
       // One batch of a window's size: ONNX Runtime plans a run's memory per input shape, so a
       // warm-up at batch 1 left the first window's batches to pay for their own plan.
-      int batch = Math.max(1, Math.min(settings.render().batchSize(), renderer.maxBatch()));
+      int batch = batch(settings.render().batchSize());
       float[] motion = new float[batch * rest.length];
       for (int i = 0; i < batch; i++) {
         System.arraycopy(rest, 0, motion, i * rest.length, rest.length);
@@ -221,6 +221,11 @@ public final class RenderEngine implements AutoCloseable {
         false);
   }
 
+  /** The frames this engine renders at once when asked for {@code requested}: within the pack's. */
+  private int batch(int requested) {
+    return livePortrait != null ? 1 : Math.max(1, Math.min(requested, renderer.maxBatch()));
+  }
+
   /** Called before each batch of {@link #renderFrames}, with its frame count. */
   @FunctionalInterface
   interface BeforeBatch {
@@ -246,7 +251,7 @@ public final class RenderEngine implements AutoCloseable {
       BeforeBatch before,
       java.util.function.LongConsumer rendered)
       throws IOException {
-    int batch = livePortrait != null ? 1 : Math.max(1, Math.min(batchSize, renderer.maxBatch()));
+    int batch = batch(batchSize);
     for (int start = 0; start < frames; start += batch) {
       int b = Math.min(batch, frames - start);
       before.accept(b);
